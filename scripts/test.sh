@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Every test of the project: set-up, native build + Catch2 (via ctest), Python (pytest), JavaScript (node --test).
+# Runs every suite even when one fails, then exits non-zero if any did.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh || exit 1
+failed=()
+run() {  # run NAME CMD...
+  local name=$1
+  shift
+  echo "=== $name"
+  "$@" || failed+=("$name")
+}
+PY=/usr/bin/python3  # Debian's interpreter: it sees python3-torch (TOOLCHAIN.md)
+
+run "native build" scripts/build.sh native
+run "C++ tests (ctest)" ctest --test-dir build/native --output-on-failure
+if [ -d tests/python ]; then
+  run "Python tests (pytest)" env OMP_NUM_THREADS=1 "$PY" -m pytest -q tests/python
+fi
+if [ -x scripts/build_wasm.sh ]; then
+  run "WASM build" scripts/build.sh wasm
+fi
+if ls tests/js/*.test.mjs >/dev/null 2>&1; then
+  run "JavaScript tests (node --test)" node --test tests/js/
+fi
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "all test suites passed"

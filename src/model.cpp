@@ -1,0 +1,431 @@
+// TRM forward pass. Read against ../shared/docs/TRM_SPEC.md: embedding, Net(h, inj), the three block types,
+// one supervision step (H_cycles x (L_cycles x Net(zL) then Net(zH))), lm_head and q_head.
+#include "model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <nlohmann/json.hpp>
+
+#include "kernels.h"
+
+namespace trm {
+
+// ---------------------------------------------------------------------------------------------------------------
+// Configuration
+
+int swiglu_width(double expansion, int width) {
+    const int w = static_cast<int>(std::nearbyint(expansion * width * 2.0 / 3.0));  // Python round(): half to even
+    return (w + 255) / 256 * 256;
+}
+
+int Config::prefix_len() const {
+    if (puzzle_emb_len > 0) return puzzle_emb_len;
+    return (puzzle_emb_ndim + hidden_size - 1) / hidden_size;
+}
+int Config::positions() const { return seq_len + prefix_len(); }
+int Config::mlp_width() const { return swiglu_width(expansion, hidden_size); }
+int Config::mlp_t_width() const { return swiglu_width(expansion, positions()); }
+
+const char* pos_encoding_name(PosEncoding p) {
+    switch (p) {
+        case PosEncoding::Rope: return "rope";
+        case PosEncoding::Learned: return "learned";
+        case PosEncoding::None: return "none";
+    }
+    return "?";
+}
+
+Config Config::from_json(const std::string& text, const std::string& label) {
+    const std::string where = label + ": metadata 'config'";
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw Error(where + " is not a JSON object");
+    Config c;
+    auto integer = [&](const char* key, int lo, int hi) {
+        if (!j.contains(key)) throw Error(where + ": missing field '" + key + "'");
+        const auto& v = j[key];
+        if (!v.is_number_integer()) throw Error(where + ": field '" + key + "' must be an integer");
+        const int64_t x = v.get<int64_t>();
+        if (x < lo || x > hi)
+            throw Error(where + ": field '" + key + "' = " + std::to_string(x) + " is outside [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return static_cast<int>(x);
+    };
+    auto real = [&](const char* key, double lo, double hi) {
+        if (!j.contains(key)) throw Error(where + ": missing field '" + key + "'");
+        const auto& v = j[key];
+        if (!v.is_number()) throw Error(where + ": field '" + key + "' must be a number");
+        const double x = v.get<double>();
+        if (!(x > lo && x <= hi))
+            throw Error(where + ": field '" + key + "' = " + v.dump() + " is outside (" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return x;
+    };
+    // Ranges are generous for real models and small enough that activations stay within a few GiB.
+    c.seq_len = integer("seq_len", 1, 4096);
+    c.vocab_size = integer("vocab_size", 2, 4096);
+    c.hidden_size = integer("hidden_size", 1, 4096);
+    c.num_heads = integer("num_heads", 1, 256);
+    c.expansion = real("expansion", 0.0, 16.0);
+    c.L_layers = integer("L_layers", 1, 64);
+    c.H_cycles = integer("H_cycles", 1, 64);
+    c.L_cycles = integer("L_cycles", 1, 64);
+    c.halt_max_steps = integer("halt_max_steps", 1, 1024);
+    if (!j.contains("mlp_t") || !j["mlp_t"].is_boolean()) throw Error(where + ": field 'mlp_t' must be true or false");
+    c.mlp_t = j["mlp_t"].get<bool>();
+    if (!j.contains("pos_encodings") || !j["pos_encodings"].is_string())
+        throw Error(where + ": field 'pos_encodings' must be a string");
+    const std::string pe = j["pos_encodings"].get<std::string>();
+    if (pe == "rope") c.pos_encodings = PosEncoding::Rope;
+    else if (pe == "learned") c.pos_encodings = PosEncoding::Learned;
+    else if (pe == "none") c.pos_encodings = PosEncoding::None;
+    else throw Error(where + ": field 'pos_encodings' = \"" + pe + "\"; expected \"rope\", \"learned\" or \"none\"");
+    c.puzzle_emb_ndim = integer("puzzle_emb_ndim", 0, 1 << 20);
+    c.puzzle_emb_len = integer("puzzle_emb_len", 0, 1024);
+    c.num_puzzle_identifiers = integer("num_puzzle_identifiers", 0, 1 << 24);
+    c.rms_norm_eps = real("rms_norm_eps", 0.0, 1.0);
+    c.rope_theta = real("rope_theta", 0.0, 1e12);
+
+    if (c.hidden_size % c.num_heads != 0)
+        throw Error(where + ": hidden_size " + std::to_string(c.hidden_size) + " is not divisible by num_heads " + std::to_string(c.num_heads));
+    if (c.pos_encodings == PosEncoding::Rope && !c.mlp_t && c.head_dim() % 2 != 0)
+        throw Error(where + ": rope needs an even head_dim (hidden_size / num_heads), got " + std::to_string(c.head_dim()));
+    if (c.puzzle_emb_ndim == 0 && c.puzzle_emb_len != 0)
+        throw Error(where + ": puzzle_emb_len is " + std::to_string(c.puzzle_emb_len) + " but puzzle_emb_ndim is 0; expected 0 (no puzzle prefix)");
+    if (c.puzzle_emb_ndim > int64_t(c.prefix_len()) * c.hidden_size)
+        throw Error(where + ": puzzle_emb_ndim " + std::to_string(c.puzzle_emb_ndim) + " exceeds puzzle_emb_len x hidden_size");
+    if (c.puzzle_emb_ndim > 0 && c.num_puzzle_identifiers < 1)
+        throw Error(where + ": num_puzzle_identifiers must be at least 1 when puzzle_emb_ndim > 0");
+    if (c.positions() > 8192) throw Error(where + ": seq_len + puzzle prefix = " + std::to_string(c.positions()) + " exceeds 8192");
+    return c;
+}
+
+std::string Config::to_json() const {
+    nlohmann::ordered_json j = {
+        {"seq_len", seq_len}, {"vocab_size", vocab_size}, {"hidden_size", hidden_size}, {"num_heads", num_heads},
+        {"expansion", expansion}, {"L_layers", L_layers}, {"H_cycles", H_cycles}, {"L_cycles", L_cycles},
+        {"halt_max_steps", halt_max_steps}, {"mlp_t", mlp_t}, {"pos_encodings", pos_encoding_name(pos_encodings)},
+        {"puzzle_emb_ndim", puzzle_emb_ndim}, {"puzzle_emb_len", puzzle_emb_len},
+        {"num_puzzle_identifiers", num_puzzle_identifiers}, {"rms_norm_eps", rms_norm_eps}, {"rope_theta", rope_theta}};
+    return j.dump();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading
+
+namespace {
+
+struct ExpectedTensor {
+    std::string name;
+    std::vector<int64_t> shape;
+    const float** slot;  // where the loaded pointer goes
+};
+
+std::string shape_str(const std::vector<int64_t>& s) {
+    std::string r = "[";
+    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + "]";
+}
+
+}  // namespace
+
+std::shared_ptr<const Model> Model::load_file(const std::string& path) {
+    std::vector<uint8_t> bytes = read_file(path);
+    return load(bytes.data(), bytes.size(), path);
+}
+
+std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, const std::string& label) {
+    SafetensorsFile file = parse_safetensors(bytes, size, label);
+    auto meta = [&](const char* key) -> const std::string& {
+        auto it = file.metadata.find(key);
+        if (it == file.metadata.end()) throw Error(label + ": metadata '" + key + "' is missing");
+        return it->second;
+    };
+    if (meta("format") != "trm/1") throw Error(label + ": metadata 'format' is \"" + meta("format") + "\"; expected \"trm/1\"");
+
+    auto m = std::shared_ptr<Model>(new Model());
+    m->cfg_ = Config::from_json(meta("config"), label);
+    const Config& c = m->cfg_;
+
+    m->task_json_ = meta("task");
+    nlohmann::json task = nlohmann::json::parse(m->task_json_, nullptr, false);
+    if (task.is_discarded() || !task.is_object()) throw Error(label + ": metadata 'task' is not a JSON object");
+    if (!task.contains("kind") || !task["kind"].is_string()) throw Error(label + ": metadata 'task' lacks a string field 'kind'");
+    m->task_kind_ = task["kind"].get<std::string>();
+    if (m->task_kind_ != "sudoku" && m->task_kind_ != "maze" && m->task_kind_ != "arc" && m->task_kind_ != "generic")
+        throw Error(label + ": metadata 'task.kind' is \"" + m->task_kind_ + "\"; expected sudoku, maze, arc or generic");
+    if (task.contains("puzzle_identifiers")) {
+        const auto& ids = task["puzzle_identifiers"];
+        if (!ids.is_array() || ids.size() != size_t(c.num_puzzle_identifiers))
+            throw Error(label + ": metadata 'task.puzzle_identifiers' must be a list of " + std::to_string(c.num_puzzle_identifiers) + " names");
+        for (const auto& n : ids) {
+            if (!n.is_string()) throw Error(label + ": metadata 'task.puzzle_identifiers' must hold strings");
+            m->puzzle_identifiers_.push_back(n.get<std::string>());
+        }
+    }
+    auto src = file.metadata.find("source");
+    if (src != file.metadata.end()) m->source_ = src->second;
+
+    // The tensors this configuration needs, exactly (TRM_SPEC.md "Weights").
+    const int64_t D = c.hidden_size, V = c.vocab_size, S = c.positions(), I = c.mlp_width(), It = c.mlp_t_width();
+    std::vector<ExpectedTensor> want = {
+        {"embed_tokens.embedding_weight", {V, D}, &m->embed_tokens},
+        {"lm_head.weight", {V, D}, &m->lm_head},
+        {"q_head.weight", {2, D}, &m->q_head_w},
+        {"q_head.bias", {2}, &m->q_head_b},
+        {"H_init", {D}, &m->H_init},
+        {"L_init", {D}, &m->L_init},
+    };
+    if (c.puzzle_emb_ndim > 0) want.push_back({"puzzle_emb.weights", {c.num_puzzle_identifiers, c.puzzle_emb_ndim}, &m->puzzle_emb});
+    if (c.pos_encodings == PosEncoding::Learned) want.push_back({"embed_pos.embedding_weight", {S, D}, &m->embed_pos});
+    m->layers.resize(size_t(c.L_layers));
+    for (int i = 0; i < c.L_layers; ++i) {
+        const std::string p = "L_level.layers." + std::to_string(i) + ".";
+        LayerWeights& L = m->layers[size_t(i)];
+        if (c.mlp_t) {
+            want.push_back({p + "mlp_t.gate_up_proj.weight", {2 * It, S}, &L.mlp_t_gate_up});
+            want.push_back({p + "mlp_t.down_proj.weight", {S, It}, &L.mlp_t_down});
+        } else {
+            want.push_back({p + "self_attn.qkv_proj.weight", {3 * D, D}, &L.qkv_proj});
+            want.push_back({p + "self_attn.o_proj.weight", {D, D}, &L.o_proj});
+        }
+        want.push_back({p + "mlp.gate_up_proj.weight", {2 * I, D}, &L.mlp_gate_up});
+        want.push_back({p + "mlp.down_proj.weight", {D, I}, &L.mlp_down});
+    }
+
+    // Check presence, dtype and shape of everything before converting anything.
+    int64_t total = 0;
+    std::vector<const TensorView*> found;
+    std::vector<std::string> dtypes;
+    for (const ExpectedTensor& e : want) {
+        const TensorView* t = file.find(e.name);
+        if (!t) throw Error(label + ": missing tensor '" + e.name + "' (expected shape " + shape_str(e.shape) + ")");
+        if (t->shape != e.shape)
+            throw Error(label + ": tensor '" + e.name + "' has shape " + shape_str(t->shape) + "; the config implies " + shape_str(e.shape));
+        const bool int8_matrix = t->dtype == DType::I8 && e.shape.size() == 2;
+        if (t->dtype != DType::F32 && t->dtype != DType::F16 && t->dtype != DType::BF16 && !int8_matrix)
+            throw Error(label + ": tensor '" + e.name + "' has dtype " + dtype_name(t->dtype) + "; expected F32, F16, BF16 (or I8 with a .scale for matrices)");
+        if (t->dtype == DType::I8) {
+            const TensorView* s = file.find(e.name + ".scale");
+            if (!s) throw Error(label + ": I8 tensor '" + e.name + "' has no '" + e.name + ".scale'");
+            if (s->dtype != DType::F32 || s->shape != std::vector<int64_t>{e.shape[0]})
+                throw Error(label + ": tensor '" + e.name + ".scale' must be F32 " + shape_str({e.shape[0]}));
+        }
+        if (std::find(dtypes.begin(), dtypes.end(), dtype_name(t->dtype)) == dtypes.end()) dtypes.push_back(dtype_name(t->dtype));
+        found.push_back(t);
+        total += t->numel();
+    }
+    for (const TensorView& t : file.tensors) {
+        bool known = false;
+        for (const ExpectedTensor& e : want) known = known || t.name == e.name || (t.name == e.name + ".scale" && file.find(e.name)->dtype == DType::I8);
+        if (!known) throw Error(label + ": unexpected tensor '" + t.name + "' (not part of this configuration)");
+    }
+    for (size_t i = 0; i < dtypes.size(); ++i) m->storage_dtype_ += (i ? "+" : "") + dtypes[i];
+
+    // Convert everything to float32 in one arena; refuse non-finite values.
+    m->arena_.resize(size_t(total));
+    float* dst = m->arena_.data();
+    for (size_t i = 0; i < want.size(); ++i) {
+        const TensorView& t = *found[i];
+        convert_to_f32(t, dst);
+        if (t.dtype == DType::I8) {
+            std::vector<float> scale(size_t(t.shape[0]));
+            convert_to_f32(*file.find(t.name + ".scale"), scale.data());
+            for (int64_t r = 0; r < t.shape[0]; ++r)
+                for (int64_t k = 0; k < t.shape[1]; ++k) dst[r * t.shape[1] + k] *= scale[size_t(r)];
+        }
+        for (int64_t k = 0; k < t.numel(); ++k)
+            if (!std::isfinite(dst[k]))
+                throw Error(label + ": tensor '" + t.name + "' holds a non-finite value (NaN or Inf) at index " + std::to_string(k));
+        *want[i].slot = dst;
+        dst += t.numel();
+    }
+
+    if (c.pos_encodings == PosEncoding::Rope && !c.mlp_t) {
+        // cos/sin [S, hd]: angle(pos, j) = pos * theta^(-2j/hd), the j < hd/2 angles concatenated twice. float32
+        // arithmetic in the same order as the reference, so the tables match it bit for bit where libm does.
+        const int hd = c.head_dim(), half = hd / 2;
+        m->rope_cos.resize(size_t(S) * hd);
+        m->rope_sin.resize(size_t(S) * hd);
+        for (int64_t s = 0; s < S; ++s)
+            for (int j = 0; j < half; ++j) {
+                const float inv_freq = 1.0f / std::pow(float(c.rope_theta), float(2 * j) / float(hd));
+                const float angle = float(s) * inv_freq;
+                for (int k : {j, j + half}) {
+                    m->rope_cos[size_t(s) * hd + k] = std::cos(angle);
+                    m->rope_sin[size_t(s) * hd + k] = std::sin(angle);
+                }
+            }
+    }
+    return m;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Solver: the forward pass
+
+Solver::Solver(std::shared_ptr<const Model> model, int batch)
+    : model_(std::move(model)), cfg_(model_->config()), batch_(batch), S_(cfg_.positions()), D_(cfg_.hidden_size) {
+    if (batch < 1 || batch > 4096) throw Error("solver: batch " + std::to_string(batch) + " is outside [1, 4096]");
+    const size_t S = size_t(S_), D = size_t(D_), B = size_t(batch), V = size_t(cfg_.vocab_size), T = size_t(cfg_.seq_len);
+    const size_t I = size_t(cfg_.mlp_width()), It = cfg_.mlp_t ? size_t(cfg_.mlp_t_width()) : 0;
+    x_.assign(B * S * D, 0.f);
+    zH_.assign(B * S * D, 0.f);
+    zL_.assign(B * S * D, 0.f);
+    logits_.assign(B * T * V, 0.f);
+    pred_.assign(B * T, 0);
+    q_halt_.assign(B, 0.f);
+    q_continue_.assign(B, 0.f);
+    steps_.assign(B, 0);
+    loaded_.assign(B, 0);
+    halted_.assign(B, 0);
+    inj_.resize(S * D);
+    tmp_.resize(S * D);
+    if (!cfg_.mlp_t) {
+        qkv_.resize(S * 3 * D);
+        attn_.resize(S * D);
+        scores_.resize(S * S);
+    } else {
+        scores_.resize(D);  // column-norm scratch of the token-mixing block
+    }
+    gate_up_.resize(std::max(S * 2 * I, 2 * It * D));
+    act_.resize(std::max(S * I, It * D));
+    head_out_.resize(S * V);
+}
+
+void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id) {
+    if (b < 0 || b >= batch_) throw Error("solver: slot " + std::to_string(b) + " is outside the batch of " + std::to_string(batch_));
+    const Config& c = cfg_;
+    const Model& m = *model_;
+    for (int i = 0; i < c.seq_len; ++i)
+        if (tokens[i] < 0 || tokens[i] >= c.vocab_size)
+            throw Error("input: token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) + " is outside the vocabulary [0, " + std::to_string(c.vocab_size) + ")");
+    if (c.puzzle_emb_ndim > 0 && (puzzle_id < 0 || puzzle_id >= c.num_puzzle_identifiers))
+        throw Error("input: puzzle identifier " + std::to_string(puzzle_id) + " is outside [0, " + std::to_string(c.num_puzzle_identifiers) + ")");
+
+    const int P = c.prefix_len(), D = D_;
+    float* x = x_.data() + size_t(b) * S_ * D;  // [S, D]
+    // 1-2. Token embeddings after the puzzle prefix; the prefix is the puzzle's row, zero-padded to P*D values.
+    std::fill(x, x + size_t(P) * D, 0.f);
+    if (c.puzzle_emb_ndim > 0)
+        std::memcpy(x, m.puzzle_emb + size_t(puzzle_id) * c.puzzle_emb_ndim, sizeof(float) * size_t(c.puzzle_emb_ndim));
+    for (int i = 0; i < c.seq_len; ++i)
+        std::memcpy(x + size_t(P + i) * D, m.embed_tokens + size_t(tokens[i]) * D, sizeof(float) * size_t(D));
+    // 3. Learned positions.
+    if (c.pos_encodings == PosEncoding::Learned)
+        for (size_t k = 0; k < size_t(S_) * D; ++k) x[k] = 0.707106781f * (x[k] + m.embed_pos[k]);
+    // 4. Scale by sqrt(D).
+    const float scale = std::sqrt(float(D));
+    for (size_t k = 0; k < size_t(S_) * D; ++k) x[k] *= scale;
+
+    // The carry starts as H_init / L_init at every position.
+    float* zH = zH_.data() + size_t(b) * S_ * D;
+    float* zL = zL_.data() + size_t(b) * S_ * D;
+    for (int s = 0; s < S_; ++s) {
+        std::memcpy(zH + size_t(s) * D, m.H_init, sizeof(float) * size_t(D));
+        std::memcpy(zL + size_t(s) * D, m.L_init, sizeof(float) * size_t(D));
+    }
+    loaded_[b] = 1;
+    halted_[b] = 0;
+    steps_[b] = 0;
+    q_halt_[b] = q_continue_[b] = 0.f;
+}
+
+void Solver::halt(int b) { halted_[b] = 1; }
+
+void Solver::halt_confident() {
+    for (int b = 0; b < batch_; ++b)
+        if (active(b) && steps_[b] > 0 && q_halt_[b] > 0.f) halted_[b] = 1;
+}
+
+int Solver::any_active() const {
+    int n = 0;
+    for (int b = 0; b < batch_; ++b) n += active(b);
+    return n;
+}
+
+void Solver::step() {
+    for (int b = 0; b < batch_; ++b)
+        if (active(b)) step_one(b);
+}
+
+// One supervision step for slot b.
+void Solver::step_one(int b) {
+    const Config& c = cfg_;
+    const Model& m = *model_;
+    const size_t SD = size_t(S_) * D_;
+    float* zH = zH_.data() + b * SD;  // [S, D]
+    float* zL = zL_.data() + b * SD;  // [S, D]
+    const float* x = x_.data() + b * SD;  // [S, D]
+
+    for (int h = 0; h < c.H_cycles; ++h) {
+        for (int l = 0; l < c.L_cycles; ++l) {
+            for (size_t k = 0; k < SD; ++k) inj_[k] = zH[k] + x[k];
+            net(zL, inj_.data());  // zL = Net(zL, zH + x)
+        }
+        net(zH, zL);               // zH = Net(zH, zL)
+    }
+
+    // lm_head over the token positions (the prefix is dropped), q_head on position 0.
+    const int P = c.prefix_len(), V = c.vocab_size;
+    float* logits = logits_.data() + size_t(b) * c.seq_len * V;  // [seq_len, V]
+    gemm_nt(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, D_, logits, V);
+    int32_t* pred = pred_.data() + size_t(b) * c.seq_len;
+    for (int i = 0; i < c.seq_len; ++i) pred[i] = argmax(logits + size_t(i) * V, V);
+    float q[2];
+    gemm_nt(1, 2, D_, zH, D_, m.q_head_w, D_, q, 2);
+    q_halt_[b] = q[0] + m.q_head_b[0];
+    q_continue_[b] = q[1] + m.q_head_b[1];
+    ++steps_[b];
+}
+
+// Net(h, inj): h = h + inj, then every block of the one shared network.
+void Solver::net(float* h, const float* inj) {
+    const size_t SD = size_t(S_) * D_;
+    for (size_t k = 0; k < SD; ++k) h[k] += inj[k];
+    for (const LayerWeights& w : model_->layers) {
+        if (cfg_.mlp_t) mlp_t_block(h, w);
+        else attention_block(h, w);
+        mlp_block(h, w);
+    }
+}
+
+// h = rms(h + o_proj(MultiHeadAttention(rope(q), rope(k), v))), non-causal.
+void Solver::attention_block(float* h, const LayerWeights& w) {
+    const int S = S_, D = D_, H = cfg_.num_heads, hd = cfg_.head_dim();
+    float* qkv = qkv_.data();  // [S, 3D]: q heads, then k heads, then v heads
+    gemm_nt(S, 3 * D, D, h, D, w.qkv_proj, D, qkv, 3 * D);
+    if (cfg_.pos_encodings == PosEncoding::Rope) {
+        rope(S, H, hd, qkv, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());      // q
+        rope(S, H, hd, qkv + D, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());  // k
+    }
+    const float scale = 1.f / std::sqrt(float(hd));
+    for (int head = 0; head < H; ++head) {
+        const float* q = qkv + head * hd;
+        const float* k = qkv + D + head * hd;
+        const float* v = qkv + 2 * D + head * hd;
+        gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores_.data(), S);  // [S, S] = q k^T
+        softmax_rows(S, S, scores_.data(), scale);
+        gemm_nn(S, hd, S, scores_.data(), S, v, 3 * D, attn_.data() + head * hd, D);  // [S, hd] = P v
+    }
+    gemm_nt(S, D, D, attn_.data(), D, w.o_proj, D, tmp_.data(), D);
+    add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
+}
+
+// Token mixing over positions: on h^T [D, S], h^T = rms(h^T + SwiGLU_t(h^T)), norm over S.
+// Computed without transposing: SwiGLU_t(h^T)^T = down_t [S, I_t] * (silu(gate_t h) * (up_t h)), gate_t/up_t [I_t, S].
+void Solver::mlp_t_block(float* h, const LayerWeights& w) {
+    const int S = S_, D = D_, It = cfg_.mlp_t_width();
+    gemm_nn(2 * It, D, S, w.mlp_t_gate_up, S, h, D, gate_up_.data(), D);  // [2I_t, D]
+    swiglu_blocks(It, D, gate_up_.data(), act_.data());                    // [I_t, D]
+    gemm_nn(S, D, It, w.mlp_t_down, It, act_.data(), D, tmp_.data(), D);   // [S, D]
+    add_rms_norm_cols(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps), scores_.data());
+}
+
+// h = rms(h + down(silu(gate(h)) * up(h))), over the hidden axis.
+void Solver::mlp_block(float* h, const LayerWeights& w) {
+    const int S = S_, D = D_, I = cfg_.mlp_width();
+    gemm_nt(S, 2 * I, D, h, D, w.mlp_gate_up, D, gate_up_.data(), 2 * I);  // [S, 2I]
+    swiglu_rows(S, I, gate_up_.data(), act_.data());                        // [S, I]
+    gemm_nt(S, D, I, act_.data(), I, w.mlp_down, I, tmp_.data(), D);       // [S, D]
+    add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
+}
+
+}  // namespace trm

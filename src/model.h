@@ -1,0 +1,142 @@
+// The Tiny Recursive Model: configuration, weights (loaded once, immutable) and the per-batch solver state.
+// The forward pass lives in model.cpp and follows ../shared/docs/TRM_SPEC.md line by line.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "safetensors.h"
+
+namespace trm {
+
+enum class PosEncoding { Rope, Learned, None };
+
+// The architecture fields of TRM_SPEC.md, as stored in the weight file's `config` metadata.
+struct Config {
+    int seq_len = 0, vocab_size = 0, hidden_size = 0, num_heads = 0;
+    double expansion = 0;
+    int L_layers = 0, H_cycles = 0, L_cycles = 0, halt_max_steps = 0;
+    bool mlp_t = false;
+    PosEncoding pos_encodings = PosEncoding::None;
+    int puzzle_emb_ndim = 0, puzzle_emb_len = 0, num_puzzle_identifiers = 0;
+    double rms_norm_eps = 1e-5, rope_theta = 10000.0;
+
+    // Derived sizes.
+    int prefix_len() const;     // P: puzzle-embedding positions in front of the tokens
+    int positions() const;      // S = seq_len + P
+    int head_dim() const { return hidden_size / num_heads; }
+    int mlp_width() const;      // I: SwiGLU width over the hidden axis
+    int mlp_t_width() const;    // I_t: SwiGLU width over the position axis (mlp_t only)
+
+    // Parses and range-checks the JSON; `label` names the file in errors.
+    static Config from_json(const std::string& json, const std::string& label);
+    std::string to_json() const;
+};
+
+int swiglu_width(double expansion, int width);  // round(expansion * w * 2/3) rounded up to a multiple of 256
+const char* pos_encoding_name(PosEncoding p);
+
+struct LayerWeights {
+    const float* qkv_proj = nullptr;      // [3D, D]   (attention variant)
+    const float* o_proj = nullptr;        // [D, D]    (attention variant)
+    const float* mlp_t_gate_up = nullptr; // [2*I_t, S] (mlp_t variant)
+    const float* mlp_t_down = nullptr;    // [S, I_t]  (mlp_t variant)
+    const float* mlp_gate_up = nullptr;   // [2I, D]
+    const float* mlp_down = nullptr;      // [D, I]
+};
+
+class Model {
+public:
+    // Loads and validates a weight file held in memory (see DESIGN.md "Weight file"). `label` names it in errors.
+    static std::shared_ptr<const Model> load(const uint8_t* bytes, size_t size, const std::string& label);
+    static std::shared_ptr<const Model> load_file(const std::string& path);
+
+    const Config& config() const { return cfg_; }
+    const std::string& task_json() const { return task_json_; }
+    const std::string& task_kind() const { return task_kind_; }
+    const std::string& source() const { return source_; }
+    const std::string& storage_dtype() const { return storage_dtype_; }
+    int64_t parameter_count() const { return static_cast<int64_t>(arena_.size()); }
+    const std::vector<std::string>& puzzle_identifiers() const { return puzzle_identifiers_; }
+
+    // Weights, all float32 after load. Shapes in the comments; D = hidden, V = vocab, S = positions.
+    const float* embed_tokens = nullptr;  // [V, D]
+    const float* puzzle_emb = nullptr;    // [num_puzzle_identifiers, puzzle_emb_ndim] or null
+    const float* embed_pos = nullptr;     // [S, D] (learned positions) or null
+    const float* H_init = nullptr;        // [D]
+    const float* L_init = nullptr;        // [D]
+    std::vector<LayerWeights> layers;     // [L_layers]
+    const float* lm_head = nullptr;       // [V, D]
+    const float* q_head_w = nullptr;      // [2, D]
+    const float* q_head_b = nullptr;      // [2]
+    std::vector<float> rope_cos, rope_sin;  // [S, head_dim] each (rope only), computed at load
+
+private:
+    Config cfg_;
+    std::string task_json_, task_kind_, source_, storage_dtype_;
+    std::vector<std::string> puzzle_identifiers_;
+    std::vector<float> arena_;  // every weight, float32, back to back
+};
+
+// The state of a batch of puzzles being solved: input embeddings, the carry (z_H, z_L) and the outputs of the
+// last supervision step. All buffers are allocated in the constructor; step() allocates nothing.
+class Solver {
+public:
+    Solver(std::shared_ptr<const Model> model, int batch);
+
+    int batch() const { return batch_; }
+    const Model& model() const { return *model_; }
+
+    // Puts a puzzle into slot b: embeds tokens [seq_len] with puzzle row `puzzle_id`, resets the carry to
+    // H_init/L_init and the slot's step count to 0. Throws trm::Error on a token or id out of range.
+    void set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id);
+
+    // One supervision step for every slot that holds a puzzle and is not halted.
+    void step();
+
+    // Stops stepping slot b (its outputs stay as they were). halt_confident() halts every active slot whose
+    // last q_halt > 0, the model's own "my answer is complete" signal.
+    void halt(int b);
+    void halt_confident();
+    bool active(int b) const { return loaded_[b] && !halted_[b]; }
+    int any_active() const;
+    int steps_done(int b) const { return steps_[b]; }
+
+    // Outputs of the most recent step of each slot.
+    const float* logits(int b) const { return logits_.data() + size_t(b) * cfg_.seq_len * cfg_.vocab_size; }  // [seq_len, V]
+    const int32_t* predictions(int b) const { return pred_.data() + size_t(b) * cfg_.seq_len; }                // [seq_len]
+    float q_halt(int b) const { return q_halt_[b]; }
+    float q_continue(int b) const { return q_continue_[b]; }
+    const float* z_H(int b) const { return zH_.data() + size_t(b) * S_ * D_; }                                 // [S, D]
+
+private:
+    void net(float* h, const float* inj);          // Net(h, inj) of TRM_SPEC.md, in place on h [S, D]
+    void attention_block(float* h, const LayerWeights& w);
+    void mlp_t_block(float* h, const LayerWeights& w);
+    void mlp_block(float* h, const LayerWeights& w);
+    void step_one(int b);
+
+    std::shared_ptr<const Model> model_;
+    const Config& cfg_;
+    int batch_, S_, D_;
+    // Per-slot state.
+    std::vector<float> x_;        // [B, S, D] input embedding
+    std::vector<float> zH_, zL_;  // [B, S, D] carry
+    std::vector<float> logits_;   // [B, seq_len, V]
+    std::vector<int32_t> pred_;   // [B, seq_len]
+    std::vector<float> q_halt_, q_continue_;  // [B]
+    std::vector<int> steps_;      // [B]
+    std::vector<uint8_t> loaded_, halted_;  // [B]
+    // Scratch for one slot at a time.
+    std::vector<float> inj_;      // [S, D]   z_H + x
+    std::vector<float> tmp_;      // [S, D]   block output before the residual
+    std::vector<float> qkv_;      // [S, 3D]
+    std::vector<float> attn_;     // [S, D]   concatenated head outputs
+    std::vector<float> scores_;   // [S, S]   one head's attention weights
+    std::vector<float> gate_up_;  // [S, 2I] or [2I_t, D]
+    std::vector<float> act_;      // [S, I]  or [I_t, D]
+    std::vector<float> head_out_; // [S, V]   lm_head over all positions
+};
+
+}  // namespace trm

@@ -1,0 +1,63 @@
+// safetensors: reader that validates the whole header before any data is touched, and a small writer.
+// Format: 8-byte little-endian header length N, N bytes of JSON, then the raw little-endian data region.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace trm {
+
+// Every refusal in the engine is a trm::Error whose message names the file, the field and what was expected.
+struct Error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+enum class DType { F32, F16, BF16, I8, I32 };
+const char* dtype_name(DType d);
+size_t dtype_size(DType d);
+
+struct TensorView {
+    std::string name;
+    DType dtype;
+    std::vector<int64_t> shape;
+    const uint8_t* data;  // points into the caller's buffer; valid while that buffer lives
+    size_t nbytes;
+    int64_t numel() const;
+};
+
+struct SafetensorsFile {
+    std::map<std::string, std::string> metadata;  // __metadata__ (string -> string)
+    std::vector<TensorView> tensors;              // in header order
+    const TensorView* find(const std::string& name) const;
+};
+
+// Parses and validates `bytes` (the whole file). `label` (usually the path) prefixes every error message.
+// Checks: header length within the file, JSON well-formed, dtypes known, shapes non-negative, byte counts equal to
+// shape x dtype size, offsets in range, tensors neither overlapping nor leaving holes in the data region.
+SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& label);
+
+// Converts F32/F16/BF16/I8/I32 data to float32 (I8 without scale: the raw integer values).
+void convert_to_f32(const TensorView& t, float* out);
+
+float f16_to_f32(uint16_t h);
+float bf16_to_f32(uint16_t b);
+
+class SafetensorsWriter {
+public:
+    void add(const std::string& name, DType dtype, std::vector<int64_t> shape, const void* data);
+    void set_metadata(const std::string& key, const std::string& value) { metadata_[key] = value; }
+    std::vector<uint8_t> bytes() const;
+    void write(const std::string& path) const;  // throws trm::Error naming the path on failure
+
+private:
+    struct Entry { std::string name; DType dtype; std::vector<int64_t> shape; std::vector<uint8_t> data; };
+    std::vector<Entry> entries_;
+    std::map<std::string, std::string> metadata_;
+};
+
+std::vector<uint8_t> read_file(const std::string& path);  // throws trm::Error naming the path
+
+}  // namespace trm

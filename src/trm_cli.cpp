@@ -1,0 +1,340 @@
+// build/native/trm: info, predict, solve, eval (DESIGN.md "Native CLI").
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "model.h"
+#include "tasks.h"
+
+using namespace trm;
+using Clock = std::chrono::steady_clock;
+
+static const char* kUsage =
+    "usage:\n"
+    "  trm info W.safetensors\n"
+    "  trm predict W --inputs I.safetensors --steps N --out O.safetensors\n"
+    "  trm solve W PUZZLE [--halt early|never] [--steps N] [--json]   (PUZZLE: text or a file holding it)\n"
+    "  trm eval W --data FILE.csv [--limit N] [--halt early|never] [--batch N] [--json]\n";
+
+// Command-line arguments: positionals, and `--name value` options (flags listed in `flags` take no value).
+struct Args {
+    std::vector<std::string> pos;
+    std::map<std::string, std::string> opt;
+    Args(int argc, char** argv, std::initializer_list<const char*> flags) {
+        for (int i = 2; i < argc; ++i) {
+            std::string a = argv[i];
+            if (a.rfind("--", 0) == 0) {
+                bool flag = false;
+                for (const char* f : flags) flag = flag || a == f;
+                if (flag) opt[a] = "1";
+                else if (i + 1 < argc) opt[a] = argv[++i];
+                else throw Error("option " + a + " needs a value");
+            } else pos.push_back(a);
+        }
+    }
+    std::string get(const std::string& k, const std::string& def = "") const {
+        auto it = opt.find(k);
+        return it == opt.end() ? def : it->second;
+    }
+    std::string need(const std::string& k) const {
+        auto it = opt.find(k);
+        if (it == opt.end()) throw Error("missing option " + k);
+        return it->second;
+    }
+    int integer(const std::string& k, int def, int lo, int hi) const {
+        auto it = opt.find(k);
+        if (it == opt.end()) return def;
+        char* end = nullptr;
+        long v = std::strtol(it->second.c_str(), &end, 10);
+        if (!end || *end || v < lo || v > hi)
+            throw Error("option " + k + " = '" + it->second + "'; expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+        return int(v);
+    }
+    bool early_halt() const {
+        const std::string h = get("--halt", "early");
+        if (h != "early" && h != "never") throw Error("option --halt = '" + h + "'; expected early or never");
+        return h == "early";
+    }
+    void check_known(std::initializer_list<const char*> known) const {
+        for (const auto& [k, v] : opt) {
+            bool ok = false;
+            for (const char* n : known) ok = ok || k == n;
+            if (!ok) throw Error("unknown option " + k);
+        }
+    }
+};
+
+static std::string read_text(const std::string& path) {
+    std::vector<uint8_t> b = read_file(path);
+    return std::string(b.begin(), b.end());
+}
+
+static double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+static int cmd_info(const Args& a) {
+    if (a.pos.size() != 1) throw Error("info needs one weight file");
+    a.check_known({});
+    auto m = Model::load_file(a.pos[0]);
+    const Config& c = m->config();
+    std::printf("file        %s\n", a.pos[0].c_str());
+    std::printf("task        %s\n", m->task_json().c_str());
+    std::printf("variant     %s, positions %s, %d layers, hidden %d, heads %d, expansion %g\n",
+                c.mlp_t ? "token-mixing MLP (mlp_t)" : "attention", pos_encoding_name(c.pos_encodings), c.L_layers,
+                c.hidden_size, c.num_heads, c.expansion);
+    std::printf("sequence    %d tokens + %d puzzle-prefix positions, vocabulary %d\n", c.seq_len, c.prefix_len(), c.vocab_size);
+    std::printf("recursion   H_cycles %d x L_cycles %d, up to %d supervision steps\n", c.H_cycles, c.L_cycles, c.halt_max_steps);
+    std::printf("puzzle emb  %d rows x %d\n", c.num_puzzle_identifiers, c.puzzle_emb_ndim);
+    std::printf("parameters  %lld (storage %s)\n", (long long)m->parameter_count(), m->storage_dtype().c_str());
+    std::printf("config      %s\n", c.to_json().c_str());
+    if (!m->source().empty()) std::printf("source      %s\n", m->source().c_str());
+    return 0;
+}
+
+static int cmd_predict(const Args& a) {
+    if (a.pos.size() != 1) throw Error("predict needs one weight file");
+    a.check_known({"--inputs", "--steps", "--out"});
+    auto m = Model::load_file(a.pos[0]);
+    const Config& c = m->config();
+    const std::string in_path = a.need("--inputs"), out_path = a.need("--out");
+    const int steps = a.integer("--steps", c.halt_max_steps, 1, 100000);
+    if (!a.opt.count("--steps")) throw Error("missing option --steps");
+
+    std::vector<uint8_t> in_bytes = read_file(in_path);
+    SafetensorsFile in = parse_safetensors(in_bytes.data(), in_bytes.size(), in_path);
+    const TensorView* inputs = in.find("inputs");
+    const TensorView* ids = in.find("puzzle_identifiers");
+    if (!inputs || inputs->dtype != DType::I32 || inputs->shape.size() != 2 || inputs->shape[1] != c.seq_len || inputs->shape[0] < 1)
+        throw Error(in_path + ": tensor 'inputs' must be I32 [B, " + std::to_string(c.seq_len) + "]");
+    const int B = int(inputs->shape[0]);
+    if (!ids || ids->dtype != DType::I32 || ids->shape != std::vector<int64_t>{B})
+        throw Error(in_path + ": tensor 'puzzle_identifiers' must be I32 [" + std::to_string(B) + "]");
+    std::vector<int32_t> tok(size_t(B) * c.seq_len), pid(static_cast<size_t>(B));
+    std::memcpy(tok.data(), inputs->data, tok.size() * 4);
+    std::memcpy(pid.data(), ids->data, pid.size() * 4);
+
+    Solver solver(m, B);
+    for (int b = 0; b < B; ++b) solver.set_puzzle(b, tok.data() + size_t(b) * c.seq_len, pid[size_t(b)]);
+    SafetensorsWriter out;
+    const size_t TV = size_t(c.seq_len) * c.vocab_size, SD = size_t(c.positions()) * c.hidden_size;
+    std::vector<float> logits(B * TV), qh(B), qc(B), zh(B * SD);
+    for (int k = 0; k < steps; ++k) {
+        solver.step();
+        for (int b = 0; b < B; ++b) {
+            std::memcpy(logits.data() + b * TV, solver.logits(b), TV * 4);
+            std::memcpy(zh.data() + b * SD, solver.z_H(b), SD * 4);
+            qh[size_t(b)] = solver.q_halt(b);
+            qc[size_t(b)] = solver.q_continue(b);
+        }
+        const std::string p = "step" + std::to_string(k) + ".";
+        out.add(p + "logits", DType::F32, {B, c.seq_len, c.vocab_size}, logits.data());
+        out.add(p + "q_halt_logits", DType::F32, {B}, qh.data());
+        out.add(p + "q_continue_logits", DType::F32, {B}, qc.data());
+        out.add(p + "z_H", DType::F32, {B, c.positions(), c.hidden_size}, zh.data());
+    }
+    out.write(out_path);
+    return 0;
+}
+
+// The task a model solves, with its puzzle codec: text -> tokens, tokens -> text, and a rules check.
+struct TaskCodec {
+    std::string kind;
+    std::vector<int32_t> encode(const std::string& puzzle) const {
+        return kind == "sudoku" ? sudoku::encode(puzzle) : maze::encode(puzzle);
+    }
+    std::string decode(const int32_t* tokens) const { return kind == "sudoku" ? sudoku::decode(tokens) : maze::decode(tokens); }
+    Verdict verify(const std::string& puzzle, const std::string& answer) const {
+        return kind == "sudoku" ? sudoku::verify(puzzle, answer) : maze::verify(puzzle, answer);
+    }
+    std::string pretty(const std::string& flat) const {
+        const int side = kind == "sudoku" ? 9 : maze::kSide;
+        std::string s;
+        for (int r = 0; r < side; ++r) s += "  " + flat.substr(size_t(r * side), size_t(side)) + "\n";
+        return s;
+    }
+};
+
+static TaskCodec codec_for(const Model& m, const std::string& command) {
+    if (m.task_kind() != "sudoku" && m.task_kind() != "maze")
+        throw Error(command + ": the model's task is '" + m.task_kind() + "'; " + command + " handles sudoku and maze models (use predict for raw tokens)");
+    if (m.config().seq_len != (m.task_kind() == "sudoku" ? sudoku::kCells : maze::kCells))
+        throw Error(command + ": a " + m.task_kind() + " model must have seq_len " + std::to_string(m.task_kind() == "sudoku" ? 81 : 900));
+    return TaskCodec{m.task_kind()};
+}
+
+static int cmd_solve(const Args& a) {
+    if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
+    a.check_known({"--halt", "--steps", "--json"});
+    auto m = Model::load_file(a.pos[0]);
+    const TaskCodec task = codec_for(*m, "solve");
+    std::string text = a.pos[1];
+    if (std::ifstream(text).good()) text = read_text(text);
+    if (task.kind == "sudoku") text.erase(std::remove_if(text.begin(), text.end(), [](char ch) { return std::isspace((unsigned char)ch); }), text.end());
+    if (task.kind == "maze") text = maze::normalize(text);
+    const std::vector<int32_t> tokens = task.encode(text);
+    const bool json = a.opt.count("--json"), early = a.early_halt();
+    const int max_steps = a.integer("--steps", m->config().halt_max_steps, 1, 100000);
+
+    Solver solver(m, 1);
+    solver.set_puzzle(0, tokens.data(), 0);
+    std::string prev;
+    for (int k = 1; k <= max_steps && solver.active(0); ++k) {
+        const auto t0 = Clock::now();
+        solver.step();
+        const double ms = ms_since(t0);
+        const std::string pred = task.decode(solver.predictions(0));
+        int changed = 0;
+        for (size_t i = 0; i < pred.size(); ++i) changed += prev.empty() || pred[i] != prev[i];
+        prev = pred;
+        const double conf = 1.0 / (1.0 + std::exp(-double(solver.q_halt(0))));
+        if (json)
+            std::printf("%s\n", nlohmann::json({{"step", k}, {"q_halt", solver.q_halt(0)}, {"q_continue", solver.q_continue(0)},
+                                                {"confidence", conf}, {"changed", changed}, {"ms", ms}, {"prediction", pred}})
+                                    .dump().c_str());
+        else
+            std::printf("step %d/%d  confidence %5.1f%% (q_halt %+.3f)  %d cells changed  %.1f ms\n%s", k, max_steps,
+                        100 * conf, solver.q_halt(0), changed, ms, task.pretty(pred).c_str());
+        std::fflush(stdout);
+        if (early) solver.halt_confident();
+    }
+    const Verdict v = task.verify(text, prev);
+    if (json)
+        std::printf("%s\n", nlohmann::json({{"done", true}, {"steps", solver.steps_done(0)}, {"answer", prev}, {"verified", v.ok}, {"message", v.message}, {"bad_cells", v.bad_cells}}).dump().c_str());
+    else
+        std::printf("%s after %d steps: %s\n", v.ok ? "VERIFIED" : "NOT VERIFIED", solver.steps_done(0), v.message.c_str());
+    return 0;
+}
+
+// question,answer rows of a CSV (header first). Quotes around a field are removed.
+static std::vector<std::pair<std::string, std::string>> read_csv(const std::string& path, int limit) {
+    std::ifstream f(path);
+    if (!f) throw Error(path + ": cannot open file");
+    std::string line;
+    if (!std::getline(f, line)) throw Error(path + ": empty file; expected a header 'question,answer'");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line != "question,answer") throw Error(path + ": header is '" + line + "'; expected 'question,answer'");
+    std::vector<std::pair<std::string, std::string>> rows;
+    int n = 1;
+    auto unquote = [](std::string s) { return s.size() >= 2 && s.front() == '"' && s.back() == '"' ? s.substr(1, s.size() - 2) : s; };
+    while ((limit <= 0 || int(rows.size()) < limit) && std::getline(f, line)) {
+        ++n;
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (line.empty()) continue;
+        const size_t comma = line.find(',');
+        if (comma == std::string::npos) throw Error(path + ": line " + std::to_string(n) + " has no comma; expected question,answer");
+        rows.emplace_back(unquote(line.substr(0, comma)), unquote(line.substr(comma + 1)));
+    }
+    return rows;
+}
+
+static int cmd_eval(const Args& a) {
+    if (a.pos.size() != 1) throw Error("eval needs one weight file");
+    a.check_known({"--data", "--limit", "--halt", "--batch", "--json"});
+    auto m = Model::load_file(a.pos[0]);
+    const TaskCodec task = codec_for(*m, "eval");
+    const std::string data = a.need("--data");
+    const auto rows = read_csv(data, a.integer("--limit", 0, 0, 1 << 30));
+    if (rows.empty()) throw Error(data + ": no puzzles");
+    const bool early = a.early_halt(), json = a.opt.count("--json");
+    const int B = std::min<int>(a.integer("--batch", 8, 1, 4096), int(rows.size()));
+    const int T = m->config().seq_len, N = m->config().halt_max_steps;
+
+    // Encode everything first so that a bad row is reported before any work.
+    std::vector<std::vector<int32_t>> q(rows.size()), ans(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
+        try {
+            q[i] = task.encode(rows[i].first);
+            ans[i] = task.encode(rows[i].second);
+        } catch (const Error& e) {
+            throw Error(data + ": row " + std::to_string(i + 1) + ": " + e.what());
+        }
+    }
+
+    // Slots are refilled as puzzles finish, so early halting frees room for the next puzzle.
+    Solver solver(m, B);
+    std::vector<int> slot_row(size_t(B), -1);
+    size_t next = 0, done = 0, exact = 0;
+    double cells_right = 0, steps_total = 0;
+    const auto t0 = Clock::now();
+    auto last_report = t0;
+    const bool tty = isatty(2);
+    auto report = [&](bool final) {
+        std::fprintf(stderr, "%seval %zu/%zu  exact %.2f%%  cells %.2f%%  mean steps %.2f  %.1f puzzles/s%s",
+                     tty ? "\r" : "", done, rows.size(), done ? 100.0 * exact / done : 0.0,
+                     done ? 100.0 * cells_right / (double(done) * T) : 0.0, done ? steps_total / done : 0.0,
+                     done / std::max(1e-9, ms_since(t0) / 1000), (final || !tty) ? "\n" : "");
+    };
+    for (;;) {
+        for (int b = 0; b < B; ++b) {
+            if (solver.active(b)) continue;
+            if (slot_row[size_t(b)] >= 0) {  // finished: score it
+                const int r = slot_row[size_t(b)];
+                const int32_t* p = solver.predictions(b);
+                int right = 0;
+                for (int i = 0; i < T; ++i) right += p[i] == ans[size_t(r)][size_t(i)];
+                exact += right == T;
+                cells_right += right;
+                steps_total += solver.steps_done(b);
+                ++done;
+                slot_row[size_t(b)] = -1;
+            }
+            if (next < rows.size()) {
+                solver.set_puzzle(b, q[next].data(), 0);
+                slot_row[size_t(b)] = int(next++);
+            }
+        }
+        if (!solver.any_active()) break;
+        solver.step();
+        for (int b = 0; b < B; ++b)
+            if (solver.active(b) && solver.steps_done(b) >= N) solver.halt(b);
+        if (early) solver.halt_confident();
+        if (ms_since(last_report) > (tty ? 500 : 10000)) { report(false); last_report = Clock::now(); }
+    }
+    report(true);
+    const double secs = ms_since(t0) / 1000;
+    const double exact_acc = double(exact) / done, cell_acc = cells_right / (double(done) * T), mean_steps = steps_total / done;
+    if (json)
+        std::printf("%s\n", nlohmann::json({{"count", done}, {"exact_accuracy", exact_acc}, {"cell_accuracy", cell_acc},
+                                            {"mean_steps", mean_steps}, {"halt", early ? "early" : "never"},
+                                            {"seconds", secs}, {"ms_per_puzzle_step", 1000 * secs / std::max(1.0, steps_total)}})
+                                .dump().c_str());
+    else
+        std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  %.1f s\n", done, 100 * exact_acc,
+                    100 * cell_acc, mean_steps, early ? "early" : "never", secs);
+    return 0;
+}
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        std::fputs(kUsage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string cmd = argv[1];
+    try {
+        if (cmd == "info") return cmd_info(Args(argc, argv, {}));
+        if (cmd == "predict") return cmd_predict(Args(argc, argv, {}));
+        if (cmd == "solve") return cmd_solve(Args(argc, argv, {"--json"}));
+        if (cmd == "eval") return cmd_eval(Args(argc, argv, {"--json"}));
+        std::fprintf(stderr, "trm: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+        return 2;
+    } catch (const Error& e) {
+        std::fprintf(stderr, "trm %s: %s\n", cmd.c_str(), e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "trm %s: out of memory\n", cmd.c_str());
+        return 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "trm %s: %s\n", cmd.c_str(), e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,128 @@
+// Each kernel against a plain loop written from its definition (TRM_SPEC.md), on sizes that are not multiples
+// of any tile.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "kernels.h"
+#include "test_util.h"
+
+using namespace trm;
+using trm::test::random_vector;
+
+static float max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+    float m = 0.f;
+    for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(a[i] - b[i]));
+    return m;
+}
+
+TEST_CASE("gemm_nt computes x w^T with strides", "[kernels]") {
+    for (auto [M, N, K] : {std::tuple{1, 1, 1}, {7, 13, 5}, {33, 17, 65}, {97, 30, 64}}) {
+        const int ldx = K + 3, ldw = K + 1, ldy = N + 2;
+        auto x = random_vector(size_t(M) * ldx, 1), w = random_vector(size_t(N) * ldw, 2);
+        std::vector<float> y(size_t(M) * ldy, 7.f), ref = y;
+        gemm_nt(M, N, K, x.data(), ldx, w.data(), ldw, y.data(), ldy);
+        for (int i = 0; i < M; ++i)
+            for (int j = 0; j < N; ++j) {
+                double s = 0;
+                for (int k = 0; k < K; ++k) s += double(x[size_t(i * ldx + k)]) * w[size_t(j * ldw + k)];
+                ref[size_t(i * ldy + j)] = float(s);
+            }
+        INFO("M=" << M << " N=" << N << " K=" << K);
+        CHECK(max_abs_diff(y, ref) < 1e-4f * std::sqrt(float(K)));
+    }
+}
+
+TEST_CASE("gemm_nn computes a b with strides", "[kernels]") {
+    for (auto [M, N, K] : {std::tuple{1, 1, 1}, {9, 11, 7}, {40, 3, 97}}) {
+        const int lda = K + 2, ldb = N + 5, ldy = N + 1;
+        auto a = random_vector(size_t(M) * lda, 3), b = random_vector(size_t(K) * ldb, 4);
+        std::vector<float> y(size_t(M) * ldy, -1.f), ref = y;
+        gemm_nn(M, N, K, a.data(), lda, b.data(), ldb, y.data(), ldy);
+        for (int i = 0; i < M; ++i)
+            for (int j = 0; j < N; ++j) {
+                double s = 0;
+                for (int k = 0; k < K; ++k) s += double(a[size_t(i * lda + k)]) * b[size_t(k * ldb + j)];
+                ref[size_t(i * ldy + j)] = float(s);
+            }
+        CHECK(max_abs_diff(y, ref) < 1e-4f * std::sqrt(float(K)));
+    }
+}
+
+TEST_CASE("residual + RMS norm over rows and over columns", "[kernels]") {
+    const int R = 5, C = 7;
+    const float eps = 1e-5f;
+    auto h = random_vector(R * C, 5), d = random_vector(R * C, 6);
+    auto rows = h, cols = h;
+    std::vector<float> scratch(C);
+    add_rms_norm_rows(R, C, rows.data(), d.data(), eps);
+    add_rms_norm_cols(R, C, cols.data(), d.data(), eps, scratch.data());
+    for (int r = 0; r < R; ++r) {
+        double ss = 0;
+        for (int c = 0; c < C; ++c) ss += std::pow(double(h[r * C + c]) + d[r * C + c], 2);
+        for (int c = 0; c < C; ++c)
+            CHECK(rows[r * C + c] == Approx((h[r * C + c] + d[r * C + c]) / std::sqrt(ss / C + eps)).epsilon(1e-5));
+    }
+    for (int c = 0; c < C; ++c) {
+        double ss = 0;
+        for (int r = 0; r < R; ++r) ss += std::pow(double(h[r * C + c]) + d[r * C + c], 2);
+        for (int r = 0; r < R; ++r)
+            CHECK(cols[r * C + c] == Approx((h[r * C + c] + d[r * C + c]) / std::sqrt(ss / R + eps)).epsilon(1e-5));
+    }
+    // A normalised row has mean square 1 (up to eps).
+    double ms = 0;
+    for (int c = 0; c < C; ++c) ms += rows[c] * rows[c];
+    CHECK(ms / C == Approx(1.0).epsilon(1e-3));
+}
+
+TEST_CASE("SwiGLU gating, interleaved rows and stacked blocks", "[kernels]") {
+    const int R = 3, I = 5;
+    auto gu = random_vector(R * 2 * I, 7);
+    std::vector<float> out(R * I), blocks(R * I);
+    swiglu_rows(R, I, gu.data(), out.data());
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < I; ++j) {
+            const double g = gu[r * 2 * I + j], u = gu[r * 2 * I + I + j];
+            CHECK(out[r * I + j] == Approx(g / (1 + std::exp(-g)) * u).epsilon(1e-5));
+        }
+    // Blocks: gate rows [0, I), up rows [I, 2I), each R wide.
+    swiglu_blocks(I, R, gu.data(), blocks.data());
+    for (int j = 0; j < I * R; ++j) {
+        const double g = gu[j], u = gu[I * R + j];
+        CHECK(blocks[j] == Approx(g / (1 + std::exp(-g)) * u).epsilon(1e-5));
+    }
+}
+
+TEST_CASE("RoPE rotates each pair (j, j + hd/2) by the position's angle", "[kernels]") {
+    const int S = 4, H = 2, hd = 6, ld = 15;
+    auto v = random_vector(S * ld, 8), orig = v;
+    std::vector<float> cos(S * hd), sin(S * hd);
+    for (int s = 0; s < S; ++s)
+        for (int j = 0; j < hd / 2; ++j) {
+            const double a = s * std::pow(10000.0, -2.0 * j / hd);
+            cos[s * hd + j] = cos[s * hd + j + hd / 2] = float(std::cos(a));
+            sin[s * hd + j] = sin[s * hd + j + hd / 2] = float(std::sin(a));
+        }
+    rope(S, H, hd, v.data(), ld, cos.data(), sin.data());
+    for (int s = 0; s < S; ++s)
+        for (int h = 0; h < H; ++h)
+            for (int j = 0; j < hd / 2; ++j) {
+                const int ia = s * ld + h * hd + j, ib = ia + hd / 2;
+                const double a = s * std::pow(10000.0, -2.0 * j / hd);
+                CHECK(v[ia] == Approx(orig[ia] * std::cos(a) - orig[ib] * std::sin(a)).margin(1e-5));
+                CHECK(v[ib] == Approx(orig[ib] * std::cos(a) + orig[ia] * std::sin(a)).margin(1e-5));
+            }
+    // Entries past the heads are untouched.
+    for (int s = 0; s < S; ++s)
+        for (int k = H * hd; k < ld; ++k) CHECK(v[s * ld + k] == orig[s * ld + k]);
+}
+
+TEST_CASE("softmax rows sum to one and follow exp ratios; argmax takes the first maximum", "[kernels]") {
+    std::vector<float> x = {1, 2, 3, 1000, 1000, -1000};
+    softmax_rows(2, 3, x.data(), 0.5f);
+    CHECK(x[0] + x[1] + x[2] == Approx(1.0));
+    CHECK(x[1] / x[0] == Approx(std::exp(0.5)));
+    CHECK(x[3] == Approx(0.5));
+    CHECK(x[5] == Approx(0.0).margin(1e-30));
+    const float y[] = {0.f, 3.f, 3.f, -1.f};
+    CHECK(argmax(y, 4) == 1);
+}

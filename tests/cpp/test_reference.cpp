@@ -1,0 +1,163 @@
+// The engine against the official TRM code: every case under tests/vectors, converted by the project's own
+// converter (ctest fixture), run step by step, compared to reference.safetensors within the tolerances of the
+// reference README: max |error| <= 1e-4 x max |reference| per output, and the same argmax wherever the
+// reference's two largest logits are more than 1e-3 of that scale apart. Nothing here is specific to a case.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+#include "model.h"
+
+using namespace trm;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::vector<std::string> cases() {
+    std::vector<std::string> r;
+    for (const auto& e : fs::directory_iterator(TRM_VECTORS_DIR))
+        if (e.is_directory()) r.push_back(e.path().filename().string());
+    std::sort(r.begin(), r.end());
+    return r;
+}
+
+struct Reference {
+    std::vector<uint8_t> bytes;
+    SafetensorsFile file;
+    explicit Reference(const std::string& path) : bytes(read_file(path)), file(parse_safetensors(bytes.data(), bytes.size(), path)) {}
+    std::vector<float> f32(const std::string& name) const {
+        const TensorView* t = file.find(name);
+        if (!t) throw Error("reference lacks " + name);
+        std::vector<float> v(size_t(t->numel()));
+        convert_to_f32(*t, v.data());
+        return v;
+    }
+    int steps() const {
+        int k = 0;
+        while (file.find("step" + std::to_string(k) + ".logits")) ++k;
+        return k;
+    }
+};
+
+// max |a - b| / max |b|
+double relative_error(const std::vector<float>& got, const std::vector<float>& ref) {
+    REQUIRE(got.size() == ref.size());
+    double err = 0, scale = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+        err = std::max(err, double(std::fabs(got[i] - ref[i])));
+        scale = std::max(scale, double(std::fabs(ref[i])));
+    }
+    return err / std::max(scale, 1e-30);
+}
+
+// Positions whose argmax differs although the reference's top two logits are clearly apart.
+int argmax_mismatches(const std::vector<float>& got, const std::vector<float>& ref, int V) {
+    double scale = 0;
+    for (float x : ref) scale = std::max(scale, double(std::fabs(x)));
+    int bad = 0;
+    for (size_t p = 0; p < ref.size() / size_t(V); ++p) {
+        const float* r = ref.data() + p * V;
+        const float* g = got.data() + p * V;
+        int rb = 0, gb = 0;
+        for (int v = 1; v < V; ++v) { if (r[v] > r[rb]) rb = v; if (g[v] > g[gb]) gb = v; }
+        float second = -INFINITY;
+        for (int v = 0; v < V; ++v) if (v != rb) second = std::max(second, r[v]);
+        if (r[rb] - second > 1e-3 * scale && rb != gb) ++bad;
+    }
+    return bad;
+}
+
+void compare_step(const Reference& ref, int k, const std::vector<float>& logits, const std::vector<float>& qh,
+                  const std::vector<float>& qc, int V) {
+    const std::string p = "step" + std::to_string(k) + ".";
+    INFO("step " << k);
+    CHECK(relative_error(logits, ref.f32(p + "logits")) <= 1e-4);
+    CHECK(relative_error(qh, ref.f32(p + "q_halt_logits")) <= 1e-4);
+    CHECK(relative_error(qc, ref.f32(p + "q_continue_logits")) <= 1e-4);
+    CHECK(argmax_mismatches(logits, ref.f32(p + "logits"), V) == 0);
+}
+
+}  // namespace
+
+TEST_CASE("the engine reproduces every reference case step by step", "[reference]") {
+    const auto all = cases();
+    REQUIRE(all.size() >= 5);
+    for (const std::string& name : all) {
+        INFO("case " << name);
+        auto model = Model::load_file(std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors");
+        const Reference ref(std::string(TRM_VECTORS_DIR) + "/" + name + "/reference.safetensors");
+        const Config& c = model->config();
+        const TensorView* inputs = ref.file.find("inputs");
+        const TensorView* ids = ref.file.find("puzzle_identifiers");
+        REQUIRE(inputs);
+        REQUIRE(ids);
+        const int B = int(inputs->shape[0]), T = c.seq_len, V = c.vocab_size;
+        std::vector<int32_t> tok(size_t(B) * T), pid(static_cast<size_t>(B));
+        std::memcpy(tok.data(), inputs->data, tok.size() * 4);
+        std::memcpy(pid.data(), ids->data, pid.size() * 4);
+        Solver solver(model, B);
+        for (int b = 0; b < B; ++b) solver.set_puzzle(b, tok.data() + size_t(b) * T, pid[size_t(b)]);
+        REQUIRE(ref.steps() >= 1);
+        for (int k = 0; k < ref.steps(); ++k) {
+            solver.step();
+            std::vector<float> logits, qh, qc;
+            for (int b = 0; b < B; ++b) {
+                logits.insert(logits.end(), solver.logits(b), solver.logits(b) + size_t(T) * V);
+                qh.push_back(solver.q_halt(b));
+                qc.push_back(solver.q_continue(b));
+                for (int i = 0; i < T; ++i) {
+                    const float* l = solver.logits(b) + size_t(i) * V;
+                    CHECK(solver.predictions(b)[i] == int32_t(std::max_element(l, l + V) - l));
+                }
+            }
+            compare_step(ref, k, logits, qh, qc, V);
+        }
+    }
+}
+
+TEST_CASE("trm predict reproduces every reference.safetensors from the command line", "[reference]") {
+    for (const std::string& name : cases()) {
+        INFO("case " << name);
+        const std::string dir = std::string(TRM_VECTORS_DIR) + "/" + name;
+        const Reference ref(dir + "/reference.safetensors");
+        const std::string out = std::string(TRM_CONVERTED_DIR) + "/" + name + ".predict.safetensors";
+        const std::string cmd = std::string(TRM_CLI) + " predict " + TRM_CONVERTED_DIR + "/" + name + ".safetensors --inputs " +
+                                dir + "/reference.safetensors --steps " + std::to_string(ref.steps()) + " --out " + out;
+        REQUIRE(std::system(cmd.c_str()) == 0);
+        const Reference got(out);
+        const int V = int(ref.file.find("step0.logits")->shape[2]);
+        for (int k = 0; k < ref.steps(); ++k) {
+            const std::string p = "step" + std::to_string(k) + ".";
+            compare_step(ref, k, got.f32(p + "logits"), got.f32(p + "q_halt_logits"), got.f32(p + "q_continue_logits"), V);
+        }
+    }
+}
+
+TEST_CASE("slots of a batch are independent: batch and single runs agree, halting freezes a slot", "[reference]") {
+    for (const std::string& name : cases()) {
+        INFO("case " << name);
+        auto model = Model::load_file(std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors");
+        const Reference ref(std::string(TRM_VECTORS_DIR) + "/" + name + "/reference.safetensors");
+        const TensorView* inputs = ref.file.find("inputs");
+        const int B = int(inputs->shape[0]), T = model->config().seq_len;
+        if (B < 2) continue;
+        std::vector<int32_t> tok(size_t(B) * T), pid(static_cast<size_t>(B));
+        std::memcpy(tok.data(), inputs->data, tok.size() * 4);
+        std::memcpy(pid.data(), ref.file.find("puzzle_identifiers")->data, pid.size() * 4);
+        Solver batch(model, B), single(model, 1);
+        for (int b = 0; b < B; ++b) batch.set_puzzle(b, tok.data() + size_t(b) * T, pid[size_t(b)]);
+        single.set_puzzle(0, tok.data() + size_t(B - 1) * T, pid[size_t(B - 1)]);
+        batch.step();
+        single.step();
+        CHECK(batch.q_halt(B - 1) == single.q_halt(0));
+        const float frozen = batch.q_halt(0);
+        batch.halt(0);
+        CHECK_FALSE(batch.active(0));
+        batch.step();
+        CHECK(batch.q_halt(0) == frozen);
+        CHECK(batch.steps_done(0) == 1);
+        CHECK(batch.steps_done(B - 1) == 2);
+    }
+}
