@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev nlohmann-json3-dev catch2   # linear algebra, JSON, C++ tests
   emscripten                                # WASM build (Emscripten 3.1.6, clang 14)
   python3-torch python3-numpy python3-yaml python3-pytest libopenblas0-pthread  # converter, training, tests
+  chromium                                  # browser end-to-end tests (driven by playwright-core from npm)
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -21,7 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-if [ -f package-lock.json ] && [ ! -d node_modules ]; then
+# npm packages exactly as locked; reinstalled only when the lockfile changed since the last install.
+if [ -f package-lock.json ] && ! cmp -s package-lock.json node_modules/.installed-lock.json; then
   npm ci --no-audit --no-fund
+  cp package-lock.json node_modules/.installed-lock.json
 fi
 echo "setup: done"
