@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   build-essential cmake pkg-config          # native build
   libeigen3-dev nlohmann-json3-dev catch2   # linear algebra, JSON, C++ tests
+  clang libclang-rt-14-dev                  # libFuzzer + sanitizer runtimes (scripts/fuzz.sh, scripts/sanitize.sh)
   emscripten                                # WASM build (Emscripten 3.1.6, clang 14)
   python3-torch python3-numpy python3-yaml python3-pytest libopenblas0-pthread  # converter, training, tests
   chromium                                  # browser end-to-end tests (driven by playwright-core from npm)

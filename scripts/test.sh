@@ -15,6 +15,8 @@ PY=/usr/bin/python3  # Debian's interpreter: it sees python3-torch (TOOLCHAIN.md
 
 run "native build" scripts/build.sh native
 run "C++ tests (ctest)" ctest --test-dir build/native --output-on-failure
+run "C++ tests under ASan+UBSan" scripts/sanitize.sh
+run "fuzzing (libFuzzer, ~1 min)" scripts/fuzz.sh 12
 if [ -d tests/python ]; then
   run "Python tests (pytest)" env OMP_NUM_THREADS=1 "$PY" -m pytest -q tests/python
 fi
