@@ -1,0 +1,80 @@
+// Shared set-up for the browser tests: the project's server on a free port, Debian's chromium driven by
+// playwright-core in a fresh profile, and a watch on console errors and requests to other origins.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { createServer } from '../../scripts/serve.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const OUT = path.join(ROOT, 'test-output');
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+// Flags from TOOLCHAIN.md; playwright adds --headless and the profile (--user-data-dir) itself.
+const FLAGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run', '--disable-quic'];
+
+// The sudoku weights the tests use: the shipped model when it is there, else the tiny random reference model
+// that ctest converts (its answers won't verify; the page must then show that verdict).
+export function sudokuModel() {
+  for (const rel of ['weights/sudoku_mlp.safetensors', 'build/native/vectors/sudoku_mlp_t.safetensors']) {
+    if (fs.existsSync(path.join(ROOT, rel))) return { path: rel, shipped: rel.startsWith('weights/') };
+  }
+  return null;
+}
+
+export const haveChromium = fs.existsSync(CHROMIUM);
+export const haveEngine = fs.existsSync(path.join(ROOT, 'web/trm.js')) && fs.existsSync(path.join(ROOT, 'build/wasm/trm-wasm.wasm'));
+
+export async function startServer(root = ROOT) {
+  const server = createServer(root);
+  await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${server.address().port}`;
+  return {
+    origin,
+    url: `${origin}/web/`,
+    stop: () => new Promise(resolve => { server.close(resolve); server.closeAllConnections(); }),
+  };
+}
+
+export async function launch() {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 }, timeout: 60_000,
+  });
+  context.setDefaultTimeout(30_000);
+  return {
+    context,
+    close: async () => {
+      await context.close().catch(() => {});
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+// Records console errors, uncaught page errors and every request that leaves `origin`.
+export function watch(page, origin) {
+  const seen = { errors: [], foreign: [] };
+  page.on('console', msg => { if (msg.type() === 'error') seen.errors.push(msg.text()); });
+  page.on('pageerror', err => seen.errors.push(String(err)));
+  page.context().on('request', req => {
+    const url = req.url();
+    if (!url.startsWith(origin + '/') && !url.startsWith('data:') && !url.startsWith('blob:')) seen.foreign.push(url);
+  });
+  return seen;
+}
+
+export async function screenshot(page, name) {
+  fs.mkdirSync(OUT, { recursive: true });
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+}
+
+// Waits until the solve panel's result says a solve ended; returns { state, verified, text }.
+export async function waitForResult(page, timeout = 120_000) {
+  await page.waitForFunction(() => {
+    const el = document.querySelector('[data-testid=result]');
+    return el && ['done', 'error'].includes(el.dataset.state);
+  }, null, { timeout });
+  return page.$eval('[data-testid=result]', el => ({ state: el.dataset.state, verified: el.dataset.verified, text: el.textContent }));
+}

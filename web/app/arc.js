@@ -1,0 +1,93 @@
+// The ARC view: a task's demonstration pairs and test inputs in the standard ARC colours.
+// Task files are the ARC JSON format: { train: [{input, output}], test: [{input, output?}] },
+// grids being 1-30 rows of 1-30 colours 0-9.
+export const ARC_COLORS = ['#000000', '#0074d9', '#ff4136', '#2ecc40', '#ffdc00',
+  '#aaaaaa', '#f012be', '#ff851b', '#7fdbff', '#870c25'];
+
+function checkGrid(g, where) {
+  if (!Array.isArray(g) || g.length < 1 || g.length > 30) throw new Error(`${where}: expected 1-30 rows`);
+  const cols = Array.isArray(g[0]) ? g[0].length : -1;
+  if (cols < 1 || cols > 30) throw new Error(`${where}: expected 1-30 columns`);
+  for (const row of g) {
+    if (!Array.isArray(row) || row.length !== cols) throw new Error(`${where}: rows must all have ${cols} cells`);
+    if (!row.every(v => Number.isInteger(v) && v >= 0 && v <= 9)) throw new Error(`${where}: colours are integers 0-9`);
+  }
+}
+
+// Checks a parsed task JSON and returns it; throws an Error naming what is wrong.
+export function checkArcTask(task) {
+  if (!task || typeof task !== 'object') throw new Error('not an ARC task: expected a JSON object');
+  for (const part of ['train', 'test']) {
+    if (!Array.isArray(task[part]) || task[part].length === 0) throw new Error(`not an ARC task: "${part}" must be a non-empty list`);
+  }
+  task.train.forEach((p, i) => { checkGrid(p.input, `train[${i}].input`); checkGrid(p.output, `train[${i}].output`); });
+  task.test.forEach((p, i) => { checkGrid(p.input, `test[${i}].input`); if (p.output) checkGrid(p.output, `test[${i}].output`); });
+  return task;
+}
+
+export function gridCanvas(grid, label) {
+  const rows = grid.length, cols = grid[0].length;
+  const cell = Math.max(4, Math.min(24, Math.floor(240 / Math.max(rows, cols))));
+  const canvas = document.createElement('canvas');
+  canvas.width = cols * cell;
+  canvas.height = rows * cell;
+  canvas.className = 'arc-grid';
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', `${label}: ${rows} by ${cols} grid`);
+  const ctx = canvas.getContext('2d');
+  ctx.fillStyle = '#555';
+  ctx.fillRect(0, 0, canvas.width, canvas.height);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      ctx.fillStyle = ARC_COLORS[grid[r][c]];
+      ctx.fillRect(c * cell + 0.5, r * cell + 0.5, cell - 1, cell - 1);
+    }
+  }
+  return canvas;
+}
+
+function figure(grid, label) {
+  const fig = document.createElement('figure');
+  const cap = document.createElement('figcaption');
+  cap.textContent = label;
+  fig.append(gridCanvas(grid, label), cap);
+  return fig;
+}
+
+function pair(title, input, output, outputLabel) {
+  const div = document.createElement('div');
+  div.className = 'arc-pair';
+  const h = document.createElement('h3');
+  h.textContent = title;
+  const row = document.createElement('div');
+  row.className = 'arc-row';
+  row.append(figure(input, 'Input'));
+  if (output) {
+    const arrow = document.createElement('span');
+    arrow.className = 'arrow';
+    arrow.setAttribute('aria-hidden', 'true');
+    arrow.textContent = '→';
+    row.append(arrow, figure(output, outputLabel));
+  }
+  div.append(h, row);
+  return div;
+}
+
+// Shows `task` in `container` (replacing what was there). The test outputs, when the file has them, stay
+// folded away: they are the answers.
+export function showArcTask(container, task) {
+  container.replaceChildren();
+  task.train.forEach((p, i) => container.append(pair(`Example ${i + 1}`, p.input, p.output, 'Output')));
+  task.test.forEach((p, i) => {
+    const div = pair(`Test ${task.test.length > 1 ? i + 1 : ''}`.trim(), p.input, null);
+    div.classList.add('arc-test');
+    if (p.output) {
+      const details = document.createElement('details');
+      const summary = document.createElement('summary');
+      summary.textContent = 'Show the expected answer';
+      details.append(summary, figure(p.output, 'Expected output'));
+      div.append(details);
+    }
+    container.append(div);
+  });
+}

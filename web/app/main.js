@@ -1,0 +1,478 @@
+// The demo page: three views (sudoku, maze, ARC), one solve panel, one model panel.
+// Deep links: #sudoku=<81 chars> or #maze=<900 chars, row-major> open that puzzle; &solve=1 starts solving;
+// &model=<same-origin URL> loads that weight file instead of the shipped one.
+// When a solve ends, [data-testid=result] holds the answer as text and data-verified="true"|"false".
+import { TRM } from '../trm.js';
+import { SUDOKU_SAMPLES } from './samples.js';
+import { createSudokuView, parseSudoku } from './sudoku.js';
+import { createMazeView, parseMaze } from './maze.js';
+import { generateMaze } from './mazegen.js';
+import { checkArcTask, showArcTask } from './arc.js';
+import { shippedModels, modelKind, modelRows, WEIGHTS_DIR } from './model.js';
+
+const $ = id => document.getElementById(id);
+const KIND_NAMES = { sudoku: 'sudoku', maze: 'maze', arc: 'ARC' };
+
+// ---- state
+let view = 'sudoku';
+const models = {};        // kind -> { trm, name }
+const loading = {};       // kind -> Promise of the model (or null) while the shipped one loads
+const missing = {};       // kind -> why there is no model for it
+let shipped = [];         // weights/index.json entries
+let running = null;       // { run, cancelled } while a solve runs
+
+// ---- views
+const sudoku = createSudokuView($('sudoku-grid'), {
+  onChange: p => { $('sudoku-text').value = p; clearResult(); },
+});
+const maze = createMazeView($('maze-board'), {
+  tool: () => document.querySelector('input[name=maze-tool]:checked').value,
+  onChange: () => { $('maze-info').textContent = maze.describe(); clearResult(); },
+});
+const views = { sudoku, maze };
+
+for (const s of SUDOKU_SAMPLES) {
+  const opt = document.createElement('option');
+  opt.value = s.puzzle;
+  opt.textContent = `${s.name} (${81 - s.puzzle.split('.').length + 1} givens)`;
+  $('sudoku-sample').append(opt);
+}
+$('sudoku-sample').addEventListener('change', e => {
+  if (!e.target.value) return;
+  setSudoku(e.target.value);
+});
+$('sudoku-text').addEventListener('change', e => {
+  const p = parseSudoku(e.target.value);
+  if (p) setSudoku(p);
+  else setVerdict('The puzzle text needs exactly 81 cells: digits 1-9, and . or 0 for blanks.', 'bad');
+});
+$('sudoku-clear').addEventListener('click', () => setSudoku('.'.repeat(81)));
+$('maze-generate').addEventListener('click', newMaze);
+$('maze-clear-path').addEventListener('click', () => { maze.clearAnswer(); clearResult(); });
+$('sudoku-link').addEventListener('click', () => copyLink(`sudoku=${sudoku.puzzle}`));
+$('maze-link').addEventListener('click', () => copyLink(`maze=${encodeURIComponent(maze.maze.replace(/ /g, '.'))}`));
+
+function setSudoku(p) {
+  if (running) cancel();
+  sudoku.setPuzzle(p);
+  $('sudoku-text').value = p;
+  clearResult();
+}
+
+function setMaze(m) {
+  if (running) cancel();
+  maze.setMaze(m);
+  $('maze-info').textContent = maze.describe();
+  clearResult();
+}
+
+function newMaze() {
+  setMaze(generateMaze().maze);
+}
+
+async function copyLink(fragment) {
+  history.replaceState(null, '', `#${fragment}`);
+  try {
+    await navigator.clipboard.writeText(location.href);
+    setVerdict('Link copied: it opens this puzzle.', '');
+  } catch {
+    setVerdict('The address bar now holds a link to this puzzle.', '');
+  }
+}
+
+// ---- tabs
+const tabs = [...document.querySelectorAll('[role=tab]')];
+for (const tab of tabs) {
+  tab.addEventListener('click', () => showView(tab.dataset.view));
+  tab.addEventListener('keydown', e => {
+    const i = tabs.indexOf(tab);
+    const next = e.key === 'ArrowRight' ? (i + 1) % tabs.length : e.key === 'ArrowLeft' ? (i + tabs.length - 1) % tabs.length : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    tabs[next].focus();
+    showView(tabs[next].dataset.view);
+  });
+}
+
+function showView(name) {
+  if (name === view) return;
+  if (running) cancel();
+  view = name;
+  for (const tab of tabs) {
+    const on = tab.dataset.view === name;
+    tab.setAttribute('aria-selected', String(on));
+    tab.tabIndex = on ? 0 : -1;
+    $(`view-${tab.dataset.view}`).hidden = !on;
+  }
+  if (name === 'maze' && !maze.maze.includes('S')) newMaze();
+  clearResult();
+  showModelPanel();
+  if (name !== 'arc') ensureModel(name);
+  updateArcNote();
+}
+
+// ---- models
+function setProgress(loaded, total) {
+  const bar = $('model-progress');
+  bar.hidden = false;
+  if (total) { bar.max = total; bar.value = loaded; } else bar.removeAttribute('value');
+  $('model-status').textContent = total
+    ? `Downloading the model… ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`
+    : `Downloading the model… ${(loaded / 1e6).toFixed(1)} MB`;
+}
+
+function showError(message) {
+  const el = $('model-error');
+  el.hidden = !message;
+  el.textContent = message || '';
+}
+
+// Loads a weight file (URL or bytes) and installs it for the view its task belongs to; returns its kind.
+async function loadModel(source, name) {
+  $('model-status').textContent = `Loading ${name}…`;
+  try {
+    const trm = await TRM.load(source, { onProgress: ({ loaded, total }) => setProgress(loaded, total), threads: 'auto' });
+    const kind = modelKind(trm.info);
+    if (models[kind]) models[kind].trm.dispose();
+    models[kind] = { trm, name };
+    delete missing[kind];
+    return kind;
+  } finally {
+    $('model-progress').hidden = true;
+  }
+}
+
+// The model for `kind`: the one loaded, or the shipped one (loaded on first use), or null.
+function ensureModel(kind, url) {
+  if (models[kind]) return Promise.resolve(models[kind]);
+  if (loading[kind]) return loading[kind];
+  const entry = shipped.find(m => m.kind === kind);
+  const src = url || (entry && new URL(entry.file, WEIGHTS_DIR).href);
+  if (!src) {
+    missing[kind] = `No ${KIND_NAMES[kind]} model ships with this copy of the page.`;
+    showModelPanel();
+    return Promise.resolve(null);
+  }
+  const name = url ? decodeURIComponent(new URL(url).pathname.split('/').pop()) : entry.file;
+  loading[kind] = loadModel(src, name)
+    .then(k => {
+      if (url) keepOffline(url);
+      if (k !== kind) missing[kind] = `${name} is a ${KIND_NAMES[k] || k} model, not a ${KIND_NAMES[kind]} one.`;
+      return models[kind] || null;
+    })
+    .catch(e => {
+      missing[kind] = `The ${KIND_NAMES[kind]} model ${name} could not be loaded: ${e.message}`;
+      return null;
+    })
+    .finally(() => { delete loading[kind]; showModelPanel(); updateArcNote(); });
+  showModelPanel();
+  return loading[kind];
+}
+
+function showModelPanel() {
+  const m = models[view];
+  const info = $('model-info');
+  info.replaceChildren();
+  if (m) {
+    $('model-status').textContent = `Loaded for ${KIND_NAMES[view]}.`;
+    for (const [label, text] of modelRows(m.name, m.trm.info)) {
+      const dt = document.createElement('dt');
+      const dd = document.createElement('dd');
+      dt.textContent = label;
+      dd.textContent = text;
+      info.append(dt, dd);
+    }
+  } else if (loading[view]) {
+    if (!$('model-status').textContent.startsWith('Downloading')) $('model-status').textContent = 'Loading the model…';
+  } else {
+    $('model-status').textContent = `${missing[view] || `No ${KIND_NAMES[view]} model is loaded.`} ` +
+      'Load a TRM weight file (.safetensors) for this task below.';
+  }
+  $('solve').disabled = !!running || view === 'arc';
+}
+
+async function loadUserFile(file) {
+  showError('');
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    const kind = await loadModel(bytes, file.name);
+    if (kind === 'generic') {
+      showError(`${file.name} loaded, but its task is neither sudoku, maze nor ARC.`);
+    } else if (kind !== view) {
+      showView(kind);
+    }
+  } catch (e) {
+    showError(`${file.name}: ${e.message}`);
+  }
+  showModelPanel();
+  updateArcNote();
+}
+
+$('model-file').addEventListener('change', e => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (file) loadUserFile(file);
+});
+
+// ---- ARC
+let arcTasks = [];
+async function loadArcIndex() {
+  const base = new URL('arc-tasks/', import.meta.url);
+  try {
+    arcTasks = await (await fetch(new URL('index.json', base))).json();
+  } catch {
+    arcTasks = [];
+  }
+  for (const id of arcTasks) {
+    const opt = document.createElement('option');
+    opt.value = id;
+    opt.textContent = `${id} (ARC-AGI-1 evaluation)`;
+    $('arc-task').append(opt);
+  }
+  if (arcTasks.length) await showBundledArc(arcTasks[0]);
+}
+
+async function showBundledArc(id) {
+  try {
+    const res = await fetch(new URL(`arc-tasks/${encodeURIComponent(id)}.json`, import.meta.url));
+    showArc(id, checkArcTask(await res.json()));
+  } catch (e) {
+    showArcError(`${id}: ${e.message}`);
+  }
+}
+
+function showArc(name, task) {
+  showArcError('');
+  $('arc-title').textContent = `Task ${name}`;
+  showArcTask($('arc-pairs'), task);
+}
+
+function showArcError(message) {
+  $('arc-error').hidden = !message;
+  $('arc-error').textContent = message;
+}
+
+async function loadArcFile(file) {
+  try {
+    const task = checkArcTask(JSON.parse(await file.text()));
+    $('arc-task').value = '';
+    showArc(file.name.replace(/\.json$/i, ''), task);
+  } catch (e) {
+    showArcError(`${file.name}: ${e.message}`);
+  }
+}
+
+$('arc-task').addEventListener('change', e => { if (e.target.value) showBundledArc(e.target.value); });
+$('arc-file').addEventListener('change', e => {
+  const file = e.target.files[0];
+  e.target.value = '';
+  if (file) loadArcFile(file);
+});
+
+function updateArcNote() {
+  const m = models.arc;
+  $('arc-model').textContent = m
+    ? `ARC model loaded: ${m.name}, with ${m.trm.info.config.num_puzzle_identifiers} task embeddings. ` +
+      'TRM learns an embedding for each ARC task it was trained on, so it can only run those tasks, and the ' +
+      'browser engine runs sudoku and maze models for now: run ARC tasks with the native command line, ' +
+      'trm solve MODEL --task arc TASK.json.'
+    : 'No ARC model is loaded, so this view shows the task only. TRM learns an embedding for each ARC task it ' +
+      'was trained on, so an ARC model runs only on its own training tasks and their augmented copies. To try ' +
+      'one, convert a checkpoint of the reference TRM training code with scripts/convert_checkpoint.py ' +
+      '(--identifiers identifiers.json --keep-puzzles TASKS.txt keeps the rows of the tasks you want), then ' +
+      'load the .safetensors file in the model panel.';
+}
+
+// ---- solving
+const result = $('result');
+
+function clearResult() {
+  result.textContent = '';
+  delete result.dataset.verified;
+  delete result.dataset.state;
+  setVerdict(view === 'arc' ? '' : 'Press Solve to watch the model work.', '');
+  $('step').textContent = '–';
+  $('ms').textContent = '–';
+  setConfidence(null);
+  if (views[view]) views[view].clearAnswer();
+}
+
+function setVerdict(text, cls) {
+  const v = $('verdict');
+  v.textContent = text;
+  v.className = `verdict ${cls}`.trim();
+}
+
+function setConfidence(c) {
+  const pct = c === null ? 0 : Math.round(c * 100);
+  $('confidence-fill').style.width = `${pct}%`;
+  $('confidence-bar').setAttribute('aria-valuenow', String(pct));
+  $('confidence').textContent = c === null ? '–' : `${pct}%`;
+}
+
+function finishVerdict(kind, step) {
+  if (kind === 'sudoku') {
+    return step.verified
+      ? 'Verified: a complete, valid sudoku that keeps every given.'
+      : `Not a valid solution: ${step.badCells.length} conflicting cell${step.badCells.length === 1 ? '' : 's'}, marked in red.`;
+  }
+  return step.verified
+    ? 'Verified: the path joins start and goal, and it is a shortest one.'
+    : `Not a shortest path${step.badCells.length ? `: ${step.badCells.length} cells marked in red` : ''}.`;
+}
+
+function setRunning(on) {
+  $('cancel').disabled = !on;
+  $('solve').disabled = on || view === 'arc';
+  if (views[view]) views[view].setBusy(on);
+}
+
+async function solve() {
+  if (running || view === 'arc') return;
+  const kind = view;
+  const puzzle = kind === 'sudoku' ? sudoku.puzzle : maze.maze;
+  if (kind === 'maze' && (puzzle.split('S').length !== 2 || puzzle.split('G').length !== 2)) {
+    setVerdict('A maze needs exactly one start (S) and one goal (G).', 'bad');
+    return;
+  }
+  clearResult();
+  running = { run: null, cancelled: false };
+  const me = running;
+  setRunning(true);
+  result.dataset.state = 'solving';
+  setVerdict('Loading the model…', '');
+  const model = await ensureModel(kind);
+  if (!model || me.cancelled) {
+    running = null;
+    setRunning(false);
+    result.dataset.state = me.cancelled ? 'cancelled' : 'error';
+    setVerdict(me.cancelled ? 'Cancelled.' : `${missing[kind] || 'No model.'} Load one in the model panel.`, me.cancelled ? '' : 'bad');
+    return;
+  }
+  setVerdict('Thinking…', '');
+  let last = null, totalMs = 0;
+  try {
+    me.run = model.trm.solve(puzzle, { halt: $('halt-early').checked ? 'early' : 'never' });
+    for await (const step of me.run) {
+      if (me.cancelled) break;
+      last = step;
+      totalMs += step.ms;
+      views[kind].showStep(step);
+      $('step').textContent = `${step.step} of ${step.maxSteps}`;
+      $('ms').textContent = `${Math.round(step.ms)} ms/step`;
+      setConfidence(step.confidence);
+    }
+    if (me.cancelled || !last || !last.done) {
+      result.dataset.state = 'cancelled';
+      setVerdict(`Cancelled${last ? ` after ${last.step} step${last.step === 1 ? '' : 's'}` : ''}.`, '');
+    } else {
+      result.textContent = last.prediction;
+      result.dataset.verified = String(!!last.verified);
+      result.dataset.state = 'done';
+      $('ms').textContent = `${Math.round(totalMs / last.step)} ms/step, ${(totalMs / 1000).toFixed(1)} s in all`;
+      const detail = last.message && !last.verified ? ` ${last.message}` : '';
+      setVerdict(`${finishVerdict(kind, last)}${detail}`, last.verified ? 'good' : 'bad');
+    }
+  } catch (e) {
+    result.dataset.state = me.cancelled ? 'cancelled' : 'error';
+    setVerdict(me.cancelled ? 'Cancelled.' : `The solver stopped: ${e.message}`, me.cancelled ? '' : 'bad');
+  } finally {
+    if (running === me) running = null;
+    setRunning(false);
+  }
+}
+
+function cancel() {
+  if (!running) return;
+  running.cancelled = true;
+  if (running.run) running.run.cancel();
+}
+
+$('solve').addEventListener('click', solve);
+$('cancel').addEventListener('click', cancel);
+
+// ---- drag and drop: weights anywhere, ARC tasks too
+let dragDepth = 0;
+window.addEventListener('dragenter', e => { e.preventDefault(); dragDepth++; $('drop-overlay').hidden = false; });
+window.addEventListener('dragleave', () => { if (--dragDepth <= 0) { dragDepth = 0; $('drop-overlay').hidden = true; } });
+window.addEventListener('dragover', e => e.preventDefault());
+window.addEventListener('drop', e => {
+  e.preventDefault();
+  dragDepth = 0;
+  $('drop-overlay').hidden = true;
+  const file = e.dataTransfer.files[0];
+  if (!file) return;
+  if (/\.json$/i.test(file.name)) {
+    showView('arc');
+    loadArcFile(file);
+  } else {
+    loadUserFile(file);
+  }
+});
+
+// ---- deep links
+function sameOriginUrl(text) {
+  try {
+    const url = new URL(text, location.href);
+    return url.origin === location.origin ? url.href : null;
+  } catch {
+    return null;
+  }
+}
+
+async function openHash() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const modelUrl = params.get('model') && sameOriginUrl(params.get('model'));
+  const kind = ['sudoku', 'maze', 'arc'].find(k => params.has(k));
+  if (modelUrl && kind !== 'arc' && !models[kind || view] && !loading[kind || view]) ensureModel(kind || view, modelUrl);
+  if (kind === 'sudoku') {
+    const p = parseSudoku(params.get('sudoku'));
+    if (!p) return setVerdict('The link’s sudoku needs 81 cells: digits 1-9, and . or 0 for blanks.', 'bad');
+    showView(kind);
+    setSudoku(p);
+  } else if (kind === 'maze') {
+    const m = parseMaze(params.get('maze'));
+    if (!m) return setVerdict('The link’s maze needs 900 cells: # (wall), . or space (open), one S and one G.', 'bad');
+    showView(kind);
+    setMaze(m);
+  } else if (kind === 'arc') {
+    showView('arc');
+    const id = params.get('arc');
+    if (arcTasks.includes(id)) {
+      $('arc-task').value = id;
+      await showBundledArc(id);
+    }
+  }
+  if (kind && kind !== 'arc' && params.get('solve') === '1') solve();
+}
+
+window.addEventListener('hashchange', openHash);
+
+// ---- offline: the service worker keeps the app, the engine and the weights
+// Scope: the whole site where the server allows it (the engine's files are outside web/), else web/ only.
+const SW_URL = new URL('../sw.js', import.meta.url);
+const swReady = 'serviceWorker' in navigator && location.protocol !== 'file:'
+  ? navigator.serviceWorker.register(SW_URL, { scope: new URL('../../', import.meta.url).pathname })
+    .catch(() => navigator.serviceWorker.register(SW_URL))
+    .then(() => navigator.serviceWorker.ready)
+    .catch(() => null)
+  : Promise.resolve(null);
+
+// A model loaded from a URL that the service worker doesn't precache (a &model= link): keep it too.
+function keepOffline(url) {
+  swReady.then(reg => reg && reg.active && reg.active.postMessage({ cache: [url] }));
+}
+
+// ---- start
+async function start() {
+  sudoku.setPuzzle(SUDOKU_SAMPLES[0].puzzle);
+  $('sudoku-text').value = sudoku.puzzle;
+  updateArcNote();
+  shipped = await shippedModels();
+  await loadArcIndex();
+  const params = new URLSearchParams(location.hash.slice(1));
+  if (location.hash.length > 1) await openHash();
+  if (!params.get('model')) ensureModel(view);
+  showModelPanel();
+}
+start();

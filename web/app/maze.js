@@ -1,0 +1,143 @@
+// The maze board: a 30x30 canvas. Draw with the mouse, a finger or the keyboard (arrows move a cursor,
+// Space applies the tool, W/E/S/G pick wall, erase, start, goal). A maze is a 900-char row-major string over
+// '# SG'; the model's answer marks its path with 'o'.
+import { SIZE, shortestPath } from './mazegen.js';
+
+const COLORS = {
+  wall: '#263445', open: '#f7f4ec', grid: '#e3ddd0', path: '#2f7fd8', changed: '#f2b705',
+  bad: '#d62839', S: '#1f9d55', G: '#c2410c', cursor: '#7c3aed',
+};
+
+// Accepts '.' or '_' for open cells (handier in links); returns the 900-char maze or null.
+export function parseMaze(text) {
+  const cells = String(text).replace(/\r?\n/g, '').replace(/[._]/g, ' ');
+  if (cells.length !== SIZE * SIZE || !/^[# SGo]+$/.test(cells)) return null;
+  return cells.replace(/o/g, ' ');
+}
+
+export function createMazeView(canvas, { onChange, tool }) {
+  let maze = ' '.repeat(SIZE * SIZE);
+  let shown = null, changed = new Set(), bad = new Set();
+  let cursor = 0, busy = false, painting = false;
+
+  function set(i, ch) {
+    if (busy || maze[i] === ch) return;
+    if (ch === 'S' || ch === 'G') maze = maze.replace(ch, ' ');  // one start, one goal
+    maze = maze.slice(0, i) + ch + maze.slice(i + 1);
+    shown = null;
+    draw();
+    onChange(maze);
+  }
+
+  function apply(i) {
+    const t = tool();
+    set(i, t === 'wall' ? '#' : t === 'erase' ? ' ' : t);
+  }
+
+  function cellAt(e) {
+    const rect = canvas.getBoundingClientRect();
+    const c = Math.floor(((e.clientX - rect.left) / rect.width) * SIZE);
+    const r = Math.floor(((e.clientY - rect.top) / rect.height) * SIZE);
+    return r >= 0 && r < SIZE && c >= 0 && c < SIZE ? r * SIZE + c : -1;
+  }
+
+  canvas.addEventListener('pointerdown', e => {
+    const i = cellAt(e);
+    if (i < 0) return;
+    e.preventDefault();
+    canvas.focus();
+    cursor = i;
+    painting = tool() === 'wall' || tool() === 'erase';
+    if (painting) canvas.setPointerCapture(e.pointerId);
+    apply(i);
+    draw();
+  });
+  canvas.addEventListener('pointermove', e => {
+    if (!painting) return;
+    const i = cellAt(e);
+    if (i >= 0) apply(i);
+  });
+  const stop = () => { painting = false; };
+  canvas.addEventListener('pointerup', stop);
+  canvas.addEventListener('pointercancel', stop);
+
+  canvas.addEventListener('keydown', e => {
+    const moves = { ArrowUp: -SIZE, ArrowDown: SIZE, ArrowLeft: -1, ArrowRight: 1 };
+    if (moves[e.key] !== undefined) {
+      e.preventDefault();
+      const r = Math.floor(cursor / SIZE), c = cursor % SIZE;
+      if ((e.key === 'ArrowLeft' && c === 0) || (e.key === 'ArrowRight' && c === SIZE - 1)) return;
+      if ((e.key === 'ArrowUp' && r === 0) || (e.key === 'ArrowDown' && r === SIZE - 1)) return;
+      cursor += moves[e.key];
+      draw();
+    } else if (e.key === ' ' || e.key === 'Enter') {
+      e.preventDefault();
+      set(cursor, maze[cursor] === '#' ? ' ' : '#');
+    } else if (e.key === 's' || e.key === 'S' || e.key === 'g' || e.key === 'G') {
+      e.preventDefault();
+      set(cursor, e.key.toUpperCase());
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      e.preventDefault();
+      set(cursor, ' ');
+    }
+  });
+  canvas.addEventListener('focus', () => draw());
+  canvas.addEventListener('blur', () => draw());
+
+  function draw() {
+    const dpr = window.devicePixelRatio || 1;
+    const px = Math.round(canvas.clientWidth * dpr) || 600;
+    if (canvas.width !== px) { canvas.width = px; canvas.height = px; }
+    const ctx = canvas.getContext('2d');
+    const s = px / SIZE;
+    ctx.fillStyle = COLORS.grid;
+    ctx.fillRect(0, 0, px, px);
+    for (let i = 0; i < SIZE * SIZE; i++) {
+      const x = (i % SIZE) * s, y = Math.floor(i / SIZE) * s;
+      const ch = maze[i];
+      const onPath = shown && shown[i] === 'o' && ch === ' ';
+      ctx.fillStyle = ch === '#' ? COLORS.wall : ch === 'S' ? COLORS.S : ch === 'G' ? COLORS.G : COLORS.open;
+      ctx.fillRect(x + 0.5, y + 0.5, s - 1, s - 1);
+      if (onPath || bad.has(i) || changed.has(i)) {
+        ctx.fillStyle = bad.has(i) ? COLORS.bad : changed.has(i) ? COLORS.changed : COLORS.path;
+        const inset = s * 0.2;
+        ctx.beginPath();
+        ctx.arc(x + s / 2, y + s / 2, s / 2 - inset, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+      if (ch === 'S' || ch === 'G') {
+        ctx.fillStyle = '#fff';
+        ctx.font = `bold ${Math.floor(s * 0.7)}px system-ui, sans-serif`;
+        ctx.textAlign = 'center';
+        ctx.textBaseline = 'middle';
+        ctx.fillText(ch, x + s / 2, y + s / 2 + 1);
+      }
+    }
+    if (document.activeElement === canvas) {
+      ctx.strokeStyle = COLORS.cursor;
+      ctx.lineWidth = Math.max(2, s / 8);
+      ctx.strokeRect((cursor % SIZE) * s + 1, Math.floor(cursor / SIZE) * s + 1, s - 2, s - 2);
+    }
+  }
+
+  new ResizeObserver(() => draw()).observe(canvas);
+  return {
+    get maze() { return maze; },
+    setMaze(m) { maze = m; shown = null; changed = new Set(); bad = new Set(); draw(); },
+    clearAnswer() { shown = null; changed = new Set(); bad = new Set(); draw(); },
+    setBusy(b) { busy = b; canvas.classList.toggle('busy', b); },
+    showStep(step) {
+      shown = step.prediction;
+      changed = new Set(step.changed || []);
+      bad = new Set(step.done ? step.badCells || [] : []);
+      if (step.done) changed = new Set();
+      draw();
+    },
+    describe() {
+      const n = shortestPath(maze);
+      const s = (maze.match(/S/g) || []).length, g = (maze.match(/G/g) || []).length;
+      if (s !== 1 || g !== 1) return 'A maze needs exactly one start (S) and one goal (G).';
+      return n < 0 ? 'The goal can’t be reached from the start.' : `Shortest path: ${n} steps.`;
+    },
+  };
+}

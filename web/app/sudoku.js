@@ -1,0 +1,115 @@
+// The sudoku board: 81 cells edited with mouse and keyboard (arrows move, 1-9 fill, 0 . Delete Backspace
+// clear; pasting 81 characters anywhere on the grid fills it). A puzzle is an 81-char string, '.' for blank.
+// While a solve runs the board shows the model's prediction: givens stay bold, predicted digits are blue,
+// the cells a step changed flash, and at the end the conflicting cells are marked.
+export const BLANK = '.'.repeat(81);
+
+// '0' and '.' are blanks; whitespace, '|', '-' and '+' (pretty-printed grids) are ignored. Returns the
+// 81-char puzzle, or null when the text doesn't hold exactly 81 cells.
+export function parseSudoku(text) {
+  const cells = String(text).replace(/[\s|+\-]/g, '').replace(/0/g, '.');
+  return /^[1-9.]{81}$/.test(cells) ? cells : null;
+}
+
+export function createSudokuView(grid, { onChange }) {
+  let puzzle = BLANK;
+  let shown = null;  // the prediction on display, or null
+  let focused = 0;
+  const cells = [];
+  for (let i = 0; i < 81; i++) {
+    const r = Math.floor(i / 9), c = i % 9;
+    const cell = document.createElement('input');
+    cell.type = 'text';
+    cell.inputMode = 'numeric';
+    cell.autocomplete = 'off';
+    cell.maxLength = 2;
+    cell.className = 'cell';
+    if (c % 3 === 2 && c < 8) cell.classList.add('box-right');
+    if (r % 3 === 2 && r < 8) cell.classList.add('box-bottom');
+    cell.setAttribute('role', 'gridcell');
+    cell.setAttribute('aria-label', `Row ${r + 1}, column ${c + 1}`);
+    cell.tabIndex = i === 0 ? 0 : -1;
+    cell.addEventListener('focus', () => moveFocus(i, false));
+    cell.addEventListener('keydown', e => onKey(e, i));
+    cell.addEventListener('input', () => {
+      const digit = cell.value.replace(/[^1-9]/g, '').slice(-1);
+      setCell(i, digit || '.');
+    });
+    cell.addEventListener('paste', e => {
+      const p = parseSudoku(e.clipboardData.getData('text'));
+      if (p) { e.preventDefault(); setPuzzle(p); onChange(puzzle); }
+    });
+    cells.push(cell);
+    grid.append(cell);
+  }
+
+  function moveFocus(i, focus = true) {
+    cells[focused].tabIndex = -1;
+    focused = i;
+    cells[i].tabIndex = 0;
+    if (focus) cells[i].focus();
+  }
+
+  function onKey(e, i) {
+    const r = Math.floor(i / 9), c = i % 9;
+    const moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
+    if (moves[e.key]) {
+      e.preventDefault();
+      const [dr, dc] = moves[e.key];
+      moveFocus(((r + dr + 9) % 9) * 9 + ((c + dc + 9) % 9));
+    } else if (e.key === 'Home' || e.key === 'End') {
+      e.preventDefault();
+      moveFocus(r * 9 + (e.key === 'Home' ? 0 : 8));
+    } else if (/^[1-9]$/.test(e.key) && !e.ctrlKey && !e.metaKey && !e.altKey) {
+      e.preventDefault();
+      setCell(i, e.key);
+    } else if (['0', '.', ' ', 'Delete', 'Backspace'].includes(e.key)) {
+      e.preventDefault();
+      setCell(i, '.');
+    }
+  }
+
+  function setCell(i, ch) {
+    if (grid.classList.contains('busy')) return draw();
+    puzzle = puzzle.slice(0, i) + ch + puzzle.slice(i + 1);
+    shown = null;
+    draw();
+    onChange(puzzle);
+  }
+
+  function draw(changed = [], bad = []) {
+    const changedSet = new Set(changed), badSet = new Set(bad);
+    for (let i = 0; i < 81; i++) {
+      const given = puzzle[i] !== '.';
+      const ch = given ? puzzle[i] : shown ? shown[i] : '.';
+      const cell = cells[i];
+      cell.value = /[1-9]/.test(ch) ? ch : '';
+      cell.classList.toggle('given', given);
+      cell.classList.toggle('predicted', !given && !!shown);
+      cell.classList.toggle('changed', changedSet.has(i));
+      cell.classList.toggle('bad', badSet.has(i));
+      cell.setAttribute('aria-invalid', badSet.has(i) ? 'true' : 'false');
+    }
+  }
+
+  function setPuzzle(p) {
+    puzzle = p;
+    shown = null;
+    draw();
+  }
+
+  draw();
+  return {
+    get puzzle() { return puzzle; },
+    setPuzzle,
+    clearAnswer() { shown = null; draw(); },
+    setBusy(busy) {
+      grid.classList.toggle('busy', busy);
+      for (const cell of cells) cell.readOnly = busy;
+    },
+    showStep(step) {
+      shown = step.prediction;
+      draw(step.changed || [], step.done ? step.badCells || [] : []);
+    },
+  };
+}
