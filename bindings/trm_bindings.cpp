@@ -1,0 +1,189 @@
+// Embind surface over src/: marshalling only. Every engine call that can fail is wrapped by `guarded`, which turns a
+// C++ exception into a null/false result and keeps the message for lastError(), so that no exception crosses into
+// JavaScript (an exception unwinding through Embind frames would leak the shadow stack); web/trm-worker.js turns
+// that into an Error with the same message. Arrays go out as fresh typed-array copies, or as views into the heap
+// that the caller copies at once (a view goes stale when memory grows).
+#include <emscripten/bind.h>
+#include <emscripten/heap.h>
+#include <emscripten/val.h>
+#include <malloc.h>
+
+#include <memory>
+#include <new>
+#include <string>
+
+#include "model.h"
+#include "tasks.h"
+
+using emscripten::val;
+
+namespace {
+
+std::string g_error;  // the message of the last failed call
+
+template <class F, class R>
+R guarded(F&& f, R fail) {
+    g_error.clear();
+    try {
+        return f();
+    } catch (const std::bad_alloc&) {
+        g_error = "out of memory";
+    } catch (const std::exception& e) {
+        g_error = e.what();
+    }
+    return fail;
+}
+
+val int32_array(const int32_t* p, size_t n) { return val::global("Int32Array").new_(emscripten::typed_memory_view(n, p)); }
+
+val int_list(const std::vector<int>& v) {
+    val a = val::array();
+    for (size_t i = 0; i < v.size(); ++i) a.set(i, v[i]);
+    return a;
+}
+
+val verdict(const trm::Verdict& v) {
+    val o = val::object();
+    o.set("ok", v.ok);
+    o.set("message", v.message);
+    o.set("badCells", int_list(v.bad_cells));
+    return o;
+}
+
+// Accepts a JavaScript Int32Array or array of numbers.
+std::vector<int32_t> tokens_from(const val& tokens) { return emscripten::convertJSArrayToNumberVector<int32_t>(tokens); }
+
+// trm::Model, loaded and immutable.
+struct Model {
+    std::shared_ptr<const trm::Model> m;
+    std::string configJson() const { return m->config().to_json(); }
+    std::string taskJson() const { return m->task_json(); }
+    std::string taskKind() const { return m->task_kind(); }
+    std::string source() const { return m->source(); }
+    std::string storageDtype() const { return m->storage_dtype(); }
+    double parameterCount() const { return double(m->parameter_count()); }
+    int prefixLen() const { return m->config().prefix_len(); }
+    int positions() const { return m->config().positions(); }
+    val puzzleIdentifiers() const {
+        val a = val::array();
+        for (size_t i = 0; i < m->puzzle_identifiers().size(); ++i) a.set(i, m->puzzle_identifiers()[i]);
+        return a;
+    }
+};
+
+// `bytes` arrives as a copy of a JavaScript Uint8Array/ArrayBuffer (Embind's std::string accepts those); the model
+// converts every weight into its own arena, so the bytes are freed on return.
+Model* loadModel(const std::string& bytes, const std::string& label) {
+    return guarded([&] { return new Model{trm::Model::load(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), label)}; },
+                   static_cast<Model*>(nullptr));
+}
+
+// trm::Solver for a batch of puzzles.
+struct Solver {
+    trm::Solver s;
+    int seq_len, vocab, SD;
+    bool setPuzzle(int b, const val& tokens, int puzzle_id) {
+        return guarded([&] {
+            const std::vector<int32_t> t = tokens_from(tokens);
+            if (int(t.size()) != seq_len)
+                throw trm::Error("input: " + std::to_string(t.size()) + " tokens; the model expects seq_len " + std::to_string(seq_len));
+            s.set_puzzle(b, t.data(), puzzle_id);
+            return true;
+        }, false);
+    }
+    bool step() { return guarded([&] { s.step(); return true; }, false); }
+    void halt(int b) { if (b >= 0 && b < s.batch()) s.halt(b); }
+    void haltConfident() { s.halt_confident(); }
+    bool active(int b) const { return b >= 0 && b < s.batch() && s.active(b); }
+    int stepsDone(int b) const { return s.steps_done(b); }
+    int threads() const { return s.threads(); }
+    float qHalt(int b) const { return s.q_halt(b); }
+    float qContinue(int b) const { return s.q_continue(b); }
+    // Views into the heap: copy them before the next call into the module.
+    val predictions(int b) const { return val(emscripten::typed_memory_view(size_t(seq_len), s.predictions(b))); }
+    val logits(int b) const { return val(emscripten::typed_memory_view(size_t(seq_len) * vocab, s.logits(b))); }
+    val zH(int b) const { return val(emscripten::typed_memory_view(size_t(SD), s.z_H(b))); }
+};
+
+// threads: the solver's thread pool (the single-thread build runs everything inline whatever it says).
+Solver* makeSolver(const Model& model, int batch, int threads) {
+    return guarded([&] {
+        const trm::Config& c = model.m->config();
+        return new Solver{trm::Solver(model.m, batch, threads), c.seq_len, c.vocab_size, c.positions() * c.hidden_size};
+    }, static_cast<Solver*>(nullptr));
+}
+
+// Task codecs and validators (src/tasks.h). Encoders return null on refusal (message in lastError()).
+val sudokuEncode(const std::string& p) {
+    return guarded([&] { auto t = trm::sudoku::encode(p); return int32_array(t.data(), t.size()); }, val::null());
+}
+std::string sudokuDecode(const val& tokens) {
+    auto t = tokens_from(tokens);
+    t.resize(trm::sudoku::kCells, 0);
+    return trm::sudoku::decode(t.data());
+}
+val sudokuVerify(const std::string& puzzle, const std::string& answer) {
+    return guarded([&] { return verdict(trm::sudoku::verify(puzzle, answer)); }, val::null());
+}
+val mazeNormalize(const std::string& m) {
+    return guarded([&] { return val(trm::maze::normalize(m)); }, val::null());
+}
+val mazeEncode(const std::string& m) {
+    return guarded([&] { auto t = trm::maze::encode(m); return int32_array(t.data(), t.size()); }, val::null());
+}
+std::string mazeDecode(const val& tokens) {
+    auto t = tokens_from(tokens);
+    t.resize(trm::maze::kCells, 0);
+    return trm::maze::decode(t.data());
+}
+val mazeVerify(const std::string& maze, const std::string& answer) {
+    return guarded([&] { return verdict(trm::maze::verify(maze, answer)); }, val::null());
+}
+
+std::string lastError() { return g_error; }
+double heapSize() { return double(emscripten_get_heap_size()); }   // bytes of WASM memory
+double heapUsed() { return double(mallinfo().uordblks); }          // bytes malloc has handed out
+
+}  // namespace
+
+EMSCRIPTEN_BINDINGS(trm) {
+    using namespace emscripten;
+    class_<Model>("Model")
+        .function("configJson", &Model::configJson)
+        .function("taskJson", &Model::taskJson)
+        .function("taskKind", &Model::taskKind)
+        .function("source", &Model::source)
+        .function("storageDtype", &Model::storageDtype)
+        .function("parameterCount", &Model::parameterCount)
+        .function("prefixLen", &Model::prefixLen)
+        .function("positions", &Model::positions)
+        .function("puzzleIdentifiers", &Model::puzzleIdentifiers);
+    function("loadModel", &loadModel, allow_raw_pointers());
+
+    class_<Solver>("Solver")
+        .function("setPuzzle", &Solver::setPuzzle)
+        .function("step", &Solver::step)
+        .function("halt", &Solver::halt)
+        .function("haltConfident", &Solver::haltConfident)
+        .function("active", &Solver::active)
+        .function("stepsDone", &Solver::stepsDone)
+        .function("threads", &Solver::threads)
+        .function("qHalt", &Solver::qHalt)
+        .function("qContinue", &Solver::qContinue)
+        .function("predictions", &Solver::predictions)
+        .function("logits", &Solver::logits)
+        .function("zH", &Solver::zH);
+    function("makeSolver", &makeSolver, allow_raw_pointers());
+
+    function("sudokuEncode", &sudokuEncode);
+    function("sudokuDecode", &sudokuDecode);
+    function("sudokuVerify", &sudokuVerify);
+    function("mazeNormalize", &mazeNormalize);
+    function("mazeEncode", &mazeEncode);
+    function("mazeDecode", &mazeDecode);
+    function("mazeVerify", &mazeVerify);
+
+    function("lastError", &lastError);
+    function("heapSize", &heapSize);
+    function("heapUsed", &heapUsed);
+}

@@ -1,0 +1,279 @@
+// The engine's worker: loads a WASM build, holds the model, runs solves step by step and posts every step.
+// A module Web Worker in browsers, a worker_threads Worker in Node. Thin glue: the engine, the task codecs and the
+// validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, each with its `id`:
+//   {type: 'load', bytes, label, threads}          -> {id, value: info}
+//   {type: 'solve', input, halt, maxSteps, logits} -> {id, step} for every step, then {id, value: {stepsDone}}
+//   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step
+//   {type: 'predict', tokens, puzzleIds, steps, zH}-> {id, value: {steps: [{logits, qHalt, qContinue, zH?}]}}
+//   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
+// A failure answers {id, error: message}, the C++ message verbatim.
+import createSingleThread from '../build/wasm/trm-wasm.mjs';
+
+// The two builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them.
+const BUILDS = {
+  single: { wasm: new URL('../build/wasm/trm-wasm.wasm', import.meta.url) },
+  threads: {
+    js: new URL('../build/wasm/trm-wasm-threads.mjs', import.meta.url),
+    wasm: new URL('../build/wasm/trm-wasm-threads.wasm', import.meta.url),
+    worker: new URL('../build/wasm/trm-wasm-threads.worker.js', import.meta.url),
+  },
+};
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof self === 'undefined';
+const nodeImport = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+
+// --- messaging ---------------------------------------------------------------------------------------------------
+let post;
+let receive = null;
+const early = [];  // requests that arrive before the handler is ready
+if (isNode) {
+  const { parentPort } = await nodeImport('node:worker_threads');
+  post = (msg, transfer) => parentPort.postMessage(msg, transfer);
+  parentPort.on('message', (m) => (receive ? receive(m) : early.push(m)));
+} else {
+  post = (msg, transfer) => self.postMessage(msg, transfer);
+  self.onmessage = (e) => (receive ? receive(e.data) : early.push(e.data));
+}
+
+// Lets queued messages (a cancel) in between two steps.
+const yieldToEvents = typeof setImmediate === 'function'
+  ? () => new Promise((r) => setImmediate(r))
+  : (() => {
+      const ch = new MessageChannel();
+      let wake = null;
+      ch.port1.onmessage = () => wake();
+      return () => new Promise((r) => { wake = r; ch.port2.postMessage(0); });
+    })();
+
+// --- engine ------------------------------------------------------------------------------------------------------
+let M = null;        // the Emscripten module
+let backend = null;  // 'wasm-simd' | 'wasm-simd-threads'
+let threads = 1;
+let fallback = null; // why the threaded build was not used, when it was asked for
+let model = null;    // Embind Model
+let solver = null;   // one-slot Solver, reused by every solve
+const cancelled = new Set();
+
+// Embind results: null/false means failure, with the C++ message in lastError().
+function check(x) {
+  if (x === null || x === false || x === undefined) throw new Error(M.lastError());
+  return x;
+}
+
+async function nodeFile(url) {
+  const [{ readFile }, { fileURLToPath }, { createRequire }] =
+    await Promise.all([nodeImport('node:fs/promises'), nodeImport('node:url'), nodeImport('node:module')]);
+  // Emscripten's Node path uses CommonJS globals (TOOLCHAIN.md: EXPORT_ES6 __dirname).
+  globalThis.require ??= createRequire(import.meta.url);
+  globalThis.__dirname ??= fileURLToPath(new URL('.', url));
+  return { bytes: await readFile(url), path: fileURLToPath(url) };
+}
+
+async function startSingle() {
+  const opts = { locateFile: (p) => (p.endsWith('.wasm') ? BUILDS.single.wasm.href : p) };
+  if (isNode) opts.wasmBinary = (await nodeFile(BUILDS.single.wasm)).bytes;  // Node's fetch() cannot read files
+  return createSingleThread(opts);
+}
+
+async function startThreads(n) {
+  const b = BUILDS.threads;
+  const { default: create } = await import(/* @vite-ignore */ b.js.href);
+  const opts = {
+    trmPoolSize: n - 1,             // PTHREAD_POOL_SIZE (bindings/wasm.cmake): the solver's threads besides this one
+    mainScriptUrlOrBlob: b.js.href, // what the pthread workers import
+    locateFile: (p) => (p.endsWith('.wasm') ? b.wasm.href : p.endsWith('.worker.js') ? b.worker.href : p),
+  };
+  if (isNode) {
+    opts.wasmBinary = (await nodeFile(b.wasm)).bytes;
+    const worker = (await nodeFile(b.worker)).path;  // Node's Worker wants a path
+    opts.locateFile = (p) => (p.endsWith('.worker.js') ? worker : p);
+  }
+  return create(opts);
+}
+
+async function start(requested) {
+  if (M) return;
+  if (requested > 1) {
+    try {
+      M = await startThreads(requested);
+      backend = 'wasm-simd-threads';
+      threads = requested;
+      return;
+    } catch (e) {
+      fallback = `threaded build unavailable (${e?.message ?? e}); using the single-thread build`;
+    }
+  }
+  M = await startSingle();
+  backend = 'wasm-simd';
+  threads = 1;
+}
+
+function info() {
+  const config = JSON.parse(model.configJson());
+  const out = {
+    config, task: JSON.parse(model.taskJson()), parameters: model.parameterCount(), storageDtype: model.storageDtype(),
+    source: model.source(), backend, threads: solver.threads(),
+  };
+  if (fallback) out.fallback = fallback;
+  return out;
+}
+
+async function load({ bytes, label, threads: requested }) {
+  await start(requested);
+  const next = check(M.loadModel(new Uint8Array(bytes), label));
+  let nextSolver;
+  try {
+    nextSolver = check(M.makeSolver(next, 1, threads));
+  } catch (e) {
+    next.delete();
+    throw e;
+  }
+  solver?.delete();
+  model?.delete();
+  model = next;
+  solver = nextSolver;
+  return info();
+}
+
+// The model's task codec, as the native CLI uses it (src/trm_cli.cpp codec_for).
+function codec() {
+  const kind = model.taskKind();
+  const seq = JSON.parse(model.configJson()).seq_len;
+  if (kind === 'sudoku' && seq === 81) {
+    return {
+      kind, side: 9,
+      text: (s) => { const t = s.replace(/\s+/g, ''); return { text: t, tokens: check(M.sudokuEncode(t)) }; },
+      decode: (tokens) => M.sudokuDecode(tokens),
+      verify: (puzzle, answer) => M.sudokuVerify(puzzle, answer),
+    };
+  }
+  if (kind === 'maze' && seq === 900) {
+    return {
+      kind, side: 30,
+      text: (s) => { const t = check(M.mazeNormalize(s)); return { text: t, tokens: check(M.mazeEncode(t)) }; },
+      decode: (tokens) => M.mazeDecode(tokens),
+      verify: (puzzle, answer) => M.mazeVerify(puzzle, answer),
+    };
+  }
+  return { kind, text: null };
+}
+
+async function solve(id, { input, halt = 'early', maxSteps, logits = false }) {
+  if (!model) throw new Error('solve: no model is loaded');
+  if (halt !== 'early' && halt !== 'never') throw new Error(`solve: halt = '${halt}'; expected early or never`);
+  const cfg = JSON.parse(model.configJson());
+  const max = maxSteps ?? cfg.halt_max_steps;
+  if (!Number.isInteger(max) || max < 1) throw new Error(`solve: maxSteps = ${maxSteps}; expected an integer >= 1`);
+  const task = codec();
+  let puzzleText = null;  // the puzzle as text, when the model's task has a codec
+  let tokens;
+  let puzzleId = 0;
+  const raw = typeof input !== 'string';
+  if (!raw) {
+    if (!task.text) {
+      throw new Error(`solve: the model's task is '${task.kind}'; text puzzles need a sudoku or maze model ` +
+        '(pass {tokens, puzzleId} for raw tokens)');
+    }
+    ({ text: puzzleText, tokens } = task.text(input));
+  } else {
+    tokens = input.tokens;
+    puzzleId = input.puzzleId ?? 0;
+    if (task.text && tokens.length === cfg.seq_len) puzzleText = task.decode(tokens);
+  }
+  check(solver.setPuzzle(0, tokens, puzzleId));
+
+  let prev = null;
+  let k = 0;
+  while (k < max && solver.active(0) && !cancelled.has(id)) {
+    k += 1;
+    const t0 = performance.now();
+    check(solver.step());
+    const ms = performance.now() - t0;
+    const predTokens = solver.predictions(0).slice();  // copy out of the heap view
+    const prediction = raw ? predTokens : task.decode(predTokens);
+    const compared = raw || !task.text ? predTokens : prediction;
+    const changed = [];
+    for (let i = 0; i < compared.length; ++i) if (!prev || compared[i] !== prev[i]) changed.push(i);
+    prev = compared.slice();  // (the step's arrays are transferred below)
+    let verdict = { ok: false, message: `no validator for task kind '${task.kind}'`, badCells: [] };
+    if (puzzleText !== null) {
+      const answer = raw ? task.decode(predTokens) : prediction;
+      verdict = task.verify(puzzleText, answer) ?? { ok: false, message: M.lastError(), badCells: [] };
+    }
+    const qHalt = solver.qHalt(0);
+    if (halt === 'early') solver.haltConfident();
+    const step = {
+      step: k, maxSteps: max, prediction, tokens: predTokens,
+      confidence: 1 / (1 + Math.exp(-qHalt)), qHalt, qContinue: solver.qContinue(0),
+      changed, verified: verdict.ok, message: verdict.message, badCells: verdict.badCells, ms,
+      done: k === max || !solver.active(0),
+    };
+    const transfer = [predTokens.buffer];
+    if (logits) {
+      step.logits = solver.logits(0).slice();
+      transfer.push(step.logits.buffer);
+    }
+    post({ id, step }, transfer);
+    await yieldToEvents();
+  }
+  cancelled.delete(id);
+  return { stepsDone: k };
+}
+
+function predict({ tokens, puzzleIds, steps, zH = false }) {
+  if (!model) throw new Error('predict: no model is loaded');
+  const cfg = JSON.parse(model.configJson());
+  const B = puzzleIds.length, T = cfg.seq_len;
+  if (tokens.length !== B * T) {
+    throw new Error(`predict: ${tokens.length} tokens for ${B} puzzles; expected ${B} x seq_len ${T} = ${B * T}`);
+  }
+  const s = check(M.makeSolver(model, B, threads));
+  try {
+    for (let b = 0; b < B; ++b) check(s.setPuzzle(b, tokens.subarray(b * T, (b + 1) * T), puzzleIds[b]));
+    const out = [];
+    for (let k = 0; k < steps; ++k) {
+      check(s.step());
+      const TV = T * cfg.vocab_size;
+      const r = { logits: new Float32Array(B * TV), qHalt: new Float32Array(B), qContinue: new Float32Array(B) };
+      if (zH) r.zH = new Float32Array(B * model.positions() * cfg.hidden_size);
+      for (let b = 0; b < B; ++b) {
+        r.logits.set(s.logits(b), b * TV);
+        r.qHalt[b] = s.qHalt(b);
+        r.qContinue[b] = s.qContinue(b);
+        if (zH) r.zH.set(s.zH(b), (b * r.zH.length) / B);
+      }
+      out.push(r);
+    }
+    return { steps: out };
+  } finally {
+    s.delete();
+  }
+}
+
+function memory() {
+  return M ? { heapSize: M.heapSize(), heapUsed: M.heapUsed() } : { heapSize: 0, heapUsed: 0 };
+}
+
+// --- dispatch: one request at a time, in order; cancel acts at once -------------------------------------------------
+let chain = Promise.resolve();
+receive = (msg) => {
+  if (msg.type === 'cancel') {
+    cancelled.add(msg.target);
+    return;
+  }
+  chain = chain.then(async () => {
+    try {
+      let value;
+      if (msg.type === 'load') value = await load(msg);
+      else if (msg.type === 'solve') value = await solve(msg.id, msg);
+      else if (msg.type === 'predict') value = predict(msg);
+      else if (msg.type === 'memory') value = memory();
+      else throw new Error(`trm-worker: unknown request '${msg.type}'`);
+      post({ id: msg.id, value });
+    } catch (e) {
+      cancelled.delete(msg.id);
+      post({ id: msg.id, error: e?.message ?? String(e) });
+    }
+  });
+};
+for (const m of early.splice(0)) receive(m);

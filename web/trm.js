@@ -1,0 +1,321 @@
+// trm.js: the Tiny Recursive Model in WebAssembly, as an ES module for browsers and Node 20.
+//
+//   import { TRM } from './trm.js';
+//   const trm = await TRM.load('weights/sudoku.safetensors', { onProgress, threads: 'auto', cache: true });
+//   const run = trm.solve(puzzle, { halt: 'early' });
+//   for await (const step of run) show(step.prediction, step.confidence, step.changed);
+//   trm.dispose();
+//
+// Everything heavy runs in a Worker (web/trm-worker.js: a Web Worker in browsers, worker_threads in Node); this file
+// only fetches the weights, picks the build (threads when the page is cross-origin isolated) and turns the worker's
+// messages into promises and async iterators. Types: web/trm.d.ts.
+
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
+const nodeImport = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
+const CACHE_NAME = 'trm-weights-v1';
+
+// --- the worker ----------------------------------------------------------------------------------------------------
+
+async function startWorker() {
+  if (isNode) {
+    const { Worker } = await nodeImport('node:worker_threads');
+    const w = new Worker(new URL(import.meta.url.replace(/[^/]*$/, 'trm-worker.js')));
+    w.unref();  // an idle engine does not keep Node alive; pending requests do (see #request)
+    return {
+      post: (msg, transfer) => w.postMessage(msg, transfer),
+      listen: (onMessage, onError) => {
+        w.on('message', onMessage);
+        w.on('error', onError);
+        w.on('exit', (code) => onError(new Error(`trm: the worker exited (code ${code})`)));
+      },
+      terminate: () => w.terminate(),
+      ref: (on) => (on ? w.ref() : w.unref()),
+    };
+  }
+  const w = new Worker(new URL('./trm-worker.js', import.meta.url), { type: 'module' });
+  return {
+    post: (msg, transfer) => w.postMessage(msg, transfer),
+    listen: (onMessage, onError) => {
+      w.onmessage = (e) => onMessage(e.data);
+      w.onerror = (e) => { e.preventDefault?.(); onError(new Error(e.message || 'trm: the worker failed to start')); };
+    },
+    terminate: () => w.terminate(),
+    ref: () => {},
+  };
+}
+
+// threads: 'auto' | number -> how many the engine should use; 1 selects the single-thread build. Threads need
+// SharedArrayBuffer: in browsers only on cross-origin-isolated pages (COOP/COEP headers).
+async function chooseThreads(requested = 'auto') {
+  const shared = typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true);
+  if (!shared) return 1;
+  let cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+  if (isNode) cores = (await nodeImport('node:os')).availableParallelism();
+  if (requested === 'auto') return Math.max(1, Math.min(cores, 8));
+  if (!Number.isInteger(requested) || requested < 1) {
+    throw new Error(`TRM.load: option threads = ${JSON.stringify(requested)}; expected 'auto' or an integer >= 1`);
+  }
+  return requested;
+}
+
+// --- weights -------------------------------------------------------------------------------------------------------
+
+async function readBody(response, onProgress, label) {
+  const total = Number(response.headers.get('content-length')) || 0;
+  if (!response.body) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    onProgress?.({ loaded: bytes.length, total: total || bytes.length });
+    return bytes;
+  }
+  const chunks = [];
+  let loaded = 0;
+  const reader = response.body.getReader();
+  onProgress?.({ loaded, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    onProgress?.({ loaded, total });
+  }
+  if (total && loaded !== total) throw new Error(`${label}: received ${loaded} bytes; expected ${total}`);
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.length; }
+  return bytes;
+}
+
+// source -> { bytes, label, fromCache }. URLs are fetched (browser: through the Cache API), files read (Node).
+async function fetchWeights(source, { onProgress, cache = true } = {}) {
+  if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
+    const bytes = source instanceof ArrayBuffer
+      ? new Uint8Array(source)
+      : new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+    onProgress?.({ loaded: bytes.length, total: bytes.length });
+    return { bytes: bytes.slice(), label: 'weights', fromCache: false };
+  }
+  if (typeof source !== 'string' && !(source instanceof URL)) {
+    throw new Error('TRM.load: source must be a URL (string or URL), an ArrayBuffer or a Uint8Array');
+  }
+  const label = String(source);
+  if (isNode) {
+    const url = source instanceof URL ? source : /^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source) : null;
+    if (!url || url.protocol === 'file:') {  // a path or file: URL; Node's fetch() cannot read files
+      const { readFile } = await nodeImport('node:fs/promises');
+      let bytes;
+      try {
+        bytes = new Uint8Array(await readFile(url ?? source));
+      } catch (e) {
+        throw new Error(`${label}: cannot read file (${e.code ?? e.message})`);
+      }
+      onProgress?.({ loaded: bytes.length, total: bytes.length });
+      return { bytes, label, fromCache: false };
+    }
+  }
+  const url = new URL(source, globalThis.location?.href).href;
+  let store = null;
+  if (cache && typeof caches !== 'undefined') {
+    try { store = await caches.open(CACHE_NAME); } catch { store = null; }  // not a secure context, or disabled
+  }
+  const hit = store ? await store.match(url).catch(() => undefined) : undefined;
+  let response = hit;
+  if (!response) {
+    try {
+      response = await fetch(url);
+    } catch (e) {
+      throw new Error(`${label}: download failed (${e.message})`);
+    }
+    if (!response.ok) throw new Error(`${label}: download failed (HTTP ${response.status} ${response.statusText})`);
+  }
+  const bytes = await readBody(response, onProgress, label);
+  if (store && !hit) {
+    const headers = { 'content-type': 'application/octet-stream', 'content-length': String(bytes.length) };
+    await store.put(url, new Response(bytes, { headers })).catch(() => {});
+  }
+  return { bytes, label, fromCache: Boolean(hit) };
+}
+
+// --- a solve in progress: an async iterator of steps -----------------------------------------------------------------
+
+class Run {
+  #queue = [];
+  #wake = null;        // the pending next()
+  #ended = false;      // no more steps for the iterator
+  #error = null;
+  #cancelled = false;
+  #last = null;
+  #sendCancel;
+  #settle;
+  stepsComputed = 0;   // steps the engine ran, counting one that finished after cancel()
+
+  constructor(sendCancel) {
+    this.#sendCancel = sendCancel;
+    this.result = new Promise((resolve, reject) => { this.#settle = { resolve, reject }; });
+    this.result.catch(() => {});  // a caller who only iterates hears of errors through next()
+  }
+
+  // Stops the solve: the iterator ends now; the engine stops before its next step; `result` resolves with the last
+  // step delivered (null if none) once the engine has stopped.
+  cancel() {
+    if (this.#ended) return;
+    this.#cancelled = true;
+    this.#sendCancel();
+    this.#end();
+  }
+
+  _step(step) {
+    this.stepsComputed = step.step;
+    if (this.#ended) return;
+    this.#last = step;
+    this.#queue.push(step);
+    this.#flush();
+  }
+
+  _finish(error, stepsDone) {
+    if (stepsDone !== undefined) this.stepsComputed = stepsDone;
+    if (error && !this.#cancelled) {
+      this.#error = error;
+      this.#end();
+      this.#settle.reject(error);
+    } else {
+      this.#end();
+      this.#settle.resolve(this.#last);
+    }
+  }
+
+  #end() {
+    this.#ended = true;
+    this.#flush();
+  }
+
+  #flush() {
+    const w = this.#wake;
+    if (!w) return;
+    if (this.#queue.length) w.resolve({ value: this.#queue.shift(), done: false });
+    else if (this.#error) w.reject(this.#error);
+    else if (this.#ended) w.resolve({ value: undefined, done: true });
+    else return;
+    this.#wake = null;
+  }
+
+  next() {
+    return new Promise((resolve, reject) => {
+      this.#wake = { resolve, reject };
+      this.#flush();
+    });
+  }
+
+  return() {  // `break` out of for-await
+    this.cancel();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator]() { return this; }
+}
+
+// --- the engine ----------------------------------------------------------------------------------------------------
+
+export class TRM {
+  #worker;
+  #nextId = 1;
+  #pending = new Map();  // id -> { resolve, reject, run? }
+  #dead = null;          // the error that ended the worker
+  #threads = 1;
+  info = null;
+
+  constructor(worker, threads) {
+    this.#worker = worker;
+    this.#threads = threads;
+    worker.listen((msg) => this.#receive(msg), (err) => this.#fail(err));
+  }
+
+  // Starts a worker and loads a weight file into it. See web/trm.d.ts for the options.
+  static async load(source, options = {}) {
+    const threads = await chooseThreads(options.threads);
+    const trm = new TRM(await startWorker(), threads);
+    try {
+      await trm.loadModel(source, options);
+    } catch (e) {
+      trm.dispose();
+      throw e;
+    }
+    return trm;
+  }
+
+  // Replaces the model with another weight file; on failure the current model stays.
+  async loadModel(source, options = {}) {
+    const { bytes, label, fromCache } = await fetchWeights(source, options);
+    const info = await this.#request({ type: 'load', bytes: bytes.buffer, label: options.label ?? label, threads: this.#threads },
+      [bytes.buffer]);
+    this.info = { ...info, url: typeof source === 'string' || source instanceof URL ? String(source) : null, fromCache };
+    return this.info;
+  }
+
+  solve(puzzle, options = {}) {
+    let input = puzzle;
+    if (typeof puzzle !== 'string') {
+      if (!puzzle || typeof puzzle !== 'object') throw new TypeError('solve: puzzle must be a string or {tokens, puzzleId}');
+      if ('train' in puzzle || 'test' in puzzle) {
+        throw new Error('solve: ARC task JSON is not supported yet; pass {tokens, puzzleId} for raw tokens');
+      }
+      if (!puzzle.tokens) throw new TypeError('solve: puzzle must be a string or {tokens, puzzleId}');
+      input = { tokens: Int32Array.from(puzzle.tokens), puzzleId: puzzle.puzzleId ?? 0 };
+    }
+    const id = this.#nextId++;
+    const run = new Run(() => this.#post({ type: 'cancel', target: id }));
+    this.#request({ type: 'solve', input, halt: options.halt ?? 'early', maxSteps: options.maxSteps,
+      logits: Boolean(options.logits) }, [], id, run)
+      .then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
+    return run;
+  }
+
+  // Runs `steps` supervision steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]) and returns every
+  // step's outputs, as `trm predict` writes them.
+  predict(tokens, puzzleIds, { steps, zH = false } = {}) {
+    const t = Int32Array.from(tokens), p = Int32Array.from(puzzleIds);
+    return this.#request({ type: 'predict', tokens: t, puzzleIds: p, steps: steps ?? this.info.config.halt_max_steps, zH },
+      [t.buffer, p.buffer]);
+  }
+
+  // WASM memory: heapSize (bytes of linear memory) and heapUsed (bytes allocated by malloc).
+  memory() { return this.#request({ type: 'memory' }); }
+
+  dispose() {
+    if (this.#dead) return;
+    this.#fail(new Error('trm: disposed'));
+    this.#worker.terminate();
+  }
+
+  #post(msg, transfer = []) {
+    if (!this.#dead) this.#worker.post(msg, transfer);
+  }
+
+  #request(msg, transfer = [], id = this.#nextId++, run = null) {
+    if (this.#dead) return Promise.reject(this.#dead);
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject, run });
+      this.#worker.ref(true);
+      this.#post({ ...msg, id }, transfer);
+    });
+  }
+
+  #receive(msg) {
+    const p = this.#pending.get(msg.id);
+    if (!p) return;
+    if (msg.step) { p.run?._step(msg.step); return; }
+    this.#pending.delete(msg.id);
+    if (this.#pending.size === 0) this.#worker.ref(false);
+    if (msg.error !== undefined) p.reject(new Error(msg.error));
+    else p.resolve(msg.value);
+  }
+
+  #fail(err) {
+    if (this.#dead) return;
+    this.#dead = err;
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+    this.#worker.ref(false);
+  }
+}
+
+export default TRM;
