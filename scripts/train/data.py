@@ -1,0 +1,194 @@
+"""Puzzle data for training and evaluation: CSV loading, the reference token encodings (TRM_SPEC.md "Task
+encodings"), on-the-fly augmentation, and the project's own Maze-Hard-like maze generator.
+
+Every puzzle is a pair of int arrays: question tokens [seq_len] and answer (label) tokens [seq_len].
+"""
+import csv
+from collections import deque
+
+import numpy as np
+
+# --- encodings ---
+SUDOKU_SEQ, SUDOKU_VOCAB = 81, 11  # token 1 = blank, digit d = d + 1, 0 = padding
+MAZE_SIDE = 30
+MAZE_SEQ, MAZE_VOCAB = MAZE_SIDE * MAZE_SIDE, 6
+MAZE_CHARS = "# SGo"  # tokens 1..5: wall, open, start, goal, path
+WALL, OPEN, START, GOAL, PATH = 1, 2, 3, 4, 5
+
+
+def encode_sudoku(text):
+    if len(text) != SUDOKU_SEQ:
+        raise ValueError(f"sudoku: expected {SUDOKU_SEQ} characters, got {len(text)}")
+    return np.array([1 if c in ".0" else int(c) + 1 for c in text], dtype=np.int64)
+
+
+def decode_sudoku(tokens):
+    return "".join("." if t <= 1 else str(int(t) - 1) for t in tokens)
+
+
+def encode_maze(text):
+    if len(text) != MAZE_SEQ:
+        raise ValueError(f"maze: expected {MAZE_SEQ} characters, got {len(text)}")
+    try:
+        return np.array([MAZE_CHARS.index(c) + 1 for c in text], dtype=np.int64)
+    except ValueError:
+        raise ValueError(f"maze: characters must be one of {MAZE_CHARS!r}")
+
+
+def decode_maze(tokens):
+    return "".join(MAZE_CHARS[int(t) - 1] if 1 <= t <= 5 else "?" for t in tokens)
+
+
+ENCODERS = {"sudoku": encode_sudoku, "maze": encode_maze}
+
+
+def load_csv(paths, task, limit=None):
+    """Read `question,answer` CSV file(s); returns (questions [N, seq_len], answers [N, seq_len]) int64."""
+    if isinstance(paths, str):
+        paths = [paths]
+    encode = ENCODERS[task]
+    qs, ans = [], []
+    for path in paths:
+        with open(path, newline="") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames is None or not {"question", "answer"} <= set(reader.fieldnames):
+                raise ValueError(f"{path}: expected a header 'question,answer'")
+            for row in reader:
+                try:
+                    qs.append(encode(row["question"]))
+                    ans.append(encode(row["answer"]))
+                except ValueError as e:
+                    raise ValueError(f"{path}: line {reader.line_num}: {e}")
+                if limit is not None and len(qs) >= limit:
+                    return np.stack(qs), np.stack(ans)
+    if not qs:
+        raise ValueError(f"{paths}: no puzzles")
+    return np.stack(qs), np.stack(ans)
+
+
+# --- sudoku augmentation ---
+def sudoku_permutation(rng):
+    """A random validity-preserving transform: (digit map [10] over digit tokens, cell map [81])."""
+    digits = np.concatenate(([0, 1], rng.permutation(9) + 2))  # token map: padding and blank stay
+    bands = rng.permutation(3)
+    rows = np.concatenate([b * 3 + rng.permutation(3) for b in bands])  # new row r takes old row rows[r]
+    stacks = rng.permutation(3)
+    cols = np.concatenate([s * 3 + rng.permutation(3) for s in stacks])
+    cells = (rows[:, None] * 9 + cols[None, :])  # [9, 9]: old cell index for each new cell
+    if rng.random() < 0.5:
+        cells = cells.T
+    return digits, cells.reshape(-1)
+
+
+def augment_sudoku(q, a, rng):
+    digits, cells = sudoku_permutation(rng)
+    return digits[q[cells]], digits[a[cells]]
+
+
+def is_valid_sudoku_solution(tokens):
+    g = np.asarray(tokens).reshape(9, 9) - 1
+    want = set(range(1, 10))
+    return (all(set(g[r]) == want for r in range(9)) and all(set(g[:, c]) == want for c in range(9))
+            and all(set(g[r:r + 3, c:c + 3].reshape(-1)) == want for r in (0, 3, 6) for c in (0, 3, 6)))
+
+
+# --- maze augmentation ---
+def dihedral(grid, k):
+    """The k-th of the 8 dihedral transforms of a square grid (k < 4: rotations, k >= 4: transpose first)."""
+    if k >= 4:
+        grid = grid.T
+    return np.rot90(grid, k % 4)
+
+
+def augment_maze(q, a, rng):
+    k = int(rng.integers(8))
+    return (dihedral(q.reshape(MAZE_SIDE, MAZE_SIDE), k).reshape(-1).copy(),
+            dihedral(a.reshape(MAZE_SIDE, MAZE_SIDE), k).reshape(-1).copy())
+
+
+AUGMENT = {"sudoku": augment_sudoku, "maze": augment_maze}
+
+
+# --- maze generator ---
+def bfs_distances(open_grid, start):
+    """Distances (moves) from `start` over the open cells of a boolean grid; -1 where unreachable."""
+    h, w = open_grid.shape
+    dist = np.full((h, w), -1, dtype=np.int64)
+    dist[start] = 0
+    queue = deque([start])
+    while queue:
+        y, x = queue.popleft()
+        for dy, dx in ((-1, 0), (0, 1), (1, 0), (0, -1)):
+            ny, nx = y + dy, x + dx
+            if 0 <= ny < h and 0 <= nx < w and open_grid[ny, nx] and dist[ny, nx] < 0:
+                dist[ny, nx] = dist[y, x] + 1
+                queue.append((ny, nx))
+    return dist
+
+
+def shortest_path(open_grid, start, goal):
+    """One shortest path start -> goal (list of cells, both ends included), by BFS from the goal and a walk
+    down the distances with a fixed neighbour order (up, right, down, left); None if unreachable."""
+    dist = bfs_distances(open_grid, goal)
+    if dist[start] < 0:
+        return None
+    path, (y, x) = [start], start
+    while (y, x) != goal:
+        for dy, dx in ((-1, 0), (0, 1), (1, 0), (0, -1)):
+            ny, nx = y + dy, x + dx
+            if 0 <= ny < dist.shape[0] and 0 <= nx < dist.shape[1] and dist[ny, nx] == dist[y, x] - 1:
+                y, x = ny, nx
+                break
+        path.append((y, x))
+    return path
+
+
+def generate_maze(rng, min_path=110, side=MAZE_SIDE, wall_prob=0.37, tries=5000):
+    """A Maze-Hard-like maze: independent random walls (Maze-Hard has about 37%), one S and one G whose shortest
+    path has at least `min_path` cells between them (rejection sampling: about 1 grid in 60 has such a pair).
+    Returns (question tokens [side*side], answer tokens with one BFS shortest path marked `o`)."""
+    need = min_path + 1  # moves from S to G
+    for _ in range(tries):
+        open_grid = rng.random((side, side)) >= wall_prob
+        cells = np.argwhere(open_grid)
+        dist = bfs_distances(open_grid, tuple(cells[rng.integers(len(cells))]))
+        far = np.unravel_index(dist.argmax(), dist.shape)  # an end of a long path in that component
+        dist = bfs_distances(open_grid, far)
+        if dist.max() < need:
+            continue
+        ends = np.argwhere(dist >= need)
+        start = tuple(ends[rng.integers(len(ends))])
+        dist = bfs_distances(open_grid, start)
+        ends = np.argwhere(dist >= need)
+        goal = tuple(ends[rng.integers(len(ends))])
+        q = np.where(open_grid, OPEN, WALL).astype(np.int64)
+        q[start], q[goal] = START, GOAL
+        a = q.copy()
+        for cell in shortest_path(open_grid, start, goal)[1:-1]:
+            a[cell] = PATH
+        return q.reshape(-1), a.reshape(-1)
+    raise RuntimeError(f"generate_maze: no start/goal pair {min_path} cells apart in {tries} random grids")
+
+
+# --- streams of training puzzles ---
+class PuzzleStream:
+    """Endless augmented puzzles: draws uniformly from a fixed set (CSV rows) or from a generator."""
+
+    def __init__(self, task, questions=None, answers=None, generator=None, augment=True, seed=0):
+        self.task, self.q, self.a, self.generator, self.augment = task, questions, answers, generator, augment
+        self.rng = np.random.default_rng(seed)
+
+    def take(self, n):
+        """n puzzles: (questions [n, seq_len], answers [n, seq_len]) int64."""
+        qs, ans = [], []
+        for _ in range(n):
+            if self.generator is not None:
+                q, a = self.generator(self.rng)
+            else:
+                i = int(self.rng.integers(len(self.q)))
+                q, a = self.q[i], self.a[i]
+            if self.augment:
+                q, a = AUGMENT[self.task](q, a, self.rng)
+            qs.append(q)
+            ans.append(a)
+        return np.stack(qs), np.stack(ans)
