@@ -63,6 +63,14 @@ def source_metadata(state, weights, accuracy):
     return source
 
 
+def write_weight_file(model, path, source, task=None, dtype="f32"):
+    """The weight file of DESIGN.md: the model's tensors in `dtype`, and format/config/task/source metadata."""
+    metadata = {"format": "trm/1", "config": model.cfg.to_json(),
+                "task": json.dumps({"kind": task or guess_task(model.cfg)}, separators=(",", ":")),
+                "source": json.dumps(source, separators=(",", ":"))}
+    trm_safetensors.write(path, model.weight_arrays(), metadata=metadata, float_dtype=DTYPES[dtype])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("checkpoint")
@@ -89,10 +97,7 @@ def main(argv=None):
         print(f"export: {e}", file=sys.stderr)
         return 1
     cfg = model.cfg
-    metadata = {"format": "trm/1", "config": cfg.to_json(),
-                "task": json.dumps({"kind": args.task or guess_task(cfg)}, separators=(",", ":")),
-                "source": json.dumps(source_metadata(state, args.weights, accuracy), separators=(",", ":"))}
-    trm_safetensors.write(args.out, model.weight_arrays(), metadata=metadata, float_dtype=DTYPES[args.dtype])
+    write_weight_file(model, args.out, source_metadata(state, args.weights, accuracy), args.task, args.dtype)
     print(f"wrote {args.out}: {param_count(cfg):,} parameters, {DTYPES[args.dtype]}, step {state['progress']['step']}, "
           f"{os.path.getsize(args.out) / 1e6:.2f} MB")
     return 0

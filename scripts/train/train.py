@@ -380,7 +380,8 @@ def main(argv=None):
         if now - last_ckpt >= 60 * args.ckpt_minutes:
             checkpoint("last.pt")
             last_ckpt = time.time()
-    held_out_eval()
+    if not stop["flag"]:  # a signal asks for a quick exit: save, skip the final evaluation
+        held_out_eval()
     checkpoint("last.pt")
     elapsed = time.time() - start
     run_steps = progress["step"] - step0
