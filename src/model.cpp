@@ -261,8 +261,9 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
 // ---------------------------------------------------------------------------------------------------------------
 // Solver: the forward pass
 
-Solver::Solver(std::shared_ptr<const Model> model, int batch)
-    : model_(std::move(model)), cfg_(model_->config()), batch_(batch), S_(cfg_.positions()), D_(cfg_.hidden_size) {
+Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
+    : model_(std::move(model)), cfg_(model_->config()), pool_(new ThreadPool(threads)), batch_(batch),
+      S_(cfg_.positions()), D_(cfg_.hidden_size) {
     if (batch < 1 || batch > 4096) throw Error("solver: batch " + std::to_string(batch) + " is outside [1, 4096]");
     const size_t S = size_t(S_), D = size_t(D_), B = size_t(batch), V = size_t(cfg_.vocab_size), T = size_t(cfg_.seq_len);
     const size_t I = size_t(cfg_.mlp_width()), It = cfg_.mlp_t ? size_t(cfg_.mlp_t_width()) : 0;
@@ -281,9 +282,9 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch)
     if (!cfg_.mlp_t) {
         qkv_.resize(S * 3 * D);
         attn_.resize(S * D);
-        scores_.resize(S * S);
+        scores_.resize(size_t(std::min(cfg_.num_heads, pool_->size())) * S * S);
     } else {
-        scores_.resize(D);  // column-norm scratch of the token-mixing block
+        colnorm_.resize(D);
     }
     gate_up_.resize(std::max(S * 2 * I, 2 * It * D));
     act_.resize(std::max(S * I, It * D));
@@ -366,14 +367,33 @@ void Solver::step_one(int b) {
     // lm_head over the token positions (the prefix is dropped), q_head on position 0.
     const int P = c.prefix_len(), V = c.vocab_size;
     float* logits = logits_.data() + size_t(b) * c.seq_len * V;  // [seq_len, V]
-    gemm_nt(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, D_, logits, V);
+    linear(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, logits, V);
     int32_t* pred = pred_.data() + size_t(b) * c.seq_len;
     for (int i = 0; i < c.seq_len; ++i) pred[i] = argmax(logits + size_t(i) * V, V);
     float q[2];
-    gemm_nt(1, 2, D_, zH, D_, m.q_head_w, D_, q, 2);
+    gemm_nt(1, 2, D_, zH, D_, m.q_head_w, D_, q, 2);  // [1, 2]
     q_halt_[b] = q[0] + m.q_head_b[0];
     q_continue_[b] = q[1] + m.q_head_b[1];
     ++steps_[b];
+}
+
+// Column blocks are multiples of 16 so each thread's slice of w stays whole cache lines and SIMD tiles.
+static int block_size(int n, int parts) { return std::max(16, ((n + parts - 1) / parts + 15) / 16 * 16); }
+
+void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, float* y, int ldy) {
+    const int bs = block_size(N, pool_->size());
+    pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
+        const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+        gemm_nt(M, n, K, x, ldx, w + size_t(n0) * K, K, y + n0, ldy);
+    });
+}
+
+void Solver::matmul(int M, int N, int K, const float* a, const float* b, float* y) {
+    const int bs = block_size(M, pool_->size());
+    pool_->parallel_for((M + bs - 1) / bs, [&](int i) {
+        const int m0 = i * bs, m = std::min(M, m0 + bs) - m0;
+        gemm_nn(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
+    });
 }
 
 // Net(h, inj): h = h + inj, then every block of the one shared network.
@@ -391,21 +411,25 @@ void Solver::net(float* h, const float* inj) {
 void Solver::attention_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, H = cfg_.num_heads, hd = cfg_.head_dim();
     float* qkv = qkv_.data();  // [S, 3D]: q heads, then k heads, then v heads
-    gemm_nt(S, 3 * D, D, h, D, w.qkv_proj, D, qkv, 3 * D);
+    linear(S, 3 * D, D, h, D, w.qkv_proj, qkv, 3 * D);
     if (cfg_.pos_encodings == PosEncoding::Rope) {
         rope(S, H, hd, qkv, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());      // q
         rope(S, H, hd, qkv + D, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());  // k
     }
     const float scale = 1.f / std::sqrt(float(hd));
-    for (int head = 0; head < H; ++head) {
-        const float* q = qkv + head * hd;
-        const float* k = qkv + D + head * hd;
-        const float* v = qkv + 2 * D + head * hd;
-        gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores_.data(), S);  // [S, S] = q k^T
-        softmax_rows(S, S, scores_.data(), scale);
-        gemm_nn(S, hd, S, scores_.data(), S, v, 3 * D, attn_.data() + head * hd, D);  // [S, hd] = P v
-    }
-    gemm_nt(S, D, D, attn_.data(), D, w.o_proj, D, tmp_.data(), D);
+    const int groups = int(scores_.size() / (size_t(S) * S));  // heads g, g + groups, ... share buffer g
+    pool_->parallel_for(groups, [&](int g) {
+        float* scores = scores_.data() + size_t(g) * S * S;  // [S, S]
+        for (int head = g; head < H; head += groups) {
+            const float* q = qkv + head * hd;
+            const float* k = qkv + D + head * hd;
+            const float* v = qkv + 2 * D + head * hd;
+            gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores, S);  // q k^T
+            softmax_rows(S, S, scores, scale);
+            gemm_nn(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);  // [S, hd] = P v
+        }
+    });
+    linear(S, D, D, attn_.data(), D, w.o_proj, tmp_.data(), D);
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
 }
 
@@ -413,18 +437,18 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
 // Computed without transposing: SwiGLU_t(h^T)^T = down_t [S, I_t] * (silu(gate_t h) * (up_t h)), gate_t/up_t [I_t, S].
 void Solver::mlp_t_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, It = cfg_.mlp_t_width();
-    gemm_nn(2 * It, D, S, w.mlp_t_gate_up, S, h, D, gate_up_.data(), D);  // [2I_t, D]
-    swiglu_blocks(It, D, gate_up_.data(), act_.data());                    // [I_t, D]
-    gemm_nn(S, D, It, w.mlp_t_down, It, act_.data(), D, tmp_.data(), D);   // [S, D]
-    add_rms_norm_cols(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps), scores_.data());
+    matmul(2 * It, D, S, w.mlp_t_gate_up, h, gate_up_.data());  // [2I_t, D]
+    swiglu_blocks(It, D, gate_up_.data(), act_.data());          // [I_t, D]
+    matmul(S, D, It, w.mlp_t_down, act_.data(), tmp_.data());    // [S, D]
+    add_rms_norm_cols(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps), colnorm_.data());
 }
 
 // h = rms(h + down(silu(gate(h)) * up(h))), over the hidden axis.
 void Solver::mlp_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, I = cfg_.mlp_width();
-    gemm_nt(S, 2 * I, D, h, D, w.mlp_gate_up, D, gate_up_.data(), 2 * I);  // [S, 2I]
-    swiglu_rows(S, I, gate_up_.data(), act_.data());                        // [S, I]
-    gemm_nt(S, D, I, act_.data(), I, w.mlp_down, I, tmp_.data(), D);       // [S, D]
+    linear(S, 2 * I, D, h, D, w.mlp_gate_up, gate_up_.data(), 2 * I);  // [S, 2I]
+    swiglu_rows(S, I, gate_up_.data(), act_.data());                    // [S, I]
+    linear(S, D, I, act_.data(), I, w.mlp_down, tmp_.data(), D);       // [S, D]
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
 }
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "safetensors.h"
+#include "thread_pool.h"
 
 namespace trm {
 
@@ -83,9 +84,11 @@ private:
 // last supervision step. All buffers are allocated in the constructor; step() allocates nothing.
 class Solver {
 public:
-    Solver(std::shared_ptr<const Model> model, int batch);
+    // threads: workers that split each step's matrix products and attention heads (<= 0: one per hardware thread).
+    Solver(std::shared_ptr<const Model> model, int batch, int threads = 1);
 
     int batch() const { return batch_; }
+    int threads() const { return pool_->size(); }
     const Model& model() const { return *model_; }
 
     // Puts a puzzle into slot b: embeds tokens [seq_len] with puzzle row `puzzle_id`, resets the carry to
@@ -116,9 +119,13 @@ private:
     void mlp_t_block(float* h, const LayerWeights& w);
     void mlp_block(float* h, const LayerWeights& w);
     void step_one(int b);
+    // The hot spots, split across the pool: y = x w^T by column blocks, y = a b by row blocks.
+    void linear(int M, int N, int K, const float* x, int ldx, const float* w, float* y, int ldy);
+    void matmul(int M, int N, int K, const float* a, const float* b, float* y);
 
     std::shared_ptr<const Model> model_;
     const Config& cfg_;
+    std::unique_ptr<ThreadPool> pool_;
     int batch_, S_, D_;
     // Per-slot state.
     std::vector<float> x_;        // [B, S, D] input embedding
@@ -133,7 +140,8 @@ private:
     std::vector<float> tmp_;      // [S, D]   block output before the residual
     std::vector<float> qkv_;      // [S, 3D]
     std::vector<float> attn_;     // [S, D]   concatenated head outputs
-    std::vector<float> scores_;   // [S, S]   one head's attention weights
+    std::vector<float> scores_;   // [G, S, S] attention weights, one per group of heads run in parallel
+    std::vector<float> colnorm_;  // [D]      column sums of squares (token-mixing block)
     std::vector<float> gate_up_;  // [S, 2I] or [2I_t, D]
     std::vector<float> act_;      // [S, I]  or [I_t, D]
     std::vector<float> head_out_; // [S, V]   lm_head over all positions

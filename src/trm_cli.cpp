@@ -19,9 +19,10 @@ using Clock = std::chrono::steady_clock;
 static const char* kUsage =
     "usage:\n"
     "  trm info W.safetensors\n"
-    "  trm predict W --inputs I.safetensors --steps N --out O.safetensors\n"
-    "  trm solve W PUZZLE [--halt early|never] [--steps N] [--json]   (PUZZLE: text or a file holding it)\n"
-    "  trm eval W --data FILE.csv [--limit N] [--halt early|never] [--batch N] [--json]\n";
+    "  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n"
+    "  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
+    "  trm eval W --data FILE.csv [--limit N] [--halt early|never] [--batch N] [--threads T] [--json]\n"
+    "  --threads: worker threads per step (default: one per hardware thread)\n";
 
 // Command-line arguments: positionals, and `--name value` options (flags listed in `flags` take no value).
 struct Args {
@@ -57,6 +58,7 @@ struct Args {
             throw Error("option " + k + " = '" + it->second + "'; expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
         return int(v);
     }
+    int threads() const { return integer("--threads", 0, 1, 256); }
     bool early_halt() const {
         const std::string h = get("--halt", "early");
         if (h != "early" && h != "never") throw Error("option --halt = '" + h + "'; expected early or never");
@@ -103,7 +105,7 @@ static int cmd_info(const Args& a) {
 
 static int cmd_predict(const Args& a) {
     if (a.pos.size() != 1) throw Error("predict needs one weight file");
-    a.check_known({"--inputs", "--steps", "--out"});
+    a.check_known({"--inputs", "--steps", "--out", "--threads"});
     auto m = Model::load_file(a.pos[0]);
     const Config& c = m->config();
     const std::string in_path = a.need("--inputs"), out_path = a.need("--out");
@@ -123,7 +125,7 @@ static int cmd_predict(const Args& a) {
     std::memcpy(tok.data(), inputs->data, tok.size() * 4);
     std::memcpy(pid.data(), ids->data, pid.size() * 4);
 
-    Solver solver(m, B);
+    Solver solver(m, B, a.threads());
     for (int b = 0; b < B; ++b) solver.set_puzzle(b, tok.data() + size_t(b) * c.seq_len, pid[size_t(b)]);
     SafetensorsWriter out;
     const size_t TV = size_t(c.seq_len) * c.vocab_size, SD = size_t(c.positions()) * c.hidden_size;
@@ -174,7 +176,7 @@ static TaskCodec codec_for(const Model& m, const std::string& command) {
 
 static int cmd_solve(const Args& a) {
     if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
-    a.check_known({"--halt", "--steps", "--json"});
+    a.check_known({"--halt", "--steps", "--threads", "--json"});
     auto m = Model::load_file(a.pos[0]);
     const TaskCodec task = codec_for(*m, "solve");
     std::string text = a.pos[1];
@@ -185,7 +187,7 @@ static int cmd_solve(const Args& a) {
     const bool json = a.opt.count("--json"), early = a.early_halt();
     const int max_steps = a.integer("--steps", m->config().halt_max_steps, 1, 100000);
 
-    Solver solver(m, 1);
+    Solver solver(m, 1, a.threads());
     solver.set_puzzle(0, tokens.data(), 0);
     std::string prev;
     for (int k = 1; k <= max_steps && solver.active(0); ++k) {
@@ -239,7 +241,7 @@ static std::vector<std::pair<std::string, std::string>> read_csv(const std::stri
 
 static int cmd_eval(const Args& a) {
     if (a.pos.size() != 1) throw Error("eval needs one weight file");
-    a.check_known({"--data", "--limit", "--halt", "--batch", "--json"});
+    a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json"});
     auto m = Model::load_file(a.pos[0]);
     const TaskCodec task = codec_for(*m, "eval");
     const std::string data = a.need("--data");
@@ -261,7 +263,7 @@ static int cmd_eval(const Args& a) {
     }
 
     // Slots are refilled as puzzles finish, so early halting frees room for the next puzzle.
-    Solver solver(m, B);
+    Solver solver(m, B, a.threads());
     std::vector<int> slot_row(size_t(B), -1);
     size_t next = 0, done = 0, exact = 0;
     double cells_right = 0, steps_total = 0;

@@ -81,11 +81,12 @@ void compare_step(const Reference& ref, int k, const std::vector<float>& logits,
 
 }  // namespace
 
-TEST_CASE("the engine reproduces every reference case step by step", "[reference]") {
+TEST_CASE("the engine reproduces every reference case step by step, with 1 and 3 threads", "[reference]") {
     const auto all = cases();
     REQUIRE(all.size() >= 5);
+    for (const int threads : {1, 3})
     for (const std::string& name : all) {
-        INFO("case " << name);
+        INFO("case " << name << ", threads " << threads);
         auto model = Model::load_file(std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors");
         const Reference ref(std::string(TRM_VECTORS_DIR) + "/" + name + "/reference.safetensors");
         const Config& c = model->config();
@@ -97,7 +98,8 @@ TEST_CASE("the engine reproduces every reference case step by step", "[reference
         std::vector<int32_t> tok(size_t(B) * T), pid(static_cast<size_t>(B));
         std::memcpy(tok.data(), inputs->data, tok.size() * 4);
         std::memcpy(pid.data(), ids->data, pid.size() * 4);
-        Solver solver(model, B);
+        Solver solver(model, B, threads);
+        REQUIRE(solver.threads() == threads);
         for (int b = 0; b < B; ++b) solver.set_puzzle(b, tok.data() + size_t(b) * T, pid[size_t(b)]);
         REQUIRE(ref.steps() >= 1);
         for (int k = 0; k < ref.steps(); ++k) {

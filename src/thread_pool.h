@@ -1,0 +1,41 @@
+// A fixed pool of worker threads that runs one parallel loop at a time: parallel_for(n, fn) calls fn(i) for
+// i in [0, n) across the pool and the calling thread, and returns when all are done. Threads are created once;
+// a loop allocates nothing. With one thread (or a WASM build without pthreads) everything runs inline.
+#pragma once
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
+#define TRM_NO_THREADS 1
+#endif
+
+namespace trm {
+
+class ThreadPool {
+public:
+    // threads <= 0: one per hardware thread.
+    explicit ThreadPool(int threads);
+    ~ThreadPool();
+    ThreadPool(const ThreadPool&) = delete;
+    ThreadPool& operator=(const ThreadPool&) = delete;
+
+    int size() const { return int(workers_.size()) + 1; }  // the caller takes a share too
+    void parallel_for(int n, const std::function<void(int)>& fn);
+
+    static int hardware_threads();
+
+private:
+    void work(int id);
+    std::vector<std::thread> workers_;
+    std::mutex mu_;
+    std::condition_variable start_cv_, done_cv_;
+    const std::function<void(int)>* fn_ = nullptr;
+    int n_ = 0, next_ = 0, busy_ = 0;
+    unsigned generation_ = 0;
+    bool stop_ = false;
+};
+
+}  // namespace trm
