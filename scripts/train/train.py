@@ -348,18 +348,25 @@ def main(argv=None):
     last_log = last_ckpt = last_eval = start
     acc = {}
     log_steps = 0
-    while not stop["flag"]:
-        if args.max_steps is not None and progress["step"] >= args.max_steps:
-            break
-        if args.minutes is not None and time.time() - start >= 60 * args.minutes:
-            break
+    world = torch.distributed.get_world_size() if distributed else 1
+
+    def should_stop():
+        s = (stop["flag"] or (args.max_steps is not None and progress["step"] >= args.max_steps)
+             or (args.minutes is not None and time.time() - start >= 60 * args.minutes))
+        if distributed:  # every process must stop at the same step
+            t = torch.tensor([float(s)], device=device)
+            torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+            s = bool(t.item())
+        return s
+
+    while not should_stop():
         for group in optimizer.param_groups:
             group["lr"] = lr_at(progress["step"], args)
         m = train_step(net, model, slots, optimizer, args, device)
         if ema:
             ema.update(model)
         progress["step"] += 1
-        progress["samples"] += args.batch
+        progress["samples"] += args.batch * world
         progress["puzzles"] += int(m["halted"])
         progress["wall_s"] = wall0 + time.time() - start
         for k, v in m.items():
@@ -371,7 +378,7 @@ def main(argv=None):
             log(f"step {progress['step']} | loss {acc['loss'] / log_steps:.4f} (lm {acc['lm_loss'] / log_steps:.4f}"
                 f" q {acc['q_loss'] / log_steps:.4f}) | halted: cell {acc['cell'] / h:.4f} exact {acc['exact'] / h:.4f}"
                 f" q_acc {acc['q_acc'] / h:.3f} steps {acc['steps'] / h:.2f} | "
-                f"{log_steps * args.batch / (now - last_log):.1f} samples/s | lr {lr_at(progress['step'], args):.2e}"
+                f"{log_steps * args.batch * world / (now - last_log):.1f} samples/s | lr {lr_at(progress['step'], args):.2e}"
                 f" | {progress['wall_s'] / 60:.1f} min")
             acc, log_steps, last_log = {}, 0, now
         if now - last_eval >= 60 * args.eval_minutes:
@@ -385,7 +392,7 @@ def main(argv=None):
     checkpoint("last.pt")
     elapsed = time.time() - start
     run_steps = progress["step"] - step0
-    log(f"summary: step {progress['step']} ({run_steps} this run, {run_steps * args.batch / max(elapsed, 1e-9):.1f} "
+    log(f"summary: step {progress['step']} ({run_steps} this run, {run_steps * args.batch * world / max(elapsed, 1e-9):.1f} "
         f"samples/s), {progress['samples']:,} sample-steps and {progress['puzzles']:,} finished puzzles in all; "
         f"wall time {elapsed / 60:.1f} min this run, {progress['wall_s'] / 60:.1f} min in all; best held-out exact "
         f"{best['never']['exact_accuracy'] if best else float('nan'):.4f} (all steps) at step "

@@ -139,3 +139,14 @@ def test_refuses_eval_data(tmp_path):
     with pytest.raises(SystemExit, match="eval"):
         train.main(["--task", "sudoku", "--train", "data/sudoku/eval/x.csv", "--out", str(tmp_path / "never")])
     assert not (tmp_path / "never").exists()
+
+
+def test_maze_training_smoke(tmp_path):
+    """The maze path: generated mazes, attention with RoPE, no puzzle prefix."""
+    out = tmp_path / "maze"
+    train.main(["--task", "maze", "--generate", "--hidden", "16", "--heads", "2", "--puzzle-emb-len", "0",
+                "--H-cycles", "1", "--L-cycles", "1", "--layers", "1", "--halt-max-steps", "2", "--batch", "2",
+                "--holdout", "2", "--max-steps", "2", "--threads", "1", "--log-seconds", "0", "--out", str(out)])
+    state = torch.load(out / "last.pt")
+    assert state["progress"]["step"] == 2 and state["config"]["seq_len"] == 900
+    assert state["best"]["never"]["count"] == 2
