@@ -308,6 +308,91 @@ std::string to_json(const Grid& g) {
     return j.dump();
 }
 
+Grid dihedral(const Grid& g, int t) {
+    // out[i][j] = g[src(i, j)] for the output shape; rotations are numpy's rot90 (counter-clockwise).
+    const bool swap = t == 1 || t == 3 || t == 4 || t == 7;
+    Grid o;
+    o.rows = swap ? g.cols : g.rows;
+    o.cols = swap ? g.rows : g.cols;
+    o.cells.resize(g.cells.size());
+    const int R = g.rows, C = g.cols;
+    for (int i = 0; i < o.rows; ++i)
+        for (int j = 0; j < o.cols; ++j) {
+            int r = i, c = j;
+            switch (t) {
+                case 0: break;
+                case 1: r = j; c = C - 1 - i; break;              // rot90
+                case 2: r = R - 1 - i; c = C - 1 - j; break;      // rot180
+                case 3: r = R - 1 - j; c = i; break;              // rot270
+                case 4: r = j; c = i; break;                      // transpose
+                case 5: c = C - 1 - j; break;                     // flip left-right
+                case 6: r = R - 1 - i; break;                     // flip up-down
+                case 7: r = R - 1 - j; c = C - 1 - i; break;      // rot90 then flip left-right
+                default: throw Error("arc: dihedral transform " + std::to_string(t) + " is outside 0-7");
+            }
+            o.cells[size_t(i * o.cols + j)] = g.cells[size_t(r * C + c)];
+        }
+    return o;
+}
+
+Grid inverse_dihedral(const Grid& g, int t) {
+    static const int inverse[8] = {0, 3, 2, 1, 4, 5, 6, 7};
+    if (t < 0 || t > 7) throw Error("arc: dihedral transform " + std::to_string(t) + " is outside 0-7");
+    return dihedral(g, inverse[t]);
+}
+
+Augmentation parse_identifier(const std::string& name) {
+    Augmentation a;
+    const std::string sep = "|||";
+    const size_t p1 = name.find(sep);
+    if (p1 == std::string::npos) { a.task_id = name; return a; }
+    const size_t p2 = name.find(sep, p1 + sep.size());
+    const std::string why = "arc: puzzle identifier '" + name + "': expected '<task>|||t<0-7>|||<permutation of 0123456789 keeping 0>'";
+    if (p2 == std::string::npos) throw Error(why);
+    a.task_id = name.substr(0, p1);
+    const std::string t = name.substr(p1 + sep.size(), p2 - p1 - sep.size()), perm = name.substr(p2 + sep.size());
+    if (t.size() != 2 || t[0] != 't' || t[1] < '0' || t[1] > '7') throw Error(why);
+    a.transform = t[1] - '0';
+    if (perm.size() != 10 || perm[0] != '0') throw Error(why);
+    bool seen[10] = {};
+    for (int c = 0; c < 10; ++c) {
+        const int v = perm[size_t(c)] - '0';
+        if (v < 0 || v > 9 || seen[v]) throw Error(why);
+        seen[v] = true;
+        a.colours[c] = uint8_t(v);
+    }
+    return a;
+}
+
+Grid augment(const Augmentation& a, const Grid& g) {
+    Grid m = g;
+    for (uint8_t& c : m.cells) c = a.colours[c];
+    return dihedral(m, a.transform);
+}
+
+Grid restore(const Augmentation& a, const Grid& g) {
+    uint8_t inverse[10];
+    for (int c = 0; c < 10; ++c) inverse[a.colours[c]] = uint8_t(c);
+    Grid m = inverse_dihedral(g, a.transform);
+    for (uint8_t& c : m.cells) c = c < 10 ? inverse[c] : c;
+    return m;
+}
+
+std::vector<Attempt> vote(const std::vector<Grid>& grids, const std::vector<double>& confidences) {
+    std::vector<Attempt> out;
+    for (size_t i = 0; i < grids.size(); ++i) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const Attempt& a) { return a.grid == grids[i]; });
+        if (it == out.end()) { out.push_back({grids[i], 0, 0.0}); it = out.end() - 1; }
+        it->votes += 1;
+        it->mean_confidence += confidences[i];
+    }
+    for (Attempt& a : out) a.mean_confidence /= a.votes;
+    std::stable_sort(out.begin(), out.end(), [](const Attempt& x, const Attempt& y) {
+        return x.votes != y.votes ? x.votes > y.votes : x.mean_confidence > y.mean_confidence;
+    });
+    return out;
+}
+
 }  // namespace arc
 
 }  // namespace trm

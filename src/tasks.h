@@ -59,6 +59,30 @@ std::vector<int32_t> encode(const Grid& g);
 // The largest top-left rectangle of colour tokens (the reference's crop).
 Grid decode(const int32_t* tokens);
 std::string to_json(const Grid& g);
+
+// Augmentations of the reference ARC dataset: colours remapped (colour 0 kept), then one of 8 dihedral transforms
+// (0 identity, 1-3 rotations by 90/180/270 degrees counter-clockwise, 4 transpose, 5 left-right flip,
+// 6 up-down flip, 7 rotation by 90 then left-right flip).
+Grid dihedral(const Grid& g, int transform);
+Grid inverse_dihedral(const Grid& g, int transform);
+struct Augmentation {
+    std::string task_id;
+    int transform = 0;
+    uint8_t colours[10] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9};  // colour c becomes colours[c]
+};
+// A puzzle-embedding row name: "<task id>" or "<task id>|||t<k>|||<10 digits, a permutation of 0-9 keeping 0>".
+Augmentation parse_identifier(const std::string& name);
+Grid augment(const Augmentation& a, const Grid& g);   // the model's view of a grid
+Grid restore(const Augmentation& a, const Grid& g);   // undoes augment()
+
+// One distinct answer among the predictions of all augmented copies.
+struct Attempt {
+    Grid grid;
+    int votes = 0;
+    double mean_confidence = 0;  // mean sigmoid(q_halt) of the copies that gave it
+};
+// Ranks distinct grids by votes, ties broken by mean confidence (the official evaluation's pass@2 ranking).
+std::vector<Attempt> vote(const std::vector<Grid>& grids, const std::vector<double>& confidences);
 }  // namespace arc
 
 }  // namespace trm

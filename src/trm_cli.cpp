@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "arc_solver.h"
 #include "model.h"
 #include "tasks.h"
 
@@ -21,6 +22,7 @@ static const char* kUsage =
     "  trm info W.safetensors\n"
     "  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n"
     "  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
+    "  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n"
     "  trm eval W --data FILE.csv [--limit N] [--halt early|never] [--batch N] [--threads T] [--json]\n"
     "  --threads: worker threads per step (default: one per hardware thread)\n";
 
@@ -174,10 +176,59 @@ static TaskCodec codec_for(const Model& m, const std::string& command) {
     return TaskCodec{m.task_kind()};
 }
 
+// ARC: every augmented copy the model knows for the task runs as one batch; the copies vote on the answer.
+static int cmd_solve_arc(const Args& a, std::shared_ptr<const Model> m) {
+    const std::string path = a.pos.back();
+    const arc::Task task = arc::parse_task(read_text(path), path);
+    std::string id = a.get("--task-id");
+    if (id.empty()) {  // the file name without folders and extension, as ARC task ids are
+        id = path.substr(path.find_last_of('/') + 1);
+        id = id.substr(0, id.rfind(".json"));
+    }
+    const int test = a.integer("--test", 0, 0, int(task.test.size()) - 1);
+    const auto copies = arc::copies_for(*m, id, a.integer("--max-copies", 0, 0, 1 << 20));
+    const bool json = a.opt.count("--json"), early = a.early_halt();
+    const int max_steps = a.integer("--steps", m->config().halt_max_steps, 1, 100000);
+    Solver solver(m, int(copies.size()), a.threads());
+    arc::load_copies(solver, copies, task.test[size_t(test)].input);
+    for (int k = 1; k <= max_steps && solver.any_active(); ++k) {
+        const auto t0 = Clock::now();
+        solver.step();
+        const double ms = ms_since(t0);
+        const auto attempts = arc::vote_copies(solver, copies);
+        if (json)
+            std::printf("%s\n", nlohmann::json({{"step", k}, {"ms", ms}, {"active", solver.any_active()}, {"distinct", attempts.size()},
+                                                {"top_votes", attempts[0].votes}}).dump().c_str());
+        else
+            std::printf("step %d/%d  %d copies  %zu distinct answers, the leader has %d votes  %.1f ms\n", k, max_steps,
+                        int(copies.size()), attempts.size(), attempts[0].votes, ms);
+        std::fflush(stdout);
+        if (early) solver.halt_confident();
+    }
+    const auto attempts = arc::vote_copies(solver, copies);
+    const arc::Pair& pair = task.test[size_t(test)];
+    nlohmann::json out = {{"done", true}, {"task", id}, {"test", test}, {"copies", copies.size()}, {"attempts", nlohmann::json::array()}};
+    for (size_t i = 0; i < attempts.size() && i < 2; ++i) {
+        nlohmann::json at = {{"grid", nlohmann::json::parse(arc::to_json(attempts[i].grid))}, {"votes", attempts[i].votes},
+                             {"confidence", attempts[i].mean_confidence}};
+        if (pair.has_output) at["correct"] = attempts[i].grid == pair.output;
+        out["attempts"].push_back(at);
+        if (!json)
+            std::printf("attempt %zu: %d votes, confidence %.1f%%%s\n  %s\n", i + 1, attempts[i].votes, 100 * attempts[i].mean_confidence,
+                        pair.has_output ? (attempts[i].grid == pair.output ? ", CORRECT" : ", wrong") : "", arc::to_json(attempts[i].grid).c_str());
+    }
+    if (json) std::printf("%s\n", out.dump().c_str());
+    return 0;
+}
+
 static int cmd_solve(const Args& a) {
     if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
-    a.check_known({"--halt", "--steps", "--threads", "--json"});
+    a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies"});
     auto m = Model::load_file(a.pos[0]);
+    const std::string kind = a.get("--task", m->task_kind());
+    if (kind != m->task_kind())
+        throw Error("solve: --task " + kind + " but the model's task is '" + m->task_kind() + "'");
+    if (kind == "arc") return cmd_solve_arc(a, m);
     const TaskCodec task = codec_for(*m, "solve");
     std::string text = a.pos[1];
     if (std::ifstream(text).good()) text = read_text(text);
