@@ -38,10 +38,10 @@ export async function startServer(root = ROOT) {
   };
 }
 
-export async function launch() {
+export async function launch(options = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 }, timeout: 60_000,
+    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 }, timeout: 60_000, ...options,
   });
   context.setDefaultTimeout(30_000);
   return {

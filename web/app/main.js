@@ -311,14 +311,14 @@ function setConfidence(c) {
 }
 
 function finishVerdict(kind, step) {
+  const n = step.badCells.length;
+  const marked = n ? ` (${n} cell${n === 1 ? '' : 's'} marked in red)` : '';
   if (kind === 'sudoku') {
-    return step.verified
-      ? 'Verified: a complete, valid sudoku that keeps every given.'
-      : `Not a valid solution: ${step.badCells.length} conflicting cell${step.badCells.length === 1 ? '' : 's'}, marked in red.`;
+    return step.verified ? 'Verified: a complete, valid sudoku that keeps every given.'
+      : `Not a valid solution: ${step.message || 'the grid breaks the rules'}${marked}.`;
   }
-  return step.verified
-    ? 'Verified: the path joins start and goal, and it is a shortest one.'
-    : `Not a shortest path${step.badCells.length ? `: ${step.badCells.length} cells marked in red` : ''}.`;
+  return step.verified ? 'Verified: the path joins start and goal, and no path is shorter.'
+    : `Not a shortest path: ${step.message || 'the path is broken or too long'}${marked}.`;
 }
 
 function setRunning(on) {
@@ -370,8 +370,7 @@ async function solve() {
       result.dataset.verified = String(!!last.verified);
       result.dataset.state = 'done';
       $('ms').textContent = `${Math.round(totalMs / last.step)} ms/step, ${(totalMs / 1000).toFixed(1)} s in all`;
-      const detail = last.message && !last.verified ? ` ${last.message}` : '';
-      setVerdict(`${finishVerdict(kind, last)}${detail}`, last.verified ? 'good' : 'bad');
+      setVerdict(finishVerdict(kind, last), last.verified ? 'good' : 'bad');
     }
   } catch (e) {
     result.dataset.state = me.cancelled ? 'cancelled' : 'error';

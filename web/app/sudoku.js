@@ -109,7 +109,7 @@ export function createSudokuView(grid, { onChange }) {
     },
     showStep(step) {
       shown = step.prediction;
-      draw(step.changed || [], step.done ? step.badCells || [] : []);
+      draw(step.done ? [] : step.changed || [], step.done ? step.badCells || [] : []);
     },
   };
 }

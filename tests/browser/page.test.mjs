@@ -1,0 +1,222 @@
+// End-to-end tests of the demo page in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core).
+// Needs the WASM build (scripts/build.sh wasm) and a sudoku model: weights/sudoku_mlp.safetensors when it is
+// there, else the tiny random reference model that ctest writes to build/native/vectors/ (whose answers don't
+// verify: then the tests check that the page says so correctly). Screenshots go to test-output/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  ROOT, haveChromium, haveEngine, sudokuModel, startServer, launch, watch, screenshot, waitForResult,
+} from './harness.mjs';
+import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
+import { generateMaze, rng } from '../../web/app/mazegen.js';
+
+const MAZE_MODEL = 'build/native/vectors/maze_att_rope.safetensors';
+const sudoku = sudokuModel();
+const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
+  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)'
+  : !sudoku ? 'no sudoku model (weights/ or build/native/vectors/: run ctest --test-dir build/native)' : false;
+
+const PUZZLE = SUDOKU_SAMPLES[0].puzzle;
+// The deep link to a sudoku; names the model unless the shipped one is there (the page loads that by itself).
+const sudokuLink = (p, extra = '') => `#sudoku=${p}${extra}${sudoku && !sudoku.shipped ? `&model=../${sudoku.path}` : ''}`;
+
+// A grid that keeps the givens and has no repeated digit in any row, column or box.
+function isValidSolution(puzzle, answer) {
+  if (!/^[1-9]{81}$/.test(answer)) return false;
+  for (let i = 0; i < 81; i++) if (puzzle[i] !== '.' && puzzle[i] !== answer[i]) return false;
+  for (let u = 0; u < 9; u++) {
+    const row = new Set(), col = new Set(), box = new Set();
+    for (let k = 0; k < 9; k++) {
+      row.add(answer[u * 9 + k]);
+      col.add(answer[k * 9 + u]);
+      box.add(answer[(Math.floor(u / 3) * 3 + Math.floor(k / 3)) * 9 + (u % 3) * 3 + (k % 3)]);
+    }
+    if (row.size < 9 || col.size < 9 || box.size < 9) return false;
+  }
+  return true;
+}
+
+let server, browser;
+before(async () => {
+  if (skip) return;
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+async function open(hash, { width = 1200, height = 900 } = {}) {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width, height });
+  const seen = watch(page, server.origin);
+  await page.goto(server.url + hash);
+  return { page, seen };
+}
+
+const modelLoaded = page => page.waitForSelector('#model-info dt', { timeout: 60_000 });
+
+test('serve: COOP/COEP, a strict CSP and the right MIME types', { skip }, async () => {
+  const res = await fetch(`${server.url}index.html`);
+  assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
+  assert.equal(res.headers.get('cross-origin-embedder-policy'), 'require-corp');
+  assert.match(res.headers.get('content-security-policy'), /default-src 'self'/);
+  assert.doesNotMatch(res.headers.get('content-security-policy'), /'unsafe-eval'|'unsafe-inline'|\*/);
+  assert.equal((await fetch(`${server.origin}/build/wasm/trm-wasm.wasm`)).headers.get('content-type'), 'application/wasm');
+  assert.match((await fetch(`${server.url}app/main.js`)).headers.get('content-type'), /^text\/javascript/);
+  assert.equal((await fetch(`${server.origin}/.git/HEAD`)).status, 404);
+  assert.equal((await fetch(`${server.origin}/web/..%2f..%2fetc/passwd`)).status, 404);
+});
+
+test('the page loads without console errors, shows each view, and asks nothing of other origins', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  assert.equal(await page.locator('.sudoku .cell').count(), 81);
+  assert.equal(await page.locator('.sudoku .cell.given').count(), PUZZLE.replace(/\./g, '').length);
+  await screenshot(page, 'sudoku');
+
+  await page.click('#tab-maze');
+  await page.waitForFunction(() => /Shortest path: \d+ steps/.test(document.getElementById('maze-info').textContent));
+  const steps = Number((await page.textContent('#maze-info')).match(/(\d+) steps/)[1]);
+  assert.ok(steps >= 100, `generated maze has a ${steps}-step shortest path`);
+  await screenshot(page, 'maze');
+
+  await page.click('#tab-arc');
+  await page.waitForSelector('#arc-pairs canvas');
+  assert.match(await page.textContent('#arc-model'), /No ARC model is loaded/);
+  await screenshot(page, 'arc');
+
+  await page.setViewportSize({ width: 360, height: 740 });
+  await page.click('#tab-sudoku');
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling at 360 px');
+  await screenshot(page, 'sudoku-360');
+  assert.deepEqual(seen.errors, []);
+  assert.deepEqual(seen.foreign, []);
+  await page.close();
+});
+
+test('a sudoku deep link with &solve=1 ends with the right verdict, and the main thread stays responsive', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE, '&solve=1'));
+  // Measure the longest gap between timer ticks on the main thread while the worker solves.
+  await page.evaluate(() => {
+    window.__gaps = { max: 0, ticks: 0 };
+    let last = performance.now();
+    window.__probe = setInterval(() => {
+      const now = performance.now();
+      window.__gaps.max = Math.max(window.__gaps.max, now - last);
+      window.__gaps.ticks++;
+      last = now;
+    }, 10);
+  });
+  const r = await waitForResult(page);
+  const gaps = await page.evaluate(() => { clearInterval(window.__probe); return window.__gaps; });
+  assert.equal(r.state, 'done');
+  assert.equal(r.text.length, 81);
+  const valid = isValidSolution(PUZZLE, r.text);
+  assert.equal(r.verified, String(valid), 'data-verified matches an independent check of the answer');
+  const verdictClass = await page.getAttribute('#verdict', 'class');
+  if (valid) {
+    assert.match(verdictClass, /good/);
+    assert.equal(await page.locator('.sudoku .cell.bad').count(), 0);
+  } else {
+    assert.match(verdictClass, /bad/);
+    assert.ok(await page.locator('.sudoku .cell.bad').count() > 0, 'conflicting cells are marked');
+  }
+  if (sudoku.shipped) assert.equal(r.verified, 'true', 'the shipped model solves the easy sample');
+  assert.ok(gaps.max < 250, `main thread blocked for ${gaps.max.toFixed(0)} ms during the solve`);
+  await screenshot(page, 'sudoku-solved');
+  assert.deepEqual(seen.errors, []);
+  assert.deepEqual(seen.foreign, []);
+  await page.close();
+});
+
+test('cancel stops a solve, and the next solve still works', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.uncheck('#halt-early');
+  // Press Cancel as soon as the first step is drawn.
+  await page.evaluate(() => {
+    new MutationObserver((_, obs) => {
+      if (/^1 of/.test(document.getElementById('step').textContent)) { obs.disconnect(); document.getElementById('cancel').click(); }
+    }).observe(document.getElementById('step'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#solve');
+  await page.waitForFunction(() => document.querySelector('[data-testid=result]').dataset.state === 'cancelled');
+  assert.match(await page.textContent('#verdict'), /Cancelled after 1 step/);
+  assert.equal(await page.getAttribute('[data-testid=result]', 'data-verified'), null);
+  assert.ok(await page.isEnabled('#solve'));
+  assert.ok(await page.isDisabled('#cancel'));
+  await page.click('#solve');
+  assert.equal((await waitForResult(page)).state, 'done');
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('a dropped malformed weight file shows an error and the page keeps working', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  const before = await page.textContent('#model-info');
+  await page.evaluate(() => {
+    const bytes = new Uint8Array(64);
+    new DataView(bytes.buffer).setBigUint64(0, 1000n, true);  // a header length past the end of the file
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'broken.safetensors'));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForSelector('#model-error:not([hidden])');
+  assert.match(await page.textContent('#model-error'), /^broken\.safetensors: ./);
+  assert.equal(await page.textContent('#model-info'), before, 'the loaded model is still there');
+  await page.click('#solve');
+  assert.equal((await waitForResult(page)).state, 'done');
+  await screenshot(page, 'bad-weights');
+  assert.deepEqual(seen.errors, []);
+  assert.deepEqual(seen.foreign, []);
+  await page.close();
+});
+
+test('maze: a deep link solves with the maze model and the verdict is shown', { skip: skip || (!fs.existsSync(path.join(ROOT, MAZE_MODEL)) && 'no maze model') }, async () => {
+  const { maze, length } = generateMaze(rng(7));
+  assert.ok(length >= 110, `generated maze: ${length}-step shortest path`);
+  const link = `#maze=${encodeURIComponent(maze.replace(/ /g, '.'))}&solve=1&model=../${MAZE_MODEL}`;
+  const { page, seen } = await open(link);
+  const r = await waitForResult(page);
+  assert.equal(r.state, 'done');
+  assert.equal(r.text.length, 900);
+  assert.ok(['true', 'false'].includes(r.verified));
+  assert.match(await page.getAttribute('#verdict', 'class'), r.verified === 'true' ? /good/ : /bad/);
+  await screenshot(page, 'maze-solved');
+  assert.deepEqual(seen.errors, []);
+  assert.deepEqual(seen.foreign, []);
+  await page.close();
+});
+
+test('offline: after one visit the page reloads and solves with the server stopped', { skip }, async () => {
+  const own = await startServer();
+  const b = await launch();
+  try {
+    const page = await b.context.newPage();
+    const seen = watch(page, own.origin);
+    await page.goto(own.url + sudokuLink(PUZZLE));
+    await modelLoaded(page);
+    // The service worker is active, and has kept the model the page loaded.
+    const modelUrl = `${own.origin}/${sudoku.path}`;
+    await page.waitForFunction(async url => {
+      await navigator.serviceWorker.ready;
+      return !!(await caches.match(url));
+    }, modelUrl, { timeout: 60_000, polling: 250 });
+    await own.stop();
+    await page.reload();
+    await modelLoaded(page);
+    await page.click('#solve');
+    const r = await waitForResult(page);
+    assert.equal(r.state, 'done');
+    assert.equal(r.text.length, 81);
+    assert.deepEqual(seen.foreign, []);
+  } finally {
+    await b.close();
+    await own.stop();
+  }
+});
