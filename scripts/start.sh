@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main command: install what is missing, build everything (native + WASM), then serve the demo page, which
+# loads the shipped weights (weights/index.json) by default.
+#   scripts/start.sh [--port N]      (default 8080; the page is at http://127.0.0.1:N/web/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+port=8080
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --port) port=${2:?--port needs a number}; shift 2 ;;
+    *) echo "usage: scripts/start.sh [--port N]" >&2; exit 2 ;;
+  esac
+done
+
+scripts/setup.sh
+scripts/build.sh all
+if [ ! -f build/wasm/trm-wasm.wasm ]; then
+  echo "start: no WASM build in build/wasm/: the page cannot run models (see scripts/build.sh wasm)" >&2
+fi
+# Say which shipped models are there (the page says the same for a missing one, and offers to load a file).
+node -e '
+  const fs = require("fs");
+  let models = [];
+  try { models = JSON.parse(fs.readFileSync("weights/index.json", "utf8")).models || []; } catch {}
+  for (const m of models) {
+    const ok = fs.existsSync("weights/" + m.file);
+    console.log(`start: ${m.kind} model weights/${m.file}: ${ok ? "shipped" : "MISSING (the page will say so)"}`);
+  }'
+echo "start: open http://127.0.0.1:${port}/web/  (Ctrl-C stops the server)"
+exec scripts/serve --port "$port"
