@@ -44,7 +44,8 @@ self.addEventListener('install', e => {
 
 self.addEventListener('activate', e => {
   e.waitUntil((async () => {
-    for (const name of await caches.keys()) if (name !== CACHE) await caches.delete(name);
+    // Older versions of this worker's cache go; other caches (web/trm.js keeps its own weights cache) stay.
+    for (const name of await caches.keys()) if (name.startsWith('trm-demo-') && name !== CACHE) await caches.delete(name);
     await self.clients.claim();
   })());
 });

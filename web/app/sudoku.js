@@ -26,7 +26,6 @@ export function createSudokuView(grid, { onChange }) {
     cell.className = 'cell';
     if (c % 3 === 2 && c < 8) cell.classList.add('box-right');
     if (r % 3 === 2 && r < 8) cell.classList.add('box-bottom');
-    cell.setAttribute('role', 'gridcell');
     cell.setAttribute('aria-label', `Row ${r + 1}, column ${c + 1}`);
     cell.tabIndex = i === 0 ? 0 : -1;
     cell.addEventListener('focus', () => moveFocus(i, false));
