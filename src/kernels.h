@@ -3,6 +3,7 @@
 // Portable path: Eigen (vectorised natively; scalar + compiler auto-vectorisation under WASM).
 #pragma once
 #include <cstdint>
+#include <vector>
 
 namespace trm {
 
@@ -30,5 +31,18 @@ void softmax_rows(int rows, int cols, float* x, float scale);
 
 // Index of the largest of n values (first on ties).
 int32_t argmax(const float* x, int n);
+
+// ---- SIMD GEMM over weights packed once at load (the WASM path; also built natively, for tests) ----
+// Panels of 8 output columns, k-major: panel p holds w[8p + j][k] at p*K*8 + k*8 + j; the last panel is
+// zero-padded, so every panel load is in bounds.
+constexpr int kPanel = 8;
+std::vector<float> pack_panels(const float* w, int N, int K);  // w [N, K] -> [ceil(N/8), K, 8]
+// y[M, N] = x[M, K] * w^T with w packed; `panels` points at the panel of column 0 of this call (8-aligned).
+// Register tile 4 rows x 8 columns (f32x4 x 2), rows in remainder tiles of 3, 2, 1.
+void gemm_nt_packed_4x8(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+// y[M, N] = a[M, K] * b[K, N] with b row-major (activations): the same 4x8 tile reading b in place;
+// the last N % 8 columns in scalar code.
+void gemm_nn_4x8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, float* y, int ldy);
+const char* simd_name();  // the instruction set these kernels were compiled for
 
 }  // namespace trm

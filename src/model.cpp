@@ -127,12 +127,12 @@ std::string shape_str(const std::vector<int64_t>& s) {
 
 }  // namespace
 
-std::shared_ptr<const Model> Model::load_file(const std::string& path) {
+std::shared_ptr<const Model> Model::load_file(const std::string& path, bool simd_kernels) {
     std::vector<uint8_t> bytes = read_file(path);
-    return load(bytes.data(), bytes.size(), path);
+    return load(bytes.data(), bytes.size(), path, simd_kernels);
 }
 
-std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, const std::string& label) {
+std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, const std::string& label, bool simd_kernels) {
     SafetensorsFile file = parse_safetensors(bytes, size, label);
     auto meta = [&](const char* key) -> const std::string& {
         auto it = file.metadata.find(key);
@@ -239,6 +239,22 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
         dst += t.numel();
     }
 
+    if (simd_kernels) {  // pack once here, so that no step ever re-packs
+        auto pack = [&](const float* w, int64_t N, int64_t K) {
+            m->packed_.push_back(pack_panels(w, int(N), int(K)));
+            return static_cast<const float*>(m->packed_.back().data());
+        };
+        m->lm_head_packed = pack(m->lm_head, V, D);
+        for (LayerWeights& L : m->layers) {
+            if (!c.mlp_t) {
+                L.qkv_packed = pack(L.qkv_proj, 3 * D, D);
+                L.o_packed = pack(L.o_proj, D, D);
+            }
+            L.gate_up_packed = pack(L.mlp_gate_up, 2 * I, D);
+            L.down_packed = pack(L.mlp_down, D, I);
+        }
+    }
+
     if (c.pos_encodings == PosEncoding::Rope && !c.mlp_t) {
         // cos/sin [S, hd]: angle(pos, j) = pos * theta^(-2j/hd), the j < hd/2 angles concatenated twice. float32
         // arithmetic in the same order as the reference, so the tables match it bit for bit where libm does.
@@ -282,7 +298,9 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     if (!cfg_.mlp_t) {
         qkv_.resize(S * 3 * D);
         attn_.resize(S * D);
-        scores_.resize(size_t(std::min(cfg_.num_heads, pool_->size())) * S * S);
+        const size_t groups = size_t(std::min(cfg_.num_heads, pool_->size()));
+        scores_.resize(groups * S * S);
+        if (model_->simd_kernels()) keys_t_.resize(groups * size_t(cfg_.head_dim()) * S);
     } else {
         colnorm_.resize(D);
     }
@@ -367,7 +385,7 @@ void Solver::step_one(int b) {
     // lm_head over the token positions (the prefix is dropped), q_head on position 0.
     const int P = c.prefix_len(), V = c.vocab_size;
     float* logits = logits_.data() + size_t(b) * c.seq_len * V;  // [seq_len, V]
-    linear(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, logits, V);
+    linear(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, m.lm_head_packed, logits, V);
     int32_t* pred = pred_.data() + size_t(b) * c.seq_len;
     for (int i = 0; i < c.seq_len; ++i) pred[i] = argmax(logits + size_t(i) * V, V);
     float q[2];
@@ -380,19 +398,22 @@ void Solver::step_one(int b) {
 // Column blocks are multiples of 16 so each thread's slice of w stays whole cache lines and SIMD tiles.
 static int block_size(int n, int parts) { return std::max(16, ((n + parts - 1) / parts + 15) / 16 * 16); }
 
-void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, float* y, int ldy) {
+void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, float* y, int ldy) {
     const int bs = block_size(N, pool_->size());
     pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
         const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
-        gemm_nt(M, n, K, x, ldx, w + size_t(n0) * K, K, y + n0, ldy);
+        if (w_packed) gemm_nt_packed_4x8(M, n, K, x, ldx, w_packed + size_t(n0) * K, y + n0, ldy);  // n0 % 8 == 0
+        else gemm_nt(M, n, K, x, ldx, w + size_t(n0) * K, K, y + n0, ldy);
     });
 }
 
 void Solver::matmul(int M, int N, int K, const float* a, const float* b, float* y) {
     const int bs = block_size(M, pool_->size());
+    const bool simd = model_->simd_kernels();
     pool_->parallel_for((M + bs - 1) / bs, [&](int i) {
         const int m0 = i * bs, m = std::min(M, m0 + bs) - m0;
-        gemm_nn(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
+        if (simd) gemm_nn_4x8(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
+        else gemm_nn(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
     });
 }
 
@@ -411,25 +432,34 @@ void Solver::net(float* h, const float* inj) {
 void Solver::attention_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, H = cfg_.num_heads, hd = cfg_.head_dim();
     float* qkv = qkv_.data();  // [S, 3D]: q heads, then k heads, then v heads
-    linear(S, 3 * D, D, h, D, w.qkv_proj, qkv, 3 * D);
+    linear(S, 3 * D, D, h, D, w.qkv_proj, w.qkv_packed, qkv, 3 * D);
     if (cfg_.pos_encodings == PosEncoding::Rope) {
         rope(S, H, hd, qkv, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());      // q
         rope(S, H, hd, qkv + D, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());  // k
     }
     const float scale = 1.f / std::sqrt(float(hd));
     const int groups = int(scores_.size() / (size_t(S) * S));  // heads g, g + groups, ... share buffer g
+    const bool simd = model_->simd_kernels();
     pool_->parallel_for(groups, [&](int g) {
         float* scores = scores_.data() + size_t(g) * S * S;  // [S, S]
         for (int head = g; head < H; head += groups) {
             const float* q = qkv + head * hd;
             const float* k = qkv + D + head * hd;
             const float* v = qkv + 2 * D + head * hd;
-            gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores, S);  // q k^T
+            if (simd) {  // k^T [hd, S] so that the SIMD kernel reads it row-major
+                float* kt = keys_t_.data() + size_t(g) * hd * S;
+                for (int s = 0; s < S; ++s)
+                    for (int j = 0; j < hd; ++j) kt[size_t(j) * S + s] = k[size_t(s) * 3 * D + j];
+                gemm_nn_4x8(S, S, hd, q, 3 * D, kt, S, scores, S);  // q k^T
+            } else {
+                gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores, S);   // q k^T
+            }
             softmax_rows(S, S, scores, scale);
-            gemm_nn(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);  // [S, hd] = P v
+            if (simd) gemm_nn_4x8(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);  // [S, hd] = P v
+            else gemm_nn(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);
         }
     });
-    linear(S, D, D, attn_.data(), D, w.o_proj, tmp_.data(), D);
+    linear(S, D, D, attn_.data(), D, w.o_proj, w.o_packed, tmp_.data(), D);
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
 }
 
@@ -446,9 +476,9 @@ void Solver::mlp_t_block(float* h, const LayerWeights& w) {
 // h = rms(h + down(silu(gate(h)) * up(h))), over the hidden axis.
 void Solver::mlp_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, I = cfg_.mlp_width();
-    linear(S, 2 * I, D, h, D, w.mlp_gate_up, gate_up_.data(), 2 * I);  // [S, 2I]
-    swiglu_rows(S, I, gate_up_.data(), act_.data());                    // [S, I]
-    linear(S, D, I, act_.data(), I, w.mlp_down, tmp_.data(), D);       // [S, D]
+    linear(S, 2 * I, D, h, D, w.mlp_gate_up, w.gate_up_packed, gate_up_.data(), 2 * I);  // [S, 2I]
+    swiglu_rows(S, I, gate_up_.data(), act_.data());                                      // [S, I]
+    linear(S, D, I, act_.data(), I, w.mlp_down, w.down_packed, tmp_.data(), D);          // [S, D]
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
 }
 

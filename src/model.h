@@ -38,9 +38,15 @@ struct Config {
 int swiglu_width(double expansion, int width);  // round(expansion * w * 2/3) rounded up to a multiple of 256
 const char* pos_encoding_name(PosEncoding p);
 
+// Packed copies (kernels.h pack_panels) of the matrices used as y = x w^T, present when the model was loaded
+// for the SIMD kernels; null otherwise.
 struct LayerWeights {
     const float* qkv_proj = nullptr;      // [3D, D]   (attention variant)
     const float* o_proj = nullptr;        // [D, D]    (attention variant)
+    const float* qkv_packed = nullptr;    // panels of qkv_proj
+    const float* o_packed = nullptr;      // panels of o_proj
+    const float* gate_up_packed = nullptr;  // panels of mlp_gate_up
+    const float* down_packed = nullptr;     // panels of mlp_down
     const float* mlp_t_gate_up = nullptr; // [2*I_t, S] (mlp_t variant)
     const float* mlp_t_down = nullptr;    // [S, I_t]  (mlp_t variant)
     const float* mlp_gate_up = nullptr;   // [2I, D]
@@ -50,8 +56,17 @@ struct LayerWeights {
 class Model {
 public:
     // Loads and validates a weight file held in memory (see DESIGN.md "Weight file"). `label` names it in errors.
-    static std::shared_ptr<const Model> load(const uint8_t* bytes, size_t size, const std::string& label);
-    static std::shared_ptr<const Model> load_file(const std::string& path);
+    // simd_kernels: also pack the linear maps for the SIMD GEMM kernels (default: in WASM builds, where they
+    // beat the scalar Eigen path; natively Eigen's own vectorised GEMM is used).
+    static std::shared_ptr<const Model> load(const uint8_t* bytes, size_t size, const std::string& label,
+                                             bool simd_kernels = kSimdKernelsByDefault);
+    static std::shared_ptr<const Model> load_file(const std::string& path, bool simd_kernels = kSimdKernelsByDefault);
+#if defined(__wasm_simd128__)
+    static constexpr bool kSimdKernelsByDefault = true;
+#else
+    static constexpr bool kSimdKernelsByDefault = false;
+#endif
+    bool simd_kernels() const { return !packed_.empty(); }
 
     const Config& config() const { return cfg_; }
     const std::string& task_json() const { return task_json_; }
@@ -69,6 +84,7 @@ public:
     const float* L_init = nullptr;        // [D]
     std::vector<LayerWeights> layers;     // [L_layers]
     const float* lm_head = nullptr;       // [V, D]
+    const float* lm_head_packed = nullptr;  // panels of lm_head (SIMD kernels only)
     const float* q_head_w = nullptr;      // [2, D]
     const float* q_head_b = nullptr;      // [2]
     std::vector<float> rope_cos, rope_sin;  // [S, head_dim] each (rope only), computed at load
@@ -78,6 +94,7 @@ private:
     std::string task_json_, task_kind_, source_, storage_dtype_;
     std::vector<std::string> puzzle_identifiers_;
     std::vector<float> arena_;  // every weight, float32, back to back
+    std::vector<std::vector<float>> packed_;  // panel-packed copies for the SIMD kernels
 };
 
 // The state of a batch of puzzles being solved: input embeddings, the carry (z_H, z_L) and the outputs of the
@@ -120,7 +137,7 @@ private:
     void mlp_block(float* h, const LayerWeights& w);
     void step_one(int b);
     // The hot spots, split across the pool: y = x w^T by column blocks, y = a b by row blocks.
-    void linear(int M, int N, int K, const float* x, int ldx, const float* w, float* y, int ldy);
+    void linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, float* y, int ldy);
     void matmul(int M, int N, int K, const float* a, const float* b, float* y);
 
     std::shared_ptr<const Model> model_;
@@ -142,6 +159,7 @@ private:
     std::vector<float> attn_;     // [S, D]   concatenated head outputs
     std::vector<float> scores_;   // [G, S, S] attention weights, one per group of heads run in parallel
     std::vector<float> colnorm_;  // [D]      column sums of squares (token-mixing block)
+    std::vector<float> keys_t_;   // [G, hd, S] keys transposed per head group (SIMD kernels only)
     std::vector<float> gate_up_;  // [S, 2I] or [2I_t, D]
     std::vector<float> act_;      // [S, I]  or [I_t, D]
     std::vector<float> head_out_; // [S, V]   lm_head over all positions

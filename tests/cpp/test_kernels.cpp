@@ -126,3 +126,40 @@ TEST_CASE("softmax rows sum to one and follow exp ratios; argmax takes the first
     const float y[] = {0.f, 3.f, 3.f, -1.f};
     CHECK(argmax(y, 4) == 1);
 }
+
+TEST_CASE("SIMD 4x8 kernels match the Eigen path on sizes with every remainder", "[kernels]") {
+    INFO("instruction set " << simd_name());
+    for (int M : {1, 2, 3, 4, 5, 7, 13})
+        for (int N : {1, 7, 8, 9, 17, 35})
+            for (int K : {1, 3, 16, 33}) {
+                INFO("M=" << M << " N=" << N << " K=" << K);
+                const int ldx = K + 1, ldy = N + 3;
+                auto x = random_vector(size_t(M) * ldx, unsigned(M * 1000 + N * 10 + K));
+                auto w = random_vector(size_t(N) * K, unsigned(K * 7 + N));
+                std::vector<float> ref(size_t(M) * ldy, 5.f), got = ref;
+                gemm_nt(M, N, K, x.data(), ldx, w.data(), K, ref.data(), ldy);
+                const auto panels = pack_panels(w.data(), N, K);
+                CHECK(panels.size() == size_t((N + 7) / 8) * K * 8);
+                gemm_nt_packed_4x8(M, N, K, x.data(), ldx, panels.data(), got.data(), ldy);
+                CHECK(max_abs_diff(got, ref) < 1e-5f * K);  // the padding columns of y keep their 5.f too
+
+                // b row-major [K, N] with a row stride past N.
+                const int ldb = N + 2;
+                auto b = random_vector(size_t(K) * ldb, unsigned(N * 31 + K));
+                std::vector<float> ref2(size_t(M) * ldy, -3.f), got2 = ref2;
+                gemm_nn(M, N, K, x.data(), ldx, b.data(), ldb, ref2.data(), ldy);
+                gemm_nn_4x8(M, N, K, x.data(), ldx, b.data(), ldb, got2.data(), ldy);
+                CHECK(max_abs_diff(got2, ref2) < 1e-5f * K);
+            }
+}
+
+TEST_CASE("packed panels start at 8-aligned column offsets, as the threaded split uses them", "[kernels]") {
+    const int M = 5, N = 40, K = 9;
+    auto x = random_vector(size_t(M) * K, 11), w = random_vector(size_t(N) * K, 12);
+    const auto panels = pack_panels(w.data(), N, K);
+    std::vector<float> whole(size_t(M) * N), split(size_t(M) * N);
+    gemm_nt_packed_4x8(M, N, K, x.data(), K, panels.data(), whole.data(), N);
+    gemm_nt_packed_4x8(M, 16, K, x.data(), K, panels.data(), split.data(), N);
+    gemm_nt_packed_4x8(M, 24, K, x.data(), K, panels.data() + size_t(16) * K, split.data() + 16, N);
+    CHECK(whole == split);
+}

@@ -81,13 +81,15 @@ void compare_step(const Reference& ref, int k, const std::vector<float>& logits,
 
 }  // namespace
 
-TEST_CASE("the engine reproduces every reference case step by step, with 1 and 3 threads", "[reference]") {
+TEST_CASE("the engine reproduces every reference case step by step: Eigen and SIMD kernels, 1 and 3 threads", "[reference]") {
     const auto all = cases();
     REQUIRE(all.size() >= 5);
+    for (const bool simd : {false, true})
     for (const int threads : {1, 3})
     for (const std::string& name : all) {
-        INFO("case " << name << ", threads " << threads);
-        auto model = Model::load_file(std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors");
+        INFO("case " << name << ", threads " << threads << (simd ? ", SIMD kernels" : ", Eigen"));
+        auto model = Model::load_file(std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors", simd);
+        REQUIRE(model->simd_kernels() == simd);
         const Reference ref(std::string(TRM_VECTORS_DIR) + "/" + name + "/reference.safetensors");
         const Config& c = model->config();
         const TensorView* inputs = ref.file.find("inputs");
