@@ -49,6 +49,19 @@ after(async () => {
   if (server) await server.stop();
 });
 
+// Measures the longest gap between timer ticks on the main thread (the worker solves meanwhile).
+const startProbe = page => page.evaluate(() => {
+  window.__gaps = { max: 0, ticks: 0 };
+  let last = performance.now();
+  window.__probe = setInterval(() => {
+    const now = performance.now();
+    window.__gaps.max = Math.max(window.__gaps.max, now - last);
+    window.__gaps.ticks++;
+    last = now;
+  }, 10);
+});
+const stopProbe = page => page.evaluate(() => { clearInterval(window.__probe); return window.__gaps; });
+
 async function open(hash, { width = 1200, height = 900 } = {}) {
   const page = await browser.context.newPage();
   await page.setViewportSize({ width, height });
@@ -100,19 +113,9 @@ test('the page loads without console errors, shows each view, and asks nothing o
 
 test('a sudoku deep link with &solve=1 ends with the right verdict, and the main thread stays responsive', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE, '&solve=1'));
-  // Measure the longest gap between timer ticks on the main thread while the worker solves.
-  await page.evaluate(() => {
-    window.__gaps = { max: 0, ticks: 0 };
-    let last = performance.now();
-    window.__probe = setInterval(() => {
-      const now = performance.now();
-      window.__gaps.max = Math.max(window.__gaps.max, now - last);
-      window.__gaps.ticks++;
-      last = now;
-    }, 10);
-  });
+  await startProbe(page);
   const r = await waitForResult(page);
-  const gaps = await page.evaluate(() => { clearInterval(window.__probe); return window.__gaps; });
+  const gaps = await stopProbe(page);
   assert.equal(r.state, 'done');
   assert.equal(r.text.length, 81);
   const valid = isValidSolution(PUZZLE, r.text);
@@ -182,7 +185,10 @@ test('maze: a deep link solves with the maze model and the verdict is shown', { 
   assert.ok(length >= 110, `generated maze: ${length}-step shortest path`);
   const link = `#maze=${encodeURIComponent(maze.replace(/ /g, '.'))}&solve=1&model=../${MAZE_MODEL}`;
   const { page, seen } = await open(link);
+  await startProbe(page);
   const r = await waitForResult(page);
+  const gaps = await stopProbe(page);
+  assert.ok(gaps.max < 250, `main thread blocked for ${gaps.max.toFixed(0)} ms during the solve`);
   assert.equal(r.state, 'done');
   assert.equal(r.text.length, 900);
   assert.ok(['true', 'false'].includes(r.verified));
@@ -207,9 +213,12 @@ test('offline: after one visit the page reloads and solves with the server stopp
       await navigator.serviceWorker.ready;
       return !!(await caches.match(url));
     }, modelUrl, { timeout: 60_000, polling: 250 });
+    const engine = await page.textContent('#model-info');
     await own.stop();
     await page.reload();
     await modelLoaded(page);
+    assert.ok(await page.evaluate(() => !!navigator.serviceWorker.controller), 'the service worker serves the page');
+    assert.equal(await page.textContent('#model-info'), engine, 'same model, same engine build as online');
     await page.click('#solve');
     const r = await waitForResult(page);
     assert.equal(r.state, 'done');

@@ -312,7 +312,7 @@ function setConfidence(c) {
 
 function finishVerdict(kind, step) {
   const n = step.badCells.length;
-  const marked = n ? ` (${n} cell${n === 1 ? '' : 's'} marked in red)` : '';
+  const marked = n ? ', marked in red' : '';
   if (kind === 'sudoku') {
     return step.verified ? 'Verified: a complete, valid sudoku that keeps every given.'
       : `Not a valid solution: ${step.message || 'the grid breaks the rules'}${marked}.`;
