@@ -13,6 +13,7 @@ import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
 import { generateMaze, rng } from '../../web/app/mazegen.js';
 
 const MAZE_MODEL = 'build/native/vectors/maze_att_rope.safetensors';
+const ARC_MODEL = 'build/native/vectors/arc_att_rope_puzzle_emb.safetensors';
 const sudoku = sudokuModel();
 const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
   : !haveEngine ? 'no WASM build (scripts/build.sh wasm)'
@@ -175,6 +176,23 @@ test('a dropped malformed weight file shows an error and the page keeps working'
   await page.click('#solve');
   assert.equal((await waitForResult(page)).state, 'done');
   await screenshot(page, 'bad-weights');
+  assert.deepEqual(seen.errors, []);
+  assert.deepEqual(seen.foreign, []);
+  await page.close();
+});
+
+test('an ARC model loaded from the file picker opens the ARC view, which says what it can do', { skip: skip || (!fs.existsSync(path.join(ROOT, ARC_MODEL)) && 'no ARC model') }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.setInputFiles('#model-file', path.join(ROOT, ARC_MODEL));
+  await page.waitForFunction(() => document.getElementById('tab-arc').getAttribute('aria-selected') === 'true');
+  await page.waitForSelector('#model-info dt');
+  assert.match(await page.textContent('#arc-model'), /ARC model loaded: arc_att_rope_puzzle_emb\.safetensors/);
+  assert.match(await page.textContent('#model-info'), /Taskarc/);
+  assert.ok(await page.isDisabled('#solve'));
+  await page.click('#tab-sudoku');
+  await page.waitForSelector('#model-info dt');
+  assert.match(await page.textContent('#model-info'), /Tasksudoku/, 'the sudoku model is still loaded');
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.foreign, []);
   await page.close();
