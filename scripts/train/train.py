@@ -84,6 +84,8 @@ def make_parser(suppress=False):
     g.add_argument("--eval-minutes", type=float, help="held-out evaluation interval", **d(10.0))
     g.add_argument("--log-seconds", type=float, **d(30.0))
     g.add_argument("--threads", type=int, help="CPU threads", **d(1))
+    g.add_argument("--bf16", action="store_true", help="bf16 autocast on CPU too (always on with CUDA); about 2.5x "
+                   "faster on CPUs with AVX512-BF16", **d(False))
     g.add_argument("--device", help="cpu or cuda (default: cuda when available)")
     return ap
 
@@ -146,10 +148,9 @@ def train_step(net, model, slots, optimizer, args, device):
     """One optimiser step = one supervision step on every slot. Returns metrics of this step (sums)."""
     cfg = model.cfg
     slots.refill()
-    if device.type == "cuda":
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            (zH, zL), logits, q_halt, q_continue = net((slots.zH, slots.zL), slots.inputs, slots.ids)
-    else:
+    bf16 = device.type == "cuda" or getattr(args, "bf16", False)
+    # no autocast weight cache: a cast made in the no_grad H cycles would be reused by the last cycle without grad
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16, cache_enabled=False):
         (zH, zL), logits, q_halt, q_continue = net((slots.zH, slots.zL), slots.inputs, slots.ids)
     slots.zH, slots.zL = zH.float(), zL.float()
     labels = slots.labels

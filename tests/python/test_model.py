@@ -37,3 +37,19 @@ def test_matches_reference(case, tmp_path):
     assert set(dumped) == set(arrays)
     for name in arrays:
         np.testing.assert_array_equal(dumped[name], arrays[name])
+
+
+def test_loads_int8_matrices(tmp_path):
+    """An int8 matrix is stored as NAME (I8 [rows, cols]) plus NAME.scale (F32 [rows]): W = q * scale."""
+    case = os.path.join(os.path.dirname(__file__), "..", "vectors", "sudoku_mlp_t")
+    weights = tmp_path / "w.safetensors"
+    convert_checkpoint.convert(os.path.join(case, "step_0"), os.path.join(case, "all_config.yaml"), str(weights))
+    arrays, meta, _ = trm_safetensors.read(weights)
+    name = "L_level.layers.0.mlp.gate_up_proj.weight"
+    w = arrays[name]
+    scale = (np.abs(w).max(1) / 127).astype(np.float32)
+    q = np.round(w / scale[:, None]).astype(np.int8)
+    arrays = dict(arrays, **{name: q, name + ".scale": scale})
+    trm_safetensors.write(tmp_path / "q.safetensors", arrays, metadata=meta)
+    model, _ = TRM.from_weight_file(tmp_path / "q.safetensors")
+    np.testing.assert_allclose(model.weight_arrays()[name], q.astype(np.float32) * scale[:, None], rtol=1e-6)

@@ -54,10 +54,13 @@ def test_stablemax_cross_entropy():
         assert torch.allclose(got.float(), want[label:label + 1][None])
 
 
-def test_a_few_hundred_steps_learn_an_easy_task():
+@pytest.mark.parametrize("bf16", [False, True])
+def test_a_few_hundred_steps_learn_an_easy_task(bf16):
+    """bf16: CPU autocast, as on CUDA (this also guards against autocast's weight cache, which would silently
+    cut the gradient of weights first cast in the no_grad H cycles)."""
     torch.manual_seed(0)
     model = TRM(tiny_config())
-    args = recipe_args()
+    args = recipe_args(bf16=bf16)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.01)
     slots = train.Slots(model, ReverseTask(1), 32, torch.device("cpu"))
     test_q, test_a = ReverseTask(2).take(128)
