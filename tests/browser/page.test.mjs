@@ -112,6 +112,62 @@ test('the page loads without console errors, shows each view, and asks nothing o
   await page.close();
 });
 
+test('keyboard and mouse editing: sudoku cells, paste, samples, maze walls, start and goal', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.click('#sudoku-clear');
+  const cells = page.locator('.sudoku .cell');
+  await cells.nth(0).click();
+  await page.keyboard.press('5');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('3');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('9');
+  await page.keyboard.press('Backspace');
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('7');
+  assert.equal(await page.inputValue('#sudoku-text'), '53' + '.'.repeat(7) + '7' + '.'.repeat(71));
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Row 2, column 1');
+  // Pasting 81 characters into any cell fills the grid.
+  const hard = SUDOKU_SAMPLES[2].puzzle;
+  await page.evaluate(text => {
+    const dt = new DataTransfer();
+    dt.setData('text/plain', text);
+    document.activeElement.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+  }, hard.replace(/\./g, '0'));
+  assert.equal(await page.inputValue('#sudoku-text'), hard);
+  await page.selectOption('#sudoku-sample', { index: 2 });
+  assert.equal(await page.inputValue('#sudoku-text'), SUDOKU_SAMPLES[1].puzzle);
+  assert.equal(await cells.nth(0).inputValue(), SUDOKU_SAMPLES[1].puzzle[0]);
+
+  await page.click('#tab-maze');
+  await page.waitForFunction(() => /Shortest path/.test(document.getElementById('maze-info').textContent));
+  await page.evaluate(() => { location.hash = `maze=${'.'.repeat(899)}S`; });
+  await page.waitForFunction(() => /one start \(S\) and one goal/.test(document.getElementById('maze-info').textContent));
+  const box = await page.locator('#maze-board').boundingBox();
+  const at = (r, c) => ({ x: box.x + (c + 0.5) * box.width / 30, y: box.y + (r + 0.5) * box.height / 30 });
+  await page.check('input[name=maze-tool][value=G]');
+  await page.mouse.click(at(0, 0).x, at(0, 0).y);
+  assert.match(await page.textContent('#maze-info'), /Shortest path: 58 steps/);
+  await page.check('input[name=maze-tool][value=wall]');
+  await page.mouse.move(at(1, 0).x, at(1, 0).y);
+  await page.mouse.down();
+  await page.mouse.move(at(1, 28).x, at(1, 28).y, { steps: 40 });
+  await page.mouse.up();
+  assert.match(await page.textContent('#maze-info'), /Shortest path: 58 steps/);
+  await page.keyboard.press('ArrowDown');  // the cursor sits on the last cell painted, (1, 28)
+  await page.keyboard.press('ArrowLeft');
+  await page.keyboard.press('s');
+  await page.click('#maze-link');
+  const maze = decodeURIComponent(new URL(page.url()).hash.replace(/^#maze=/, ''));
+  assert.equal(maze.indexOf('S'), 2 * 30 + 27);
+  assert.equal(maze.indexOf('G'), 0);
+  assert.equal(maze.slice(30, 59), '#'.repeat(29));
+  assert.match(await page.textContent('#maze-info'), /Shortest path: \d+ steps/);
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
 test('a sudoku deep link with &solve=1 ends with the right verdict, and the main thread stays responsive', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE, '&solve=1'));
   await startProbe(page);

@@ -23,7 +23,7 @@ let running = null;       // { run, cancelled } while a solve runs
 
 // ---- views
 const sudoku = createSudokuView($('sudoku-grid'), {
-  onChange: p => { $('sudoku-text').value = p; clearResult(); },
+  onChange: p => { $('sudoku-text').value = p; $('sudoku-sample').value = ''; clearResult(); },
 });
 const maze = createMazeView($('maze-board'), {
   tool: () => document.querySelector('input[name=maze-tool]:checked').value,
@@ -56,6 +56,7 @@ function setSudoku(p) {
   if (running) cancel();
   sudoku.setPuzzle(p);
   $('sudoku-text').value = p;
+  $('sudoku-sample').value = SUDOKU_SAMPLES.some(s => s.puzzle === p) ? p : '';
   clearResult();
 }
 
@@ -464,8 +465,7 @@ function keepOffline(url) {
 
 // ---- start
 async function start() {
-  sudoku.setPuzzle(SUDOKU_SAMPLES[0].puzzle);
-  $('sudoku-text').value = sudoku.puzzle;
+  setSudoku(SUDOKU_SAMPLES[0].puzzle);
   updateArcNote();
   shipped = await shippedModels();
   await loadArcIndex();

@@ -55,7 +55,9 @@ export function createMazeView(canvas, { onChange, tool }) {
   canvas.addEventListener('pointermove', e => {
     if (!painting) return;
     const i = cellAt(e);
-    if (i >= 0) apply(i);
+    if (i < 0) return;
+    cursor = i;
+    apply(i);
   });
   const stop = () => { painting = false; };
   canvas.addEventListener('pointerup', stop);
