@@ -245,7 +245,7 @@ test('an ARC model loaded from the file picker opens the ARC view, which says wh
   await page.waitForSelector('#model-info dt');
   assert.match(await page.textContent('#arc-model'), /ARC model loaded: arc_att_rope_puzzle_emb\.safetensors/);
   assert.match(await page.textContent('#model-info'), /Taskarc/);
-  assert.ok(await page.isDisabled('#solve'));
+  assert.ok(await page.isHidden('#solve'));
   await page.click('#tab-sudoku');
   await page.waitForSelector('#model-info dt');
   assert.match(await page.textContent('#model-info'), /Tasksudoku/, 'the sudoku model is still loaded');

@@ -105,6 +105,7 @@ function showView(name) {
     tab.tabIndex = on ? 0 : -1;
     $(`view-${tab.dataset.view}`).hidden = !on;
   }
+  document.querySelector('.run').hidden = name === 'arc';  // the ARC view has nothing to solve in the browser yet
   if (name === 'maze' && !maze.maze.includes('S')) newMaze();
   clearResult();
   showModelPanel();
