@@ -236,6 +236,17 @@ test('a dropped malformed weight file shows an error and the page keeps working'
   await page.close();
 });
 
+test('a model that is not there is reported, with how to load one', { skip }, async () => {
+  const { page, seen } = await open(`#sudoku=${PUZZLE}&solve=1&model=../weights/not-there.safetensors`);
+  const r = await waitForResult(page);
+  assert.equal(r.state, 'error');
+  assert.equal(r.verified, undefined);
+  assert.match(await page.textContent('#verdict'), /not-there\.safetensors could not be loaded: .*404.* Load one in the model panel/);
+  assert.match(await page.textContent('#model-status'), /Load a TRM weight file/);
+  assert.deepEqual(seen.foreign, []);
+  await page.close();
+});
+
 test('an ARC model loaded from the file picker opens the ARC view, which says what it can do', { skip: skip || (!fs.existsSync(path.join(ROOT, ARC_MODEL)) && 'no ARC model') }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);

@@ -171,6 +171,8 @@ function ensureModel(kind, url) {
   return loading[kind];
 }
 
+const sentence = text => (/[.!?]$/.test(text) ? text : `${text}.`);
+
 function showModelPanel() {
   const m = models[view];
   const info = $('model-info');
@@ -187,7 +189,7 @@ function showModelPanel() {
   } else if (loading[view]) {
     if (!$('model-status').textContent.startsWith('Downloading')) $('model-status').textContent = 'Loading the model…';
   } else {
-    $('model-status').textContent = `${missing[view] || `No ${KIND_NAMES[view]} model is loaded.`} ` +
+    $('model-status').textContent = `${sentence(missing[view] || `No ${KIND_NAMES[view]} model is loaded`)} ` +
       'Load a TRM weight file (.safetensors) for this task below.';
   }
   $('solve').disabled = !!running || view === 'arc';
@@ -348,7 +350,7 @@ async function solve() {
     running = null;
     setRunning(false);
     result.dataset.state = me.cancelled ? 'cancelled' : 'error';
-    setVerdict(me.cancelled ? 'Cancelled.' : `${missing[kind] || 'No model.'} Load one in the model panel.`, me.cancelled ? '' : 'bad');
+    setVerdict(me.cancelled ? 'Cancelled.' : `${sentence(missing[kind] || 'No model')} Load one in the model panel.`, me.cancelled ? '' : 'bad');
     return;
   }
   setVerdict('Thinking…', '');
