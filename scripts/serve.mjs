@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 export const CSP = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
-  "worker-src 'self' blob:",
+  "worker-src 'self'",
   "connect-src 'self'",
-  "img-src 'self' data: blob:",
+  "img-src 'self'",
   "style-src 'self'",
   "font-src 'self'",
   "manifest-src 'self'",
