@@ -51,7 +51,7 @@ let backend = null;  // 'wasm-simd' | 'wasm-simd-threads'
 let threads = 1;
 let fallback = null; // why the threaded build was not used, when it was asked for
 let model = null;    // Embind Model
-let solver = null;   // one-slot Solver, reused by every solve
+let solver = null;   // one-slot Solver, reused by every solve (see oneSlotSolver)
 const cancelled = new Set();
 
 // Embind results: null/false means failure, with the C++ message in lastError().
@@ -112,26 +112,32 @@ function info() {
   const config = JSON.parse(model.configJson());
   const out = {
     config, task: JSON.parse(model.taskJson()), parameters: model.parameterCount(), storageDtype: model.storageDtype(),
-    source: model.source(), backend, threads: solver.threads(),
+    source: model.source(), backend, threads: oneSlotSolver().threads(),
+    positions: model.positions(), prefixLen: model.prefixLen(),
+    configJson: model.configJson(), taskJson: model.taskJson(),  // as the native CLI prints them
   };
   if (fallback) out.fallback = fallback;
   return out;
 }
 
+// At most one Solver lives at a time: each holds threads, and the threaded build's pthread pool (its Workers must
+// exist before a blocking call needs them) is sized for one solver.
+function dropSolver() {
+  solver?.delete();
+  solver = null;
+}
+function oneSlotSolver() {
+  solver ??= check(M.makeSolver(model, 1, threads));
+  return solver;
+}
+
 async function load({ bytes, label, threads: requested }) {
   await start(requested);
-  const next = check(M.loadModel(new Uint8Array(bytes), label));
-  let nextSolver;
-  try {
-    nextSolver = check(M.makeSolver(next, 1, threads));
-  } catch (e) {
-    next.delete();
-    throw e;
-  }
-  solver?.delete();
+  const next = check(M.loadModel(new Uint8Array(bytes), label));  // on failure the current model stays
+  dropSolver();
   model?.delete();
   model = next;
-  solver = nextSolver;
+  oneSlotSolver();
   return info();
 }
 
@@ -180,6 +186,7 @@ async function solve(id, { input, halt = 'early', maxSteps, logits = false }) {
     puzzleId = input.puzzleId ?? 0;
     if (task.text && tokens.length === cfg.seq_len) puzzleText = task.decode(tokens);
   }
+  const solver = oneSlotSolver();
   check(solver.setPuzzle(0, tokens, puzzleId));
 
   let prev = null;
@@ -227,6 +234,7 @@ function predict({ tokens, puzzleIds, steps, zH = false }) {
   if (tokens.length !== B * T) {
     throw new Error(`predict: ${tokens.length} tokens for ${B} puzzles; expected ${B} x seq_len ${T} = ${B * T}`);
   }
+  dropSolver();
   const s = check(M.makeSolver(model, B, threads));
   try {
     for (let b = 0; b < B; ++b) check(s.setPuzzle(b, tokens.subarray(b * T, (b + 1) * T), puzzleIds[b]));

@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+// node scripts/trm.mjs info|predict|solve ...: the native CLI (src/trm_cli.cpp) on the WASM engine, through the
+// JavaScript API (web/trm.js). Same arguments, same output, same exit status; one extra option, --threads T
+// (1: the single-thread build; default: the threaded build with one thread per core).
+// Also a module: the small safetensors reader/writer below is used by the tests and the benchmark.
+import fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+import { TRM } from '../web/trm.js';
+
+const USAGE =
+  'usage:\n' +
+  '  trm info W.safetensors\n' +
+  '  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n' +
+  '  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n' +
+  '  --threads: worker threads per step (default: one per hardware thread)\n';
+
+// --- safetensors (DESIGN.md "Weight file"; the layout src/safetensors.cpp writes) ----------------------------------
+
+const DTYPES = { F32: [4, Float32Array], I32: [4, Int32Array], F16: [2, Uint16Array], BF16: [2, Uint16Array], I8: [1, Int8Array] };
+
+// bytes -> { metadata, tensors: Map(name -> {dtype, shape, data: TypedArray}) }. Throws naming `label`.
+export function readSafetensors(bytes, label) {
+  const fail = (why) => new Error(`${label}: ${why}`);
+  if (bytes.length < 8) throw fail(`file is ${bytes.length} bytes; a safetensors file needs at least the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  if (8 + n > bytes.length) throw fail(`header length ${n} runs past the end of the file (${bytes.length} bytes)`);
+  let header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  } catch {
+    throw fail('header is not well-formed JSON');
+  }
+  const data = bytes.subarray(8 + n);
+  const tensors = new Map();
+  for (const [name, e] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const dt = DTYPES[e.dtype];
+    if (!dt) throw fail(`tensor '${name}' has dtype ${e.dtype}; expected one of ${Object.keys(DTYPES).join(', ')}`);
+    const [begin, end] = e.data_offsets;
+    const count = e.shape.reduce((a, b) => a * b, 1);
+    if (end - begin !== count * dt[0] || end > data.length) throw fail(`tensor '${name}': data_offsets do not match its shape`);
+    const copy = data.slice(begin, end);  // aligned copy
+    tensors.set(name, { dtype: e.dtype, shape: e.shape, data: new dt[1](copy.buffer, 0, count) });
+  }
+  return { metadata: header.__metadata__ ?? {}, tensors };
+}
+
+// [[name, {dtype, shape, data}], ...] (in order) -> bytes, header padded with spaces to 8 bytes, as trm::SafetensorsWriter.
+export function writeSafetensors(entries, metadata = null) {
+  const header = {};
+  if (metadata) header.__metadata__ = metadata;
+  let offset = 0;
+  for (const [name, t] of entries) {
+    header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let h = JSON.stringify(header);
+  while ((8 + h.length) % 8) h += ' ';
+  const hb = new TextEncoder().encode(h);
+  const out = new Uint8Array(8 + hb.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let at = 8 + hb.length;
+  for (const [, t] of entries) {
+    out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), at);
+    at += t.data.byteLength;
+  }
+  return out;
+}
+
+// --- the CLI -------------------------------------------------------------------------------------------------------
+
+// Positionals and `--name value` options; `flags` take no value (as Args in src/trm_cli.cpp).
+function parseArgs(argv, flags) {
+  const pos = [];
+  const opt = new Map();
+  for (let i = 0; i < argv.length; ++i) {
+    const a = argv[i];
+    if (a.startsWith('--')) {
+      if (flags.includes(a)) opt.set(a, '1');
+      else if (i + 1 < argv.length) opt.set(a, argv[++i]);
+      else throw new Error(`option ${a} needs a value`);
+    } else pos.push(a);
+  }
+  const args = {
+    pos, opt,
+    get: (k, def = '') => (opt.has(k) ? opt.get(k) : def),
+    need: (k) => { if (!opt.has(k)) throw new Error(`missing option ${k}`); return opt.get(k); },
+    integer: (k, def, lo, hi) => {
+      if (!opt.has(k)) return def;
+      const s = opt.get(k);
+      const v = /^[+-]?\d+$/.test(s) ? Number(s) : NaN;
+      if (!(v >= lo && v <= hi)) throw new Error(`option ${k} = '${s}'; expected an integer in [${lo}, ${hi}]`);
+      return v;
+    },
+    checkKnown: (known) => { for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`); },
+  };
+  args.threads = () => { const t = args.integer('--threads', 0, 1, 256); return t === 0 ? 'auto' : t; };
+  args.earlyHalt = () => {
+    const h = args.get('--halt', 'early');
+    if (h !== 'early' && h !== 'never') throw new Error(`option --halt = '${h}'; expected early or never`);
+    return h === 'early';
+  };
+  return args;
+}
+
+const out = (s) => process.stdout.write(s);
+
+// printf's %g for the few values the CLI prints with it.
+const fmtG = (x) => String(Number(x.toPrecision(6)));
+
+// A double as nlohmann::json dumps it (shortest round-trip digits; decimal for exponents in (-4, 15], else d.ddde+XX).
+function jsonNumber(x, integer) {
+  if (!Number.isFinite(x)) return 'null';
+  if (integer) return String(x);
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const sign = x < 0 ? '-' : '';
+  const [mant, exp] = Math.abs(x).toExponential().split('e');
+  const digits = mant.replace('.', '');
+  const k = digits.length, n = Number(exp) + 1;  // value = 0.digits x 10^n
+  let s;
+  if (k <= n && n <= 15) s = digits + '0'.repeat(n - k) + '.0';
+  else if (n > 0 && n <= 15) s = `${digits.slice(0, n)}.${digits.slice(n)}`;
+  else if (n > -4 && n <= 0) s = `0.${'0'.repeat(-n)}${digits}`;
+  else {
+    const e = n - 1;
+    s = (k === 1 ? digits : `${digits[0]}.${digits.slice(1)}`) + 'e' + (e < 0 ? '-' : '+') + String(Math.abs(e)).padStart(2, '0');
+  }
+  return sign + s;
+}
+
+// One JSON line as the native CLI prints it: keys sorted, numbers as nlohmann dumps them. `ints` names integer fields.
+function jsonLine(obj, ints) {
+  const parts = Object.keys(obj).sort().map((key) => {
+    const v = obj[key];
+    let s;
+    if (typeof v === 'number') s = jsonNumber(v, ints.includes(key));
+    else if (Array.isArray(v)) s = `[${v.join(',')}]`;
+    else s = JSON.stringify(v);
+    return `${JSON.stringify(key)}:${s}`;
+  });
+  return `{${parts.join(',')}}\n`;
+}
+
+async function cmdInfo(a) {
+  if (a.pos.length !== 1) throw new Error('info needs one weight file');
+  a.checkKnown([]);
+  const trm = await TRM.load(a.pos[0], { threads: 1 });
+  try {
+    const c = trm.info.config;
+    const i = trm.info;
+    out(`file        ${a.pos[0]}\n`);
+    out(`task        ${i.taskJson}\n`);
+    out(`variant     ${c.mlp_t ? 'token-mixing MLP (mlp_t)' : 'attention'}, positions ${c.pos_encodings}, ${c.L_layers} layers, ` +
+      `hidden ${c.hidden_size}, heads ${c.num_heads}, expansion ${fmtG(c.expansion)}\n`);
+    out(`sequence    ${c.seq_len} tokens + ${i.prefixLen} puzzle-prefix positions, vocabulary ${c.vocab_size}\n`);
+    out(`recursion   H_cycles ${c.H_cycles} x L_cycles ${c.L_cycles}, up to ${c.halt_max_steps} supervision steps\n`);
+    out(`puzzle emb  ${c.num_puzzle_identifiers} rows x ${c.puzzle_emb_ndim}\n`);
+    out(`parameters  ${i.parameters} (storage ${i.storageDtype})\n`);
+    out(`config      ${i.configJson}\n`);
+    if (i.source) out(`source      ${i.source}\n`);
+  } finally {
+    trm.dispose();
+  }
+}
+
+async function cmdPredict(a) {
+  if (a.pos.length !== 1) throw new Error('predict needs one weight file');
+  a.checkKnown(['--inputs', '--steps', '--out', '--threads']);
+  const trm = await TRM.load(a.pos[0], { threads: a.threads() });
+  try {
+    const c = trm.info.config;
+    const inPath = a.need('--inputs'), outPath = a.need('--out');
+    const steps = a.integer('--steps', c.halt_max_steps, 1, 100000);
+    if (!a.opt.has('--steps')) throw new Error('missing option --steps');
+    let bytes;
+    try { bytes = fs.readFileSync(inPath); } catch { throw new Error(`${inPath}: cannot open file`); }
+    const inp = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), inPath);
+    const inputs = inp.tensors.get('inputs'), ids = inp.tensors.get('puzzle_identifiers');
+    if (!inputs || inputs.dtype !== 'I32' || inputs.shape.length !== 2 || inputs.shape[1] !== c.seq_len || inputs.shape[0] < 1) {
+      throw new Error(`${inPath}: tensor 'inputs' must be I32 [B, ${c.seq_len}]`);
+    }
+    const B = inputs.shape[0];
+    if (!ids || ids.dtype !== 'I32' || ids.shape.length !== 1 || ids.shape[0] !== B) {
+      throw new Error(`${inPath}: tensor 'puzzle_identifiers' must be I32 [${B}]`);
+    }
+    const res = await trm.predict(inputs.data, ids.data, { steps, zH: true });
+    const S = trm.info.positions, D = c.hidden_size;
+    const entries = [];
+    res.steps.forEach((r, k) => {
+      entries.push([`step${k}.logits`, { dtype: 'F32', shape: [B, c.seq_len, c.vocab_size], data: r.logits }]);
+      entries.push([`step${k}.q_halt_logits`, { dtype: 'F32', shape: [B], data: r.qHalt }]);
+      entries.push([`step${k}.q_continue_logits`, { dtype: 'F32', shape: [B], data: r.qContinue }]);
+      entries.push([`step${k}.z_H`, { dtype: 'F32', shape: [B, S, D], data: r.zH }]);
+    });
+    try { fs.writeFileSync(outPath, writeSafetensors(entries)); } catch { throw new Error(`${outPath}: cannot open for writing`); }
+  } finally {
+    trm.dispose();
+  }
+}
+
+async function cmdSolve(a) {
+  if (a.pos.length !== 2) throw new Error('solve needs a weight file and a puzzle');
+  a.checkKnown(['--halt', '--steps', '--threads', '--json']);
+  const trm = await TRM.load(a.pos[0], { threads: a.threads() });
+  try {
+    const kind = trm.info.task.kind;
+    const seq = kind === 'sudoku' ? 81 : 900;
+    if (kind !== 'sudoku' && kind !== 'maze') {
+      throw new Error(`solve: the model's task is '${kind}'; solve handles sudoku and maze models (use predict for raw tokens)`);
+    }
+    if (trm.info.config.seq_len !== seq) throw new Error(`solve: a ${kind} model must have seq_len ${seq}`);
+    let text = a.pos[1];
+    if (fs.existsSync(text) && fs.statSync(text).isFile()) text = fs.readFileSync(text, 'latin1');
+    const json = a.opt.has('--json'), early = a.earlyHalt();
+    const maxSteps = a.integer('--steps', trm.info.config.halt_max_steps, 1, 100000);
+    const side = kind === 'sudoku' ? 9 : 30;
+    let last = null;
+    for await (const s of trm.solve(text, { halt: early ? 'early' : 'never', maxSteps })) {
+      last = s;
+      if (json) {
+        out(jsonLine({ step: s.step, q_halt: s.qHalt, q_continue: s.qContinue, confidence: s.confidence, changed: s.changed.length,
+          ms: s.ms, prediction: s.prediction }, ['step', 'changed']));
+      } else {
+        let grid = '';
+        for (let r = 0; r < side; ++r) grid += `  ${s.prediction.slice(r * side, (r + 1) * side)}\n`;
+        const q = s.qHalt.toFixed(3);
+        out(`step ${s.step}/${maxSteps}  confidence ${(100 * s.confidence).toFixed(1).padStart(5)}% (q_halt ${s.qHalt >= 0 ? '+' : ''}${q})  ` +
+          `${s.changed.length} cells changed  ${s.ms.toFixed(1)} ms\n${grid}`);
+      }
+    }
+    if (json) {
+      out(jsonLine({ done: true, steps: last.step, answer: last.prediction, verified: last.verified, message: last.message,
+        bad_cells: last.badCells }, ['steps']));
+    } else {
+      out(`${last.verified ? 'VERIFIED' : 'NOT VERIFIED'} after ${last.step} steps: ${last.message}\n`);
+    }
+  } finally {
+    trm.dispose();
+  }
+}
+
+export async function main(argv) {
+  if (argv.length < 1 || argv[0] === '--help' || argv[0] === '-h') {
+    (argv.length < 1 ? process.stderr : process.stdout).write(USAGE);
+    return argv.length < 1 ? 2 : 0;
+  }
+  const [cmd, ...rest] = argv;
+  const commands = { info: [cmdInfo, []], predict: [cmdPredict, []], solve: [cmdSolve, ['--json']] };
+  if (!commands[cmd]) {
+    process.stderr.write(`trm: unknown command '${cmd}'\n${USAGE}`);
+    return 2;
+  }
+  try {
+    const [run, flags] = commands[cmd];
+    await run(parseArgs(rest, flags));
+    return 0;
+  } catch (e) {
+    process.stderr.write(`trm ${cmd}: ${e.message}\n`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}

@@ -1,0 +1,132 @@
+// Types of web/trm.js: the Tiny Recursive Model in WebAssembly, run in a Worker.
+
+export interface LoadProgress {
+  /** Bytes received so far. */
+  loaded: number;
+  /** Bytes expected (Content-Length), or 0 when the server does not say. */
+  total: number;
+}
+
+export interface LoadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Threads for each step. 'auto' (default): one per core (at most 8) when SharedArrayBuffer is available (Node, or a
+   * cross-origin-isolated page), else 1. 1 selects the single-thread build; more selects the pthreads build, falling
+   * back to the single-thread build if it cannot start (see `TRMInfo.fallback`).
+   */
+  threads?: 'auto' | number;
+  /** Browser: keep downloaded weights in the Cache API ('trm-weights-v1') and load from there next time. Default true. */
+  cache?: boolean;
+  /** Names the weights in error messages (default: the URL or path, or 'weights' for bytes). */
+  label?: string;
+}
+
+/** The architecture fields of TRM_SPEC.md, from the weight file's `config` metadata. */
+export interface TRMConfig {
+  seq_len: number; vocab_size: number; hidden_size: number; num_heads: number; expansion: number;
+  L_layers: number; H_cycles: number; L_cycles: number; halt_max_steps: number; mlp_t: boolean;
+  pos_encodings: 'rope' | 'learned' | 'none';
+  puzzle_emb_ndim: number; puzzle_emb_len: number; num_puzzle_identifiers: number;
+  rms_norm_eps: number; rope_theta: number;
+}
+
+export interface TRMInfo {
+  config: TRMConfig;
+  /** The weight file's `task` metadata. */
+  task: { kind: 'sudoku' | 'maze' | 'arc' | 'generic'; puzzle_identifiers?: string[]; [key: string]: unknown };
+  parameters: number;
+  /** How the weights were stored: F32, F16, BF16 or I8. */
+  storageDtype: string;
+  /** The weight file's `source` metadata. */
+  source: string;
+  backend: 'wasm-simd' | 'wasm-simd-threads';
+  /** Threads each step runs on. */
+  threads: number;
+  /** Positions the network runs on (seq_len + puzzle prefix) and the prefix length. */
+  positions: number;
+  prefixLen: number;
+  /** config and task exactly as stored (what `trm info` prints). */
+  configJson: string;
+  taskJson: string;
+  /** The URL or path loaded, or null for bytes; whether the bytes came from the Cache API. */
+  url: string | null;
+  fromCache: boolean;
+  /** Why the threaded build was asked for and not used. */
+  fallback?: string;
+}
+
+export interface SolveOptions {
+  /** 'early' (default): stop once the model's q_halt > 0; 'never': run every step. */
+  halt?: 'early' | 'never';
+  /** Steps at most (default: the model's halt_max_steps). */
+  maxSteps?: number;
+  /** Also return each step's logits [seq_len * vocab_size]. */
+  logits?: boolean;
+}
+
+/** Raw model input: seq_len tokens and a puzzle-embedding row. */
+export interface RawPuzzle {
+  tokens: Int32Array | number[];
+  puzzleId?: number;
+}
+
+export interface Step<P = string | Int32Array> {
+  /** 1-based supervision step. */
+  step: number;
+  maxSteps: number;
+  /** The decoded answer (81 or 900 characters), or the predicted tokens for a raw puzzle. */
+  prediction: P;
+  tokens: Int32Array;
+  /** sigmoid(qHalt): the model's estimate that its answer is entirely right. */
+  confidence: number;
+  qHalt: number;
+  qContinue: number;
+  /** Cells that changed since the previous step (all cells on step 1). */
+  changed: number[];
+  /** The C++ validator's verdict on the prediction, by the puzzle's rules. */
+  verified: boolean;
+  message: string;
+  badCells: number[];
+  /** Milliseconds the step took in the engine. */
+  ms: number;
+  /** True on the last step. */
+  done: boolean;
+  logits?: Float32Array;
+}
+
+export interface Run<P = string | Int32Array> extends AsyncIterableIterator<Step<P>> {
+  /** Stops within one step: the iterator ends, no further steps. */
+  cancel(): void;
+  /** The last step (null if cancelled before any); rejects with the error of a failed solve. */
+  readonly result: Promise<Step<P> | null>;
+  /** Steps the engine ran, counting one that finished after cancel(). */
+  readonly stepsComputed: number;
+}
+
+export interface PredictStep {
+  /** [B, seq_len, vocab_size], [B], [B], and with `zH` [B, positions, hidden_size]. */
+  logits: Float32Array;
+  qHalt: Float32Array;
+  qContinue: Float32Array;
+  zH?: Float32Array;
+}
+
+export declare class TRM {
+  /** Starts a worker and loads a weight file (URL string or URL, ArrayBuffer, Uint8Array). Rejects with the loader's message. */
+  static load(source: string | URL | ArrayBuffer | Uint8Array, options?: LoadOptions): Promise<TRM>;
+  readonly info: TRMInfo;
+  /** Replaces the model; on failure (rejected with the loader's message) the current model stays. */
+  loadModel(source: string | URL | ArrayBuffer | Uint8Array, options?: LoadOptions): Promise<TRMInfo>;
+  /** A sudoku (81 characters, '.' or '0' blank) or maze (900 characters or 30 lines of '# SGo') for the model's task. */
+  solve(puzzle: string, options?: SolveOptions): Run<string>;
+  solve(puzzle: RawPuzzle, options?: SolveOptions): Run<Int32Array>;
+  /** Runs `steps` steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]); `trm predict`'s outputs. */
+  predict(tokens: Int32Array | number[], puzzleIds: Int32Array | number[], options?: { steps?: number; zH?: boolean }):
+    Promise<{ steps: PredictStep[] }>;
+  /** WASM linear memory size and bytes in use by malloc. */
+  memory(): Promise<{ heapSize: number; heapUsed: number }>;
+  /** Terminates the worker and frees its memory; pending calls reject. */
+  dispose(): void;
+}
+
+export default TRM;
