@@ -105,8 +105,8 @@ async function fetchWeights(source, { onProgress, cache = true } = {}) {
       let bytes;
       try {
         bytes = new Uint8Array(await readFile(url ?? source));
-      } catch (e) {
-        throw new Error(`${label}: cannot read file (${e.code ?? e.message})`);
+      } catch {
+        throw new Error(`${label}: cannot open file`);  // as trm::read_file says it
       }
       onProgress?.({ loaded: bytes.length, total: bytes.length });
       return { bytes, label, fromCache: false };

@@ -1,0 +1,71 @@
+// Shared by the node --test suites: paths, the reference cases (converted weights), and the comparison rules of
+// tests/cpp/test_reference.cpp.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { readSafetensors } from '../../scripts/trm.mjs';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const VECTORS = path.join(ROOT, 'tests/vectors');
+export const NATIVE_CLI = path.join(ROOT, 'build/native/trm');
+export const CASES = fs.readdirSync(VECTORS).filter((c) => fs.statSync(path.join(VECTORS, c)).isDirectory()).sort();
+
+export const SUDOKU = '..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..';
+
+let tmp = null;
+// The converted weight file of a reference case: ctest's (build/native/vectors), else converted here once.
+export function caseWeights(name) {
+  const built = path.join(ROOT, 'build/native/vectors', `${name}.safetensors`);
+  if (fs.existsSync(built)) return built;
+  tmp ??= fs.mkdtempSync(path.join(os.tmpdir(), 'trm-js-vectors-'));
+  const out = path.join(tmp, `${name}.safetensors`);
+  if (!fs.existsSync(out)) {
+    execFileSync('/usr/bin/python3', [path.join(ROOT, 'scripts/convert_checkpoint.py'), path.join(VECTORS, name, 'step_0'),
+      '--config', path.join(VECTORS, name, 'all_config.yaml'), '--out', out], { stdio: 'pipe' });
+  }
+  return out;
+}
+
+export function readFile(p) {
+  const b = fs.readFileSync(p);
+  return readSafetensors(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), p);
+}
+
+export function reference(name) {
+  const ref = readFile(path.join(VECTORS, name, 'reference.safetensors'));
+  let steps = 0;
+  while (ref.tensors.has(`step${steps}.logits`)) steps += 1;
+  return { ...ref, steps, get: (n) => ref.tensors.get(n).data };
+}
+
+// max |got - ref| / max |ref|
+export function relativeError(got, ref) {
+  if (got.length !== ref.length) throw new Error(`length ${got.length} != ${ref.length}`);
+  let err = 0, scale = 0;
+  for (let i = 0; i < ref.length; ++i) {
+    err = Math.max(err, Math.abs(got[i] - ref[i]));
+    scale = Math.max(scale, Math.abs(ref[i]));
+  }
+  return err / Math.max(scale, 1e-30);
+}
+
+// Positions whose argmax differs although the reference's top two logits are more than 1e-3 x scale apart.
+export function argmaxMismatches(got, ref, V) {
+  let scale = 0;
+  for (const x of ref) scale = Math.max(scale, Math.abs(x));
+  let bad = 0;
+  for (let p = 0; p < ref.length / V; ++p) {
+    const r = ref.subarray(p * V, (p + 1) * V), g = got.subarray(p * V, (p + 1) * V);
+    let rb = 0, gb = 0;
+    for (let v = 1; v < V; ++v) { if (r[v] > r[rb]) rb = v; if (g[v] > g[gb]) gb = v; }
+    let second = -Infinity;
+    for (let v = 0; v < V; ++v) if (v !== rb) second = Math.max(second, r[v]);
+    if (r[rb] - second > 1e-3 * scale && rb !== gb) bad += 1;
+  }
+  return bad;
+}
+
+export const nativeBuilt = () => fs.existsSync(NATIVE_CLI);
