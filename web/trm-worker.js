@@ -1,12 +1,12 @@
 // The engine's worker: loads a WASM build, holds the model, runs solves step by step and posts every step.
-// A module Web Worker in browsers, a worker_threads Worker in Node. Thin glue: the engine, the task codecs and the
+// A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task codecs and the
 // validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, each with its `id`:
 //   {type: 'load', bytes, label, threads}          -> {id, value: info}
 //   {type: 'solve', input, halt, maxSteps, logits} -> {id, step} for every step, then {id, value: {stepsDone}}
 //   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step
 //   {type: 'predict', tokens, puzzleIds, steps, zH}-> {id, value: {steps: [{logits, qHalt, qContinue, zH?}]}}
 //   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
-// A failure answers {id, error: message}, the C++ message verbatim.
+// A failure answers {id, error: message}, the C++ message verbatim. The worker says {ready: true} once listening.
 import createSingleThread from '../build/wasm/trm-wasm.mjs';
 
 // The two builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them.
@@ -19,21 +19,10 @@ const BUILDS = {
   },
 };
 
-const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof self === 'undefined';
+const isNode = typeof process === 'object' && typeof process.versions?.node === 'string';
 const nodeImport = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
-
-// --- messaging ---------------------------------------------------------------------------------------------------
-let post;
-let receive = null;
-const early = [];  // requests that arrive before the handler is ready
-if (isNode) {
-  const { parentPort } = await nodeImport('node:worker_threads');
-  post = (msg, transfer) => parentPort.postMessage(msg, transfer);
-  parentPort.on('message', (m) => (receive ? receive(m) : early.push(m)));
-} else {
-  post = (msg, transfer) => self.postMessage(msg, transfer);
-  self.onmessage = (e) => (receive ? receive(e.data) : early.push(e.data));
-}
+// In Node, web/trm.js's bootstrap gives this worker the Web Worker globals (self, postMessage, onmessage).
+const post = (msg, transfer) => self.postMessage(msg, transfer);
 
 // Lets queued messages (a cancel) in between two steps.
 const yieldToEvents = typeof setImmediate === 'function'
@@ -78,17 +67,30 @@ async function startSingle() {
 async function startThreads(n) {
   const b = BUILDS.threads;
   const { default: create } = await import(/* @vite-ignore */ b.js.href);
+  // A bundler may inline the small pthread worker script as a data: URL, from which a Worker cannot import the glue:
+  // serve it from a blob: URL of this origin instead.
+  let workerUrl = b.worker.href;
+  if (b.worker.protocol === 'data:') workerUrl = URL.createObjectURL(await (await fetch(b.worker)).blob());
   const opts = {
     trmPoolSize: n - 1,             // PTHREAD_POOL_SIZE (bindings/wasm.cmake): the solver's threads besides this one
     mainScriptUrlOrBlob: b.js.href, // what the pthread workers import
-    locateFile: (p) => (p.endsWith('.wasm') ? b.wasm.href : p.endsWith('.worker.js') ? b.worker.href : p),
+    locateFile: (p) => (p.endsWith('.wasm') ? b.wasm.href : p.endsWith('.worker.js') ? workerUrl : p),
   };
   if (isNode) {
     opts.wasmBinary = (await nodeFile(b.wasm)).bytes;
     const worker = (await nodeFile(b.worker)).path;  // Node's Worker wants a path
     opts.locateFile = (p) => (p.endsWith('.worker.js') ? worker : p);
   }
-  return create(opts);
+  // The module waits for its pthread Workers; one that cannot start would leave it waiting for ever.
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error('its pthread workers did not start within 60 s')), 60_000);
+  });
+  try {
+    return await Promise.race([create(opts), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function start(requested) {
@@ -264,7 +266,7 @@ function memory() {
 
 // --- dispatch: one request at a time, in order; cancel acts at once -------------------------------------------------
 let chain = Promise.resolve();
-receive = (msg) => {
+self.onmessage = ({ data: msg }) => {
   if (msg.type === 'cancel') {
     cancelled.add(msg.target);
     return;
@@ -284,4 +286,4 @@ receive = (msg) => {
     }
   });
 };
-for (const m of early.splice(0)) receive(m);
+post({ ready: true });

@@ -16,14 +16,26 @@ const CACHE_NAME = 'trm-weights-v1';
 
 // --- the worker ----------------------------------------------------------------------------------------------------
 
+// In Node, a worker_threads Worker given the Web Worker globals the worker script uses.
+const NODE_BOOTSTRAP = `
+  const { parentPort, workerData } = require('node:worker_threads');
+  globalThis.self = globalThis;
+  globalThis.postMessage = (msg, transfer) => parentPort.postMessage(msg, transfer);
+  parentPort.on('message', (data) => globalThis.onmessage({ data }));
+  import(workerData.url);`;
+
+// Starts the worker and waits until it listens.
 async function startWorker() {
+  let worker;
   if (isNode) {
     const { Worker } = await nodeImport('node:worker_threads');
-    const w = new Worker(new URL(import.meta.url.replace(/[^/]*$/, 'trm-worker.js')));
-    w.unref();  // an idle engine does not keep Node alive; pending requests do (see #request)
-    return {
+    const url = import.meta.url.replace(/[^/]*$/, 'trm-worker.js');
+    const w = new Worker(NODE_BOOTSTRAP, { eval: true, workerData: { url } });
+    w.unref();  // an idle engine does not keep Node alive; pending requests do (#request)
+    worker = {
       post: (msg, transfer) => w.postMessage(msg, transfer),
       listen: (onMessage, onError) => {
+        w.removeAllListeners();
         w.on('message', onMessage);
         w.on('error', onError);
         w.on('exit', (code) => onError(new Error(`trm: the worker exited (code ${code})`)));
@@ -31,17 +43,27 @@ async function startWorker() {
       terminate: () => w.terminate(),
       ref: (on) => (on ? w.ref() : w.unref()),
     };
+  } else {
+    const w = new Worker(new URL('./trm-worker.js', import.meta.url), { type: 'module' });
+    worker = {
+      post: (msg, transfer) => w.postMessage(msg, transfer),
+      listen: (onMessage, onError) => {
+        w.onmessage = (e) => onMessage(e.data);
+        w.onerror = (e) => { e.preventDefault?.(); onError(new Error(e.message || 'trm: the worker failed')); };
+      },
+      terminate: () => w.terminate(),
+      ref: () => {},
+    };
   }
-  const w = new Worker(new URL('./trm-worker.js', import.meta.url), { type: 'module' });
-  return {
-    post: (msg, transfer) => w.postMessage(msg, transfer),
-    listen: (onMessage, onError) => {
-      w.onmessage = (e) => onMessage(e.data);
-      w.onerror = (e) => { e.preventDefault?.(); onError(new Error(e.message || 'trm: the worker failed to start')); };
-    },
-    terminate: () => w.terminate(),
-    ref: () => {},
-  };
+  worker.ref(true);
+  try {
+    await new Promise((resolve, reject) => worker.listen((msg) => msg?.ready && resolve(), reject));
+  } catch (e) {
+    worker.terminate();
+    throw new Error(`trm: the worker failed to start (${e.message})`);
+  }
+  worker.ref(false);
+  return worker;
 }
 
 // threads: 'auto' | number -> how many the engine should use; 1 selects the single-thread build. Threads need
