@@ -70,11 +70,14 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
 }
 
-// Waits until the solve panel's result says a solve ended; returns { state, verified, text }.
+// Waits until the solve panel's result says a solve ended; returns { state, verified, text, verdict }.
 export async function waitForResult(page, timeout = 120_000) {
   await page.waitForFunction(() => {
     const el = document.querySelector('[data-testid=result]');
     return el && ['done', 'error'].includes(el.dataset.state);
   }, null, { timeout });
-  return page.$eval('[data-testid=result]', el => ({ state: el.dataset.state, verified: el.dataset.verified, text: el.textContent }));
+  return page.$eval('[data-testid=result]', el => ({
+    state: el.dataset.state, verified: el.dataset.verified, text: el.textContent,
+    verdict: document.getElementById('verdict').textContent,
+  }));
 }

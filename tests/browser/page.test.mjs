@@ -71,7 +71,13 @@ async function open(hash, { width = 1200, height = 900 } = {}) {
   return { page, seen };
 }
 
-const modelLoaded = page => page.waitForSelector('#model-info dt', { timeout: 60_000 });
+// Waits for the model panel to show a loaded model; fails at once, with the page's message, if loading failed.
+async function modelLoaded(page) {
+  await page.waitForFunction(() => document.querySelector('#model-info dt') ||
+    /could not be loaded/.test(document.getElementById('model-status').textContent), null, { timeout: 60_000 });
+  const status = await page.textContent('#model-status');
+  assert.doesNotMatch(status, /could not be loaded/, status);
+}
 
 test('serve: COOP/COEP, a strict CSP and the right MIME types', { skip }, async () => {
   const res = await fetch(`${server.url}index.html`);
@@ -173,7 +179,7 @@ test('a sudoku deep link with &solve=1 ends with the right verdict, and the main
   await startProbe(page);
   const r = await waitForResult(page);
   const gaps = await stopProbe(page);
-  assert.equal(r.state, 'done');
+  assert.equal(r.state, 'done', r.verdict);
   assert.equal(r.text.length, 81);
   const valid = isValidSolution(PUZZLE, r.text);
   assert.equal(r.verified, String(valid), 'data-verified matches an independent check of the answer');
@@ -209,7 +215,8 @@ test('cancel stops a solve, and the next solve still works', { skip }, async () 
   assert.ok(await page.isEnabled('#solve'));
   assert.ok(await page.isDisabled('#cancel'));
   await page.click('#solve');
-  assert.equal((await waitForResult(page)).state, 'done');
+  const again = await waitForResult(page);
+  assert.equal(again.state, 'done', again.verdict);
   assert.deepEqual(seen.errors, []);
   await page.close();
 });
@@ -229,7 +236,8 @@ test('a dropped malformed weight file shows an error and the page keeps working'
   assert.match(await page.textContent('#model-error'), /^broken\.safetensors: ./);
   assert.equal(await page.textContent('#model-info'), before, 'the loaded model is still there');
   await page.click('#solve');
-  assert.equal((await waitForResult(page)).state, 'done');
+  const again = await waitForResult(page);
+  assert.equal(again.state, 'done', again.verdict);
   await screenshot(page, 'bad-weights');
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.foreign, []);
@@ -273,7 +281,7 @@ test('maze: a deep link solves with the maze model and the verdict is shown', { 
   const r = await waitForResult(page);
   const gaps = await stopProbe(page);
   assert.ok(gaps.max < 250, `main thread blocked for ${gaps.max.toFixed(0)} ms during the solve`);
-  assert.equal(r.state, 'done');
+  assert.equal(r.state, 'done', r.verdict);
   assert.equal(r.text.length, 900);
   assert.ok(['true', 'false'].includes(r.verified));
   assert.match(await page.getAttribute('#verdict', 'class'), r.verified === 'true' ? /good/ : /bad/);
@@ -305,7 +313,7 @@ test('offline: after one visit the page reloads and solves with the server stopp
     assert.equal(await page.textContent('#model-info'), engine, 'same model, same engine build as online');
     await page.click('#solve');
     const r = await waitForResult(page);
-    assert.equal(r.state, 'done');
+    assert.equal(r.state, 'done', r.verdict);
     assert.equal(r.text.length, 81);
     assert.deepEqual(seen.foreign, []);
   } finally {
