@@ -1,7 +1,8 @@
 // The sudoku board: 81 cells edited with mouse and keyboard (arrows move, 1-9 fill, 0 . Delete Backspace
 // clear; pasting 81 characters anywhere on the grid fills it). A puzzle is an 81-char string, '.' for blank.
 // While a solve runs the board shows the model's prediction: givens stay bold, predicted digits are blue,
-// the cells a step changed flash, and at the end the conflicting cells are marked.
+// the cells a step changed are highlighted, and at the end the cells at fault are marked (a given the model
+// changed shows the model's digit, in red).
 export const BLANK = '.'.repeat(81);
 
 // '0' and '.' are blanks; whitespace, '|', '-' and '+' (pretty-printed grids) are ignored. Returns the
@@ -80,8 +81,11 @@ export function createSudokuView(grid, { onChange }) {
     const changedSet = new Set(changed), badSet = new Set(bad);
     for (let i = 0; i < 81; i++) {
       const given = puzzle[i] !== '.';
-      const ch = given ? puzzle[i] : shown ? shown[i] : '.';
+      // A given shows the model's digit only when the final verdict says the model changed it.
+      const changedGiven = given && shown && badSet.has(i) && shown[i] !== puzzle[i];
+      const ch = given && !changedGiven ? puzzle[i] : shown ? shown[i] : '.';
       const cell = cells[i];
+      cell.title = changedGiven ? `The model changed this given (it is ${puzzle[i]})` : '';
       cell.value = /[1-9]/.test(ch) ? ch : '';
       cell.classList.toggle('given', given);
       cell.classList.toggle('predicted', !given && !!shown);
