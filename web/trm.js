@@ -69,15 +69,14 @@ async function startWorker() {
 // threads: 'auto' | number -> how many the engine should use; 1 selects the single-thread build. Threads need
 // SharedArrayBuffer: in browsers only on cross-origin-isolated pages (COOP/COEP headers).
 async function chooseThreads(requested = 'auto') {
-  const shared = typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true);
-  if (!shared) return 1;
-  let cores = globalThis.navigator?.hardwareConcurrency ?? 1;
-  if (isNode) cores = (await nodeImport('node:os')).availableParallelism();
-  if (requested === 'auto') return Math.max(1, Math.min(cores, 8));
-  if (!Number.isInteger(requested) || requested < 1) {
+  if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1)) {
     throw new Error(`TRM.load: option threads = ${JSON.stringify(requested)}; expected 'auto' or an integer >= 1`);
   }
-  return requested;
+  const shared = typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true);
+  if (!shared) return 1;
+  if (requested !== 'auto') return requested;
+  const cores = isNode ? (await nodeImport('node:os')).availableParallelism() : globalThis.navigator?.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.min(cores, 8));
 }
 
 // --- weights -------------------------------------------------------------------------------------------------------

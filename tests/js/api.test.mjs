@@ -176,6 +176,12 @@ describe('sources and lifecycle', () => {
     await assert.rejects(TRM.load('/nonexistent/w.safetensors'), /\/nonexistent\/w\.safetensors: cannot open file$/);
   });
 
+  test('a bad source or option rejects clearly', async () => {
+    await assert.rejects(TRM.load(42), /source must be a URL \(string or URL\), an ArrayBuffer or a Uint8Array/);
+    await assert.rejects(TRM.load(caseWeights('learned_pos_no_puzzle_emb'), { threads: 0 }),
+      /option threads = 0; expected 'auto' or an integer >= 1/);
+  });
+
   test('dispose terminates the worker; later calls reject', async () => {
     const t = await TRM.load(caseWeights('learned_pos_no_puzzle_emb'), { threads: 1 });
     t.dispose();

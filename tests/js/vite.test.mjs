@@ -1,6 +1,7 @@
 // Embedding: tests/vite-app imports 'trm-web' (this package) and is built with Vite. The bundle must carry the
 // worker and both .wasm files; then the built app runs in Chromium (when installed), on a plain page (single-thread
-// build) and on a cross-origin-isolated one (threaded build), and solves a sudoku.
+// build) and on a cross-origin-isolated one (threaded build), solves a sudoku, and loads the weights from the Cache API
+// on the second visit.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -50,14 +51,21 @@ describe('a Vite app built against the package', () => {
           const page = await context.newPage();
           const errors = [];
           page.on('pageerror', (e) => errors.push(String(e)));
-          await page.goto(`http://127.0.0.1:${server.address().port}/index.html?puzzle=${SUDOKU}`);
-          await page.waitForFunction(() => document.getElementById('out').textContent !== 'running', null, { timeout: 120_000 });
-          const text = await page.$eval('#out', (el) => el.textContent);
-          assert.ok(!text.startsWith('error'), text);
-          const r = JSON.parse(text);
+          const visit = async () => {
+            await page.goto(`http://127.0.0.1:${server.address().port}/index.html?puzzle=${SUDOKU}`);
+            await page.waitForFunction(() => document.getElementById('out').textContent !== 'running', null, { timeout: 120_000 });
+            const text = await page.$eval('#out', (el) => el.textContent);
+            assert.ok(!text.startsWith('error'), text);
+            return JSON.parse(text);
+          };
+          const r = await visit();
           assert.equal(r.backend, isolated ? 'wasm-simd-threads' : 'wasm-simd');
           assert.equal(r.step, 3);
           assert.equal(r.prediction.length, 81);
+          assert.equal(r.fromCache, false);
+          const again = await visit();  // the second visit loads the weights from the Cache API
+          assert.equal(again.fromCache, true);
+          assert.equal(again.prediction, r.prediction);
           assert.deepEqual(errors, []);
         } finally {
           await context.close().catch(() => {});
