@@ -183,6 +183,8 @@ test('a sudoku deep link with &solve=1 ends with the right verdict, and the main
   assert.equal(r.text.length, 81);
   const valid = isValidSolution(PUZZLE, r.text);
   assert.equal(r.verified, String(valid), 'data-verified matches an independent check of the answer');
+  const givens = await page.$$eval('.sudoku .cell.given', cells => cells.map(c => c.value));
+  assert.ok(givens.every(v => /^[1-9]$/.test(v)), 'every given still shows a digit');
   const verdictClass = await page.getAttribute('#verdict', 'class');
   if (valid) {
     assert.match(verdictClass, /good/);

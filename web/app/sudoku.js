@@ -82,7 +82,7 @@ export function createSudokuView(grid, { onChange }) {
     for (let i = 0; i < 81; i++) {
       const given = puzzle[i] !== '.';
       // A given shows the model's digit only when the final verdict says the model changed it.
-      const changedGiven = given && shown && badSet.has(i) && shown[i] !== puzzle[i];
+      const changedGiven = given && shown && badSet.has(i) && /[1-9]/.test(shown[i]) && shown[i] !== puzzle[i];
       const ch = given && !changedGiven ? puzzle[i] : shown ? shown[i] : '.';
       const cell = cells[i];
       cell.title = changedGiven ? `The model changed this given (it is ${puzzle[i]})` : '';
