@@ -203,7 +203,15 @@ class EMA:
 def hardware_string(device):
     if device.type == "cuda":
         return f"{torch.cuda.device_count()}x {torch.cuda.get_device_name(0)}"
-    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} thread(s)"
+    name, flags = platform.processor() or platform.machine(), ""
+    try:
+        with open("/proc/cpuinfo") as f:
+            info = f.read()
+        name = info.split("model name")[1].split(":", 1)[1].split("\n")[0].strip()
+        flags = ", AVX512-BF16" if "avx512_bf16" in info else ""
+    except (OSError, IndexError):
+        pass
+    return f"CPU {name}{flags}, {torch.get_num_threads()} thread(s)"
 
 
 # --- checkpoints ---
@@ -308,6 +316,9 @@ def main(argv=None):
         if ema and state["ema"]:
             ema.shadow = {k: v.float().to(device) for k, v in state["ema"].items()}
         progress, best = state["progress"], state["best"]
+        here = hardware_string(device)
+        if here not in progress.get("hardware", ""):  # record every machine the run used
+            progress["hardware"] = f"{progress.get('hardware')}; then {here}"
         log(f"resumed from {args.resume} at step {progress['step']}")
     net = model
     if distributed:
@@ -317,7 +328,7 @@ def main(argv=None):
     eval_model = copy.deepcopy(model)
     slots = Slots(model, stream, args.batch, device)
     log(f"model: {param_count(cfg):,} parameters, config {cfg.to_json()}")
-    log(f"data: {data_desc}; device {progress['hardware'] if not args.resume else hardware_string(device)}")
+    log(f"data: {data_desc}; device {hardware_string(device)}")
 
     stop = {"flag": False}
     signal.signal(signal.SIGTERM, lambda *_: stop.update(flag=True))
