@@ -6,7 +6,9 @@
 Runs every puzzle for halt_max_steps supervision steps from the initial carry and reports, for two halting rules:
 - early: a puzzle stops at the first step whose q_halt > 0 (else at the last step); its answer is that step's
 - never: every puzzle runs all halt_max_steps steps; its answer is the last step's
-exact_accuracy (whole answer right), cell_accuracy (cells right over labelled cells) and mean_steps.
+exact_accuracy (whole answer right), cell_accuracy (cells right over labelled cells) and mean_steps, the numbers of
+`trm eval`; and solve_cell_accuracy, over only the cells whose answer differs from the question (a sudoku's blanks,
+a maze's path), which copying the question can't inflate.
 """
 import argparse
 import json
@@ -33,7 +35,8 @@ def evaluate(model, questions, answers, batch_size=64, steps=None, progress=None
     steps = steps or model.cfg.halt_max_steps
     device = next(model.parameters()).device
     n = len(questions)
-    totals = {mode: {"exact": 0, "cells_right": 0, "cells": 0, "steps": 0} for mode in ("early", "never")}
+    totals = {mode: {"exact": 0, "cells_right": 0, "cells": 0, "steps": 0, "solve_right": 0, "solve_cells": 0}
+              for mode in ("early", "never")}
     done = 0
     start = time.time()
     for b in range(0, n, batch_size):
@@ -54,6 +57,7 @@ def evaluate(model, questions, answers, batch_size=64, steps=None, progress=None
             early_steps[stop_now & (q_halt > 0)] = k + 1
             halted |= stop_now
         mask = a != 0
+        to_solve = mask & (a != q)
         for mode, p, used in (("early", early_pred, early_steps), ("never", pred, torch.full_like(early_steps, steps))):
             right = (p == a) & mask
             t = totals[mode]
@@ -61,6 +65,8 @@ def evaluate(model, questions, answers, batch_size=64, steps=None, progress=None
             t["cells_right"] += int(right.sum())
             t["cells"] += int(mask.sum())
             t["steps"] += int(used.sum())
+            t["solve_right"] += int((right & to_solve).sum())
+            t["solve_cells"] += int(to_solve.sum())
         done += B
         if progress:
             t = totals["early"]
@@ -68,7 +74,8 @@ def evaluate(model, questions, answers, batch_size=64, steps=None, progress=None
                      f" | {done / (time.time() - start):.2f} puzzles/s")
     model.train(was_training)
     return {mode: {"count": n, "exact_accuracy": t["exact"] / n, "cell_accuracy": t["cells_right"] / max(t["cells"], 1),
-                   "mean_steps": t["steps"] / n} for mode, t in totals.items()}
+                   "mean_steps": t["steps"] / n, "solve_cell_accuracy": t["solve_right"] / max(t["solve_cells"], 1)}
+            for mode, t in totals.items()}
 
 
 def main(argv=None):
@@ -103,7 +110,7 @@ def main(argv=None):
     for mode in ("early", "never"):
         r = res[mode]
         print(f"{mode:5s} halting: {r['count']} puzzles | exact {r['exact_accuracy']:.4f} | cell {r['cell_accuracy']:.4f}"
-              f" | mean steps {r['mean_steps']:.2f}")
+              f" | mean steps {r['mean_steps']:.2f} | cells to solve {r['solve_cell_accuracy']:.4f}")
     print(f"wall time {time.time() - start:.1f} s on {'cuda' if device_is_cuda else f'cpu ({args.threads} thread)'}")
     if args.json:
         print(json.dumps(res))
