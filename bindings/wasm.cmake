@@ -33,6 +33,7 @@ target_link_options(trm_wasm PRIVATE
   -sMODULARIZE=1 -sEXPORT_ES6=1 -sEXPORT_NAME=createTrmModule
   -sENVIRONMENT=web,worker,node
   -sFILESYSTEM=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
+  -sDYNAMIC_EXECUTION=0  # no eval/new Function in the glue: pages with a strict CSP (no 'unsafe-eval') can run it
   -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=32MB -sMAXIMUM_MEMORY=4GB)
 if(TRM_WASM_THREADS)
   # The engine's ThreadPool creates its threads inside a blocking call, so their Workers must exist beforehand:

@@ -70,7 +70,11 @@ async function startThreads(n) {
   // A bundler may inline the small pthread worker script as a data: URL, from which a Worker cannot import the glue:
   // serve it from a blob: URL of this origin instead.
   let workerUrl = b.worker.href;
-  if (b.worker.protocol === 'data:') workerUrl = URL.createObjectURL(await (await fetch(b.worker)).blob());
+  if (b.worker.protocol === 'data:') {  // decoded here: a CSP may forbid fetch() of data: URLs
+    const [head, body] = workerUrl.split(',');
+    const bytes = head.endsWith(';base64') ? Uint8Array.from(atob(body), (c) => c.charCodeAt(0)) : decodeURIComponent(body);
+    workerUrl = URL.createObjectURL(new Blob([bytes], { type: 'text/javascript' }));
+  }
   const opts = {
     trmPoolSize: n - 1,             // PTHREAD_POOL_SIZE (bindings/wasm.cmake): the solver's threads besides this one
     mainScriptUrlOrBlob: b.js.href, // what the pthread workers import

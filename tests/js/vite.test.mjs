@@ -38,7 +38,9 @@ describe('a Vite app built against the package', () => {
         const server = http.createServer((req, res) => {
           const file = path.join(out, decodeURIComponent(new URL(req.url, 'http://x').pathname));
           if (!file.startsWith(out) || !fs.existsSync(file) || !fs.statSync(file).isFile()) { res.writeHead(404).end(); return; }
-          const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
+          const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream',
+            // No 'unsafe-eval': the glue must not eval. blob: for a pthread worker script the bundler inlined.
+            'content-security-policy': "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' blob:; worker-src 'self' blob:" };
           if (isolated) Object.assign(headers, { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
           res.writeHead(200, headers).end(fs.readFileSync(file));
         });
@@ -59,7 +61,7 @@ describe('a Vite app built against the package', () => {
             return JSON.parse(text);
           };
           const r = await visit();
-          assert.equal(r.backend, isolated ? 'wasm-simd-threads' : 'wasm-simd');
+          assert.equal(r.backend, isolated ? 'wasm-simd-threads' : 'wasm-simd', r.fallback);
           assert.equal(r.step, 3);
           assert.equal(r.prediction.length, 81);
           assert.equal(r.fromCache, false);

@@ -8,7 +8,7 @@ try {
   const trm = await TRM.load(params.get('weights') ?? 'weights.safetensors', { threads: 'auto' });
   let last = null;
   for await (const step of trm.solve(params.get('puzzle'), { halt: 'never' })) last = step;
-  out.textContent = JSON.stringify({ backend: trm.info.backend, threads: trm.info.threads, fromCache: trm.info.fromCache,
+  out.textContent = JSON.stringify({ backend: trm.info.backend, threads: trm.info.threads, fallback: trm.info.fallback, fromCache: trm.info.fromCache,
     step: last.step, prediction: last.prediction });
   trm.dispose();
 } catch (e) {
