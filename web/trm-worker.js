@@ -1,6 +1,6 @@
 // The engine's worker: loads a WASM build, holds the model, runs solves step by step and posts every step.
-// A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task codecs and the
-// validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, each with its `id`:
+// A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task
+// codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
 //   {type: 'load', bytes, label, threads}          -> {id, value: info}
 //   {type: 'solve', input, halt, maxSteps, logits} -> {id, step} for every step, then {id, value: {stepsDone}}
 //   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step

@@ -82,7 +82,9 @@ async function chooseThreads(requested = 'auto') {
 // --- weights -------------------------------------------------------------------------------------------------------
 
 async function readBody(response, onProgress, label) {
-  const total = Number(response.headers.get('content-length')) || 0;
+  // Content-Length counts compressed bytes when the response is encoded: then the total is unknown.
+  const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
+  const total = encoded ? 0 : Number(response.headers.get('content-length')) || 0;
   if (!response.body) {
     const bytes = new Uint8Array(await response.arrayBuffer());
     onProgress?.({ loaded: bytes.length, total: total || bytes.length });
@@ -99,7 +101,7 @@ async function readBody(response, onProgress, label) {
     loaded += value.length;
     onProgress?.({ loaded, total });
   }
-  if (total && loaded !== total) throw new Error(`${label}: received ${loaded} bytes; expected ${total}`);
+  if (total && loaded !== total) throw new Error(`${label}: download ended after ${loaded} of ${total} bytes`);
   const bytes = new Uint8Array(loaded);
   let at = 0;
   for (const c of chunks) { bytes.set(c, at); at += c.length; }
