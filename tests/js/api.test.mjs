@@ -206,3 +206,37 @@ describe('sources and lifecycle', () => {
     }
   });
 });
+
+describe('the threaded build', () => {
+  let trm;
+  before(async () => { trm = await TRM.load(caseWeights('sudoku_att_rope'), { threads: 2 }); });
+  after(() => trm.dispose());
+
+  test('streams the same steps as the single-thread build, and cancels within one step', async () => {
+    assert.equal(trm.info.backend, 'wasm-simd-threads');
+    assert.equal(trm.info.threads, 2);
+    const single = await TRM.load(caseWeights('sudoku_att_rope'), { threads: 1 });
+    const expected = await collect(single.solve(SUDOKU, { halt: 'never' }));
+    single.dispose();
+    const steps = await collect(trm.solve(SUDOKU, { halt: 'never' }));
+    assert.deepEqual(steps.map((s) => s.step), [1, 2, 3]);
+    steps.forEach((s, k) => {
+      assert.equal(s.prediction, expected[k].prediction);
+      assert.ok(Math.abs(s.qHalt - expected[k].qHalt) < 1e-4);
+    });
+    const run = trm.solve(SUDOKU, { halt: 'never' });
+    for await (const s of run) { assert.equal(s.step, 1); run.cancel(); }
+    await run.result;
+    assert.ok(run.stepsComputed <= 2);
+  });
+
+  test('repeated solves and predicts do not grow memory', async () => {
+    const tokens = new Int32Array(81).fill(1);
+    for (let i = 0; i < 2; ++i) { await trm.solve(SUDOKU, { maxSteps: 1 }).result; await trm.predict(tokens, [0], { steps: 1 }); }
+    const before = await trm.memory();
+    for (let i = 0; i < 20; ++i) { await trm.solve(SUDOKU, { maxSteps: 1 }).result; await trm.predict(tokens, [0], { steps: 1 }); }
+    const afterRuns = await trm.memory();
+    assert.equal(afterRuns.heapSize, before.heapSize);
+    assert.equal(afterRuns.heapUsed, before.heapUsed);
+  });
+});
