@@ -223,6 +223,29 @@ test('cancel stops a solve, and the next solve still works', { skip }, async () 
   await page.close();
 });
 
+test('moving to another view cancels a solve and leaves the board editable', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.uncheck('#halt-early');
+  await page.evaluate(() => {
+    new MutationObserver((_, obs) => {
+      if (/^1 of/.test(document.getElementById('step').textContent)) { obs.disconnect(); document.getElementById('tab-maze').click(); }
+    }).observe(document.getElementById('step'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#solve');
+  await page.waitForFunction(() => document.getElementById('tab-maze').getAttribute('aria-selected') === 'true');
+  await page.waitForFunction(() => document.getElementById('cancel').disabled);
+  assert.match(await page.textContent('#verdict'), /Press Solve/);
+  await page.click('#tab-sudoku');
+  assert.equal(await page.locator('.sudoku .cell[readonly]').count(), 0);
+  assert.ok(await page.isEnabled('#solve'));
+  await page.click('#solve');
+  const r = await waitForResult(page);
+  assert.equal(r.state, 'done', r.verdict);
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
 test('a dropped malformed weight file shows an error and the page keeps working', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);

@@ -130,12 +130,20 @@ function showError(message) {
 }
 
 // Loads a weight file (URL or bytes) and installs it for the view its task belongs to; returns its kind.
-async function loadModel(source, name) {
+// With `unlessLoaded` (a shipped model, loaded in the background), a model the user loaded meanwhile stays.
+async function loadModel(source, name, { unlessLoaded = false } = {}) {
   $('model-status').textContent = `Loading ${name}…`;
   try {
     const trm = await TRM.load(source, { onProgress: ({ loaded, total }) => setProgress(loaded, total), threads: 'auto' });
     const kind = modelKind(trm.info);
-    if (models[kind]) models[kind].trm.dispose();
+    if (models[kind] && unlessLoaded) {
+      trm.dispose();
+      return kind;
+    }
+    if (models[kind]) {
+      if (running) cancel();
+      models[kind].trm.dispose();
+    }
     models[kind] = { trm, name };
     delete missing[kind];
     return kind;
@@ -156,7 +164,7 @@ function ensureModel(kind, url) {
     return Promise.resolve(null);
   }
   const name = url ? decodeURIComponent(new URL(url).pathname.split('/').pop()) : entry.file;
-  loading[kind] = loadModel(src, name)
+  loading[kind] = loadModel(src, name, { unlessLoaded: true })
     .then(k => {
       if (url) keepOffline(url);
       if (k !== kind) missing[kind] = `${name} is a ${KIND_NAMES[k] || k} model, not a ${KIND_NAMES[kind]} one.`;
@@ -325,10 +333,11 @@ function finishVerdict(kind, step) {
     : `Not a shortest path: ${step.message || 'the path is broken or too long'}${marked}.`;
 }
 
-function setRunning(on) {
+function setRunning(on, kind) {
+  views[kind].setBusy(on);
+  if (!on && running) return;  // another solve has started since
   $('cancel').disabled = !on;
   $('solve').disabled = on || view === 'arc';
-  if (views[view]) views[view].setBusy(on);
 }
 
 async function solve() {
@@ -342,13 +351,14 @@ async function solve() {
   clearResult();
   running = { run: null, cancelled: false };
   const me = running;
-  setRunning(true);
+  setRunning(true, kind);
   result.dataset.state = 'solving';
   setVerdict('Loading the model…', '');
   const model = await ensureModel(kind);
   if (!model || me.cancelled) {
-    running = null;
-    setRunning(false);
+    if (running === me) running = null;
+    setRunning(false, kind);
+    if (view !== kind) return;  // the user moved to another view, which cancelled this solve
     result.dataset.state = me.cancelled ? 'cancelled' : 'error';
     setVerdict(me.cancelled ? 'Cancelled.' : `${sentence(missing[kind] || 'No model')} Load one in the model panel.`, me.cancelled ? '' : 'bad');
     return;
@@ -366,7 +376,9 @@ async function solve() {
       $('ms').textContent = `${Math.round(step.ms)} ms/step`;
       setConfidence(step.confidence);
     }
-    if (me.cancelled || !last || !last.done) {
+    if (view !== kind) {
+      // the user moved to another view, which cancelled this solve: nothing to show
+    } else if (me.cancelled || !last || !last.done) {
       result.dataset.state = 'cancelled';
       setVerdict(`Cancelled${last ? ` after ${last.step} step${last.step === 1 ? '' : 's'}` : ''}.`, '');
     } else {
@@ -377,11 +389,13 @@ async function solve() {
       setVerdict(finishVerdict(kind, last), last.verified ? 'good' : 'bad');
     }
   } catch (e) {
-    result.dataset.state = me.cancelled ? 'cancelled' : 'error';
-    setVerdict(me.cancelled ? 'Cancelled.' : `The solver stopped: ${e.message}`, me.cancelled ? '' : 'bad');
+    if (view === kind) {
+      result.dataset.state = me.cancelled ? 'cancelled' : 'error';
+      setVerdict(me.cancelled ? 'Cancelled.' : `The solver stopped: ${e.message}`, me.cancelled ? '' : 'bad');
+    }
   } finally {
     if (running === me) running = null;
-    setRunning(false);
+    setRunning(false, kind);
   }
 }
 
