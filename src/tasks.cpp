@@ -85,19 +85,24 @@ std::string decode(const int32_t* tokens) {
 Verdict verify(const std::string& puzzle, const std::string& answer) {
     Verdict v;
     if (answer.size() != kCells) { v.message = "answer has " + std::to_string(answer.size()) + " cells; expected 81"; return v; }
-    for (int i = 0; i < kCells; ++i)
-        if (answer[size_t(i)] < '1' || answer[size_t(i)] > '9') v.bad_cells.push_back(i);
-    if (!v.bad_cells.empty()) { v.message = std::to_string(v.bad_cells.size()) + " cells are not filled with a digit"; return v; }
-    for (int i = 0; i < kCells && size_t(i) < puzzle.size(); ++i) {
-        const char p = puzzle[size_t(i)];
-        if (p >= '1' && p <= '9' && p != answer[size_t(i)]) v.bad_cells.push_back(i);
+    // Every fault is marked: empty cells, changed givens and cells in a repeated digit; the message names the first kind.
+    std::vector<std::string> faults;
+    int empty = 0, changed = 0;
+    for (int i = 0; i < kCells; ++i) {
+        const char a = answer[size_t(i)], p = size_t(i) < puzzle.size() ? puzzle[size_t(i)] : '.';
+        if (a < '1' || a > '9') { v.bad_cells.push_back(i); ++empty; }
+        else if (p >= '1' && p <= '9' && p != a) { v.bad_cells.push_back(i); ++changed; }
     }
-    if (!v.bad_cells.empty()) { v.message = "the answer changes " + std::to_string(v.bad_cells.size()) + " given cells"; return v; }
+    if (empty) faults.push_back(std::to_string(empty) + " cells are not filled with a digit");
+    if (changed) faults.push_back("the answer changes " + std::to_string(changed) + " given cells");
     std::string why;
-    v.bad_cells = duplicate_cells(answer, &why);
-    if (!v.bad_cells.empty()) { v.message = why; return v; }
-    v.ok = true;
-    v.message = "valid solution";
+    for (int i : duplicate_cells(answer, &why)) v.bad_cells.push_back(i);
+    if (!why.empty()) faults.push_back(why);
+    std::sort(v.bad_cells.begin(), v.bad_cells.end());
+    v.bad_cells.erase(std::unique(v.bad_cells.begin(), v.bad_cells.end()), v.bad_cells.end());
+    v.ok = faults.empty();
+    v.message = v.ok ? "valid solution" : faults[0];
+    for (size_t f = 1; f < faults.size(); ++f) v.message += "; " + faults[f];
     return v;
 }
 
