@@ -26,6 +26,9 @@ fi
 if ls tests/js/*.test.mjs >/dev/null 2>&1; then
   run "JavaScript tests (node --test)" node --test tests/js/
 fi
+if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
+  run "Browser tests (headless chromium)" node --test tests/browser/
+fi
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
