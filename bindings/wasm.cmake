@@ -34,7 +34,7 @@ target_link_options(trm_wasm PRIVATE
   -sENVIRONMENT=web,worker,node
   -sFILESYSTEM=0 -sNODEJS_CATCH_EXIT=0 -sNODEJS_CATCH_REJECTION=0
   -sDYNAMIC_EXECUTION=0  # no eval/new Function in the glue: pages with a strict CSP (no 'unsafe-eval') can run it
-  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=32MB -sMAXIMUM_MEMORY=4GB)
+  -sALLOW_MEMORY_GROWTH=1 -sINITIAL_MEMORY=32MB -sMAXIMUM_MEMORY=2GB)  # shared memory reserves its maximum
 if(TRM_WASM_THREADS)
   # The engine's ThreadPool creates its threads inside a blocking call, so their Workers must exist beforehand:
   # web/trm-worker.js passes Module.trmPoolSize (threads - 1, at least 1) and the module waits for them to load.
