@@ -13,6 +13,7 @@ const USAGE =
   '  trm info W.safetensors\n' +
   '  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n' +
   '  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n' +
+  '  (not yet here: trm solve W --task arc TASK.json, and trm eval; see build/native/trm)\n' +
   '  --threads: worker threads per step (default: one per hardware thread)\n';
 
 // --- safetensors (DESIGN.md "Weight file"; the layout src/safetensors.cpp writes) ----------------------------------
@@ -203,10 +204,13 @@ async function cmdPredict(a) {
 
 async function cmdSolve(a) {
   if (a.pos.length !== 2) throw new Error('solve needs a weight file and a puzzle');
-  a.checkKnown(['--halt', '--steps', '--threads', '--json']);
+  a.checkKnown(['--halt', '--steps', '--threads', '--json', '--task', '--task-id', '--test', '--max-copies']);
   const trm = await TRM.load(a.pos[0], { threads: a.threads() });
   try {
     const kind = trm.info.task.kind;
+    const asked = a.get('--task', kind);
+    if (asked !== kind) throw new Error(`solve: --task ${asked} but the model's task is '${kind}'`);
+    if (kind === 'arc') throw new Error('solve: ARC tasks are not in the WASM engine yet; use build/native/trm solve --task arc');
     const seq = kind === 'sudoku' ? 81 : 900;
     if (kind !== 'sudoku' && kind !== 'maze') {
       throw new Error(`solve: the model's task is '${kind}'; solve handles sudoku and maze models (use predict for raw tokens)`);

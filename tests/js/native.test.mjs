@@ -73,7 +73,7 @@ describe('scripts/trm.mjs against build/native/trm', { skip }, () => {
     const cases = [
       ['info', cut], ['info', path.join(tmp, 'missing.safetensors')], ['solve', W, '123'], ['solve', W, SUDOKU, '--halt', 'x'],
       ['solve', W, SUDOKU, '--frobnicate', '1'], ['solve', W], ['solve', W, SUDOKU, '--steps', '0'], ['predict', W, '--steps', '1'],
-      ['frobnicate'], [],
+      ['solve', W, SUDOKU, '--task', 'maze'], ['frobnicate'], [],
     ];
     for (const args of cases) {
       const n = native(...args), w = wasm(...args);
