@@ -217,7 +217,7 @@ async function cmdSolve(a) {
     }
     if (trm.info.config.seq_len !== seq) throw new Error(`solve: a ${kind} model must have seq_len ${seq}`);
     let text = a.pos[1];
-    if (fs.existsSync(text) && fs.statSync(text).isFile()) text = fs.readFileSync(text, 'latin1');
+    if (fs.existsSync(text) && fs.statSync(text).isFile()) text = fs.readFileSync(text, 'utf8');
     const json = a.opt.has('--json'), early = a.earlyHalt();
     const maxSteps = a.integer('--steps', trm.info.config.halt_max_steps, 1, 100000);
     const side = kind === 'sudoku' ? 9 : 30;
