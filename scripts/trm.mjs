@@ -268,5 +268,6 @@ export async function main(argv) {
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(fs.realpathSync(process.argv[1])).href) {
+  process.stdout.on('error', (e) => { if (e.code === 'EPIPE') process.exit(0); throw e; });  // `| head`
   process.exitCode = await main(process.argv.slice(2));
 }
