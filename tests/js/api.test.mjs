@@ -10,6 +10,32 @@ import { caseWeights, SUDOKU } from './helpers.mjs';
 
 const collect = async (run) => { const steps = []; for await (const s of run) steps.push(s); return steps; };
 
+// An open 30x30 maze. Its model's steps take long enough (seconds) that a cancel's timing is not a matter of luck.
+function mazeText() {
+  const rows = Array.from({ length: 30 }, (_, r) =>
+    Array.from({ length: 30 }, (_, c) => (r === 0 || c === 0 || r === 29 || c === 29 ? '#' : ' ')).join(''));
+  rows[1] = `#S${rows[1].slice(2)}`;
+  rows[28] = `${rows[28].slice(0, 28)}G#`;
+  return rows.join('\n');
+}
+
+// Cancels after the first step: the iterator ends there, and the engine runs at most the step in flight.
+async function checkCancel(trm) {
+  const run = trm.solve(mazeText(), { halt: 'never', maxSteps: 4 });
+  const seen = [];
+  for await (const s of run) {
+    seen.push(s);
+    run.cancel();
+  }
+  assert.equal(seen.length, 1);
+  assert.equal((await run.result).step, 1);
+  assert.ok(run.stepsComputed <= 2, `the engine ran ${run.stepsComputed} steps`);
+  const run2 = trm.solve(mazeText(), { halt: 'never', maxSteps: 4 });
+  for await (const s of run2) { assert.equal(s.step, 1); break; }
+  await run2.result;
+  assert.ok(run2.stepsComputed <= 2, `the engine ran ${run2.stepsComputed} steps`);
+}
+
 describe('solving a sudoku step by step', () => {
   let trm;
   before(async () => { trm = await TRM.load(caseWeights('sudoku_att_rope'), { threads: 1 }); });
@@ -73,30 +99,23 @@ describe('solving a sudoku step by step', () => {
     assert.match(steps[0].message, /cell|row|column|box/);
   });
 
-  test('cancel stops within one step and ends the iterator', async () => {
-    const run = trm.solve(SUDOKU, { halt: 'never', maxSteps: 3 });
-    const seen = [];
-    for await (const s of run) {
-      seen.push(s);
-      run.cancel();
+  test('cancel stops within one step and ends the iterator; break cancels too', async () => {
+    const maze = await TRM.load(caseWeights('maze_att_rope'), { threads: 1 });
+    try {
+      await checkCancel(maze);
+    } finally {
+      maze.dispose();
     }
-    assert.equal(seen.length, 1);
-    assert.equal((await run.result).step, 1);
-    assert.ok(run.stepsComputed <= 2, `the engine ran ${run.stepsComputed} steps`);
     // The worker is free again and answers in order.
     assert.equal((await collect(trm.solve(SUDOKU, { halt: 'never', maxSteps: 1 }))).length, 1);
   });
 
-  test('cancel before the first step yields nothing; break cancels too', async () => {
+  test('cancel before the first step yields nothing', async () => {
     const run = trm.solve(SUDOKU, { halt: 'never' });
     run.cancel();
     assert.equal((await collect(run)).length, 0);
     assert.equal(await run.result, null);
     assert.ok(run.stepsComputed <= 1);
-    const run2 = trm.solve(SUDOKU, { halt: 'never' });
-    for await (const s of run2) { assert.equal(s.step, 1); break; }
-    await run2.result;
-    assert.ok(run2.stepsComputed <= 2);
   });
 
   test('raw tokens in, predicted tokens out', async () => {
@@ -190,13 +209,9 @@ describe('sources and lifecycle', () => {
   });
 
   test('a maze model takes maze text', async () => {
-    const rows = Array.from({ length: 30 }, (_, r) =>
-      Array.from({ length: 30 }, (_, c) => (r === 0 || c === 0 || r === 29 || c === 29 ? '#' : ' ')).join(''));
-    rows[1] = `#S${rows[1].slice(2)}`;
-    rows[28] = `${rows[28].slice(0, 28)}G#`;
     const t = await TRM.load(caseWeights('maze_att_rope'), { threads: 1 });
     try {
-      const [s] = await collect(t.solve(rows.join('\n'), { maxSteps: 1 }));
+      const [s] = await collect(t.solve(mazeText(), { maxSteps: 1 }));
       assert.equal(s.prediction.length, 900);
       assert.equal(s.changed.length, 900);
       assert.equal(typeof s.message, 'string');
@@ -224,10 +239,13 @@ describe('the threaded build', () => {
       assert.equal(s.prediction, expected[k].prediction);
       assert.ok(Math.abs(s.qHalt - expected[k].qHalt) < 1e-4);
     });
-    const run = trm.solve(SUDOKU, { halt: 'never' });
-    for await (const s of run) { assert.equal(s.step, 1); run.cancel(); }
-    await run.result;
-    assert.ok(run.stepsComputed <= 2);
+    const maze = await TRM.load(caseWeights('maze_att_rope'), { threads: 2 });
+    try {
+      assert.equal(maze.info.backend, 'wasm-simd-threads');
+      await checkCancel(maze);
+    } finally {
+      maze.dispose();
+    }
   });
 
   test('repeated solves and predicts do not grow memory', async () => {
