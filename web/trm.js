@@ -9,6 +9,10 @@
 // Everything heavy runs in a Worker (web/trm-worker.js: a Web Worker in browsers, worker_threads in Node); this file
 // only fetches the weights, picks the build (threads when the page is cross-origin isolated) and turns the worker's
 // messages into promises and async iterators. Types: web/trm.d.ts.
+//
+// Files: the worker loads the WASM builds from ../build/wasm/ (scripts/build.sh wasm), located with
+// new URL(..., import.meta.url): serve the repository root (scripts/serve does), or let a bundler copy them (the
+// package's "files" list them; tests/vite-app shows a Vite build). The threaded build needs COOP/COEP headers.
 
 const isNode = typeof process === 'object' && typeof process.versions?.node === 'string' && typeof window === 'undefined';
 const nodeImport = (name) => import(/* @vite-ignore */ /* webpackIgnore: true */ name);
