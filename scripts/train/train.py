@@ -129,6 +129,7 @@ class Slots:
         self.zL = torch.zeros(B, S, D, device=device)  # [B, S, D]
         self.steps = torch.zeros(B, dtype=torch.long, device=device)  # [B]
         self.halted = torch.ones(B, dtype=torch.bool, device=device)  # [B]: all start empty
+        self.stagger = True  # the first puzzles start at random step counts, so slots don't all halt together
 
     def refill(self):
         """Give every halted slot a fresh puzzle and the initial carry."""
@@ -141,6 +142,9 @@ class Slots:
         self.zH[idx] = self.model.H_init.float().to(self.device)
         self.zL[idx] = self.model.L_init.float().to(self.device)
         self.steps[idx] = 0
+        if self.stagger:
+            self.steps[idx] = torch.randint(0, self.model.cfg.halt_max_steps, (len(idx),), device=self.device)
+            self.stagger = False
         self.halted[idx] = False
 
 
