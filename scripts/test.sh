@@ -23,6 +23,7 @@ fi
 if [ -x scripts/build_wasm.sh ]; then
   run "WASM build" scripts/build.sh wasm
 fi
+run "malformed weight files through node scripts/trm.mjs" tests/malformed/check.sh node scripts/trm.mjs
 if ls tests/js/*.test.mjs >/dev/null 2>&1; then
   run "JavaScript tests (node --test)" node --test tests/js/
 fi

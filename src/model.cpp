@@ -283,6 +283,14 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     if (batch < 1 || batch > 4096) throw Error("solver: batch " + std::to_string(batch) + " is outside [1, 4096]");
     const size_t S = size_t(S_), D = size_t(D_), B = size_t(batch), V = size_t(cfg_.vocab_size), T = size_t(cfg_.seq_len);
     const size_t I = size_t(cfg_.mlp_width()), It = cfg_.mlp_t ? size_t(cfg_.mlp_t_width()) : 0;
+    // Refuse before allocating anything large: per slot the carry and input (3 S D) and outputs; once the scratch.
+    const size_t groups = size_t(std::min(cfg_.num_heads, pool_->size()));
+    const double floats = double(B) * (3.0 * S * D + T * V + T) +
+                          (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(S) * S + double(cfg_.head_dim()) * S)) +
+                          2.0 * S * D + std::max(S * 2.0 * I, 2.0 * It * D) + std::max(double(S) * I, double(It) * D) + S * V;
+    if (floats * sizeof(float) > double(kActivationBudget))
+        throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(int64_t(floats * 4 / (1 << 20))) +
+                    " MiB of activations; the limit is " + std::to_string(kActivationBudget >> 20) + " MiB (use a smaller batch)");
     x_.assign(B * S * D, 0.f);
     zH_.assign(B * S * D, 0.f);
     zL_.assign(B * S * D, 0.f);
@@ -298,7 +306,6 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     if (!cfg_.mlp_t) {
         qkv_.resize(S * 3 * D);
         attn_.resize(S * D);
-        const size_t groups = size_t(std::min(cfg_.num_heads, pool_->size()));
         scores_.resize(groups * S * S);
         if (model_->simd_kernels()) keys_t_.resize(groups * size_t(cfg_.head_dim()) * S);
     } else {

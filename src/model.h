@@ -102,7 +102,9 @@ private:
 class Solver {
 public:
     // threads: workers that split each step's matrix products and attention heads (<= 0: one per hardware thread).
+    // Throws trm::Error when the batch's activations would exceed kActivationBudget.
     Solver(std::shared_ptr<const Model> model, int batch, int threads = 1);
+    static constexpr size_t kActivationBudget = size_t(1) << 31;  // 2 GiB: half of what a WASM page can address
 
     int batch() const { return batch_; }
     int threads() const { return pool_->size(); }

@@ -192,3 +192,14 @@ TEST_CASE("I8 matrices with per-row scales dequantise on load", "[loader]") {
     for (int r = 0; r < 5; ++r)
         for (int k = 0; k < 8; ++k) CHECK(m->lm_head[r * 8 + k] == float(r * 8 + k - 20) * scale[size_t(r)]);
 }
+
+TEST_CASE("a batch whose activations exceed the budget is refused before allocation", "[loader]") {
+    Config c = test::tiny_config();
+    c.seq_len = 4000;  // S = 4002: one head group's attention scores alone are 64 MiB
+    c.hidden_size = 64;
+    c.num_heads = 2;
+    auto bytes = test::tiny_model_writer(c).bytes();
+    auto m = Model::load(bytes.data(), bytes.size(), "wide");
+    CHECK_NOTHROW(Solver(m, 1));
+    CHECK_THROWS_WITH(Solver(m, 4096), Catch::Contains("MiB of activations; the limit is 2048 MiB"));
+}

@@ -3,7 +3,7 @@
 
 Run once with Debian's python (`/usr/bin/python3 tests/fuzz/make_corpus.py`); the outputs are committed, so
 tests never need Python for them. Each malformed file breaks exactly one rule; tests/malformed/EXPECTED.tsv
-lists each file with the words its refusal message must contain (tests/cpp/check_malformed.sh checks them).
+lists each file with the words its refusal message must contain (tests/malformed/check.sh checks them).
 """
 import json
 import os

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Every malformed weight file in tests/malformed/ must make `CLI info FILE` exit with status 1 or 2 (never a
 # signal), print exactly one line on stderr containing the words EXPECTED.tsv lists for it, and nothing on stdout.
-# Usage: tests/cpp/check_malformed.sh CLI...      e.g. build/native/trm    or    node scripts/trm.mjs
+# Usage: tests/malformed/check.sh CLI...      e.g. build/native/trm    or    node scripts/trm.mjs
 set -u
-dir=$(cd "$(dirname "$0")/../malformed" && pwd)
+dir=$(cd "$(dirname "$0")" && pwd)
 fails=0 count=0
 while IFS=$'\t' read -r file words; do
   [ "$file" = file ] && continue
