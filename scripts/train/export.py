@@ -79,6 +79,7 @@ def main(argv=None):
     ap.add_argument("--dtype", choices=sorted(DTYPES), default="f32")
     ap.add_argument("--task", choices=["sudoku", "maze", "arc", "generic"])
     ap.add_argument("--hardware", help="describe the training hardware (overrides the checkpoint's own description)")
+    ap.add_argument("--note", help="free text recorded in the source metadata (e.g. how the run's settings changed)")
     ap.add_argument("--accuracy", nargs="*", default=[], metavar="NAME=FILE",
                     help="measured accuracy to record: NAME (e.g. the data file) = a file holding evaluate.py's --json line")
     args = ap.parse_args(argv)
@@ -101,6 +102,8 @@ def main(argv=None):
     source = source_metadata(state, args.weights, accuracy)
     if args.hardware:
         source["hardware"] = args.hardware
+    if args.note:
+        source["note"] = args.note
     write_weight_file(model, args.out, source, args.task, args.dtype)
     print(f"wrote {args.out}: {param_count(cfg):,} parameters, {DTYPES[args.dtype]}, step {state['progress']['step']}, "
           f"{os.path.getsize(args.out) / 1e6:.2f} MB")
