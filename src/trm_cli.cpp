@@ -1,7 +1,10 @@
 // build/native/trm: info, predict, solve, eval (DESIGN.md "Native CLI").
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -313,56 +316,77 @@ static int cmd_eval(const Args& a) {
         }
     }
 
-    // Slots are refilled as puzzles finish, so early halting frees room for the next puzzle.
-    Solver solver(m, B, a.threads());
-    std::vector<int> slot_row(size_t(B), -1);
-    size_t next = 0, done = 0, exact = 0;
-    double cells_right = 0, steps_total = 0;
+    // Puzzles are independent: each worker thread runs its own single-threaded solver, whose slots are refilled
+    // as puzzles finish (so early halting frees room for the next puzzle) from one shared queue.
+    const int workers = std::max(1, std::min<int>(a.threads() > 0 ? a.threads() : ThreadPool::hardware_threads(),
+                                                  int((rows.size() + B - 1) / B)));
+    std::atomic<size_t> next{0}, done{0}, exact{0}, cells_right{0}, steps_total{0};
+    std::mutex error_mu;
+    std::string error;
+    auto work = [&] {
+        try {
+            Solver solver(m, B, 1);
+            std::vector<int> slot_row(size_t(B), -1);
+            for (;;) {
+                for (int b = 0; b < B; ++b) {
+                    if (solver.active(b)) continue;
+                    if (slot_row[size_t(b)] >= 0) {  // finished: score it
+                        const auto& want = ans[size_t(slot_row[size_t(b)])];
+                        const int32_t* p = solver.predictions(b);
+                        int right = 0;
+                        for (int i = 0; i < T; ++i) right += p[i] == want[size_t(i)];
+                        exact += right == T;
+                        cells_right += size_t(right);
+                        steps_total += size_t(solver.steps_done(b));
+                        ++done;
+                        slot_row[size_t(b)] = -1;
+                    }
+                    const size_t r = next++;
+                    if (r < rows.size()) {
+                        solver.set_puzzle(b, q[r].data(), 0);
+                        slot_row[size_t(b)] = int(r);
+                    }
+                }
+                if (!solver.any_active()) return;
+                solver.step();
+                for (int b = 0; b < B; ++b)
+                    if (solver.active(b) && solver.steps_done(b) >= N) solver.halt(b);
+                if (early) solver.halt_confident();
+            }
+        } catch (const std::exception& e) {
+            std::lock_guard<std::mutex> lock(error_mu);
+            if (error.empty()) error = e.what();
+            next = rows.size();  // the others stop taking puzzles
+        }
+    };
     const auto t0 = Clock::now();
-    auto last_report = t0;
     const bool tty = isatty(2);
     auto report = [&](bool final) {
+        const size_t d = done;
         std::fprintf(stderr, "%seval %zu/%zu  exact %.2f%%  cells %.2f%%  mean steps %.2f  %.1f puzzles/s%s",
-                     tty ? "\r" : "", done, rows.size(), done ? 100.0 * exact / done : 0.0,
-                     done ? 100.0 * cells_right / (double(done) * T) : 0.0, done ? steps_total / done : 0.0,
-                     done / std::max(1e-9, ms_since(t0) / 1000), (final || !tty) ? "\n" : "");
+                     tty ? "\r" : "", d, rows.size(), d ? 100.0 * double(exact) / double(d) : 0.0,
+                     d ? 100.0 * double(cells_right) / (double(d) * T) : 0.0, d ? double(steps_total) / double(d) : 0.0,
+                     double(d) / std::max(1e-9, ms_since(t0) / 1000), (final || !tty) ? "\n" : "");
     };
-    for (;;) {
-        for (int b = 0; b < B; ++b) {
-            if (solver.active(b)) continue;
-            if (slot_row[size_t(b)] >= 0) {  // finished: score it
-                const int r = slot_row[size_t(b)];
-                const int32_t* p = solver.predictions(b);
-                int right = 0;
-                for (int i = 0; i < T; ++i) right += p[i] == ans[size_t(r)][size_t(i)];
-                exact += right == T;
-                cells_right += right;
-                steps_total += solver.steps_done(b);
-                ++done;
-                slot_row[size_t(b)] = -1;
-            }
-            if (next < rows.size()) {
-                solver.set_puzzle(b, q[next].data(), 0);
-                slot_row[size_t(b)] = int(next++);
-            }
-        }
-        if (!solver.any_active()) break;
-        solver.step();
-        for (int b = 0; b < B; ++b)
-            if (solver.active(b) && solver.steps_done(b) >= N) solver.halt(b);
-        if (early) solver.halt_confident();
-        if (ms_since(last_report) > (tty ? 500 : 10000)) { report(false); last_report = Clock::now(); }
+    std::vector<std::thread> pool;
+    for (int w = 0; w < workers; ++w) pool.emplace_back(work);
+    for (auto last = Clock::now(); done < rows.size() && error.empty();) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (ms_since(last) > (tty ? 500 : 10000)) { report(false); last = Clock::now(); }
     }
+    for (std::thread& t : pool) t.join();
+    if (!error.empty()) throw Error(error);
     report(true);
     const double secs = ms_since(t0) / 1000;
-    const double exact_acc = double(exact) / done, cell_acc = cells_right / (double(done) * T), mean_steps = steps_total / done;
+    const double n = double(done), exact_acc = double(exact) / n, cell_acc = double(cells_right) / (n * T),
+                 mean_steps = double(steps_total) / n;
     if (json)
-        std::printf("%s\n", nlohmann::json({{"count", done}, {"exact_accuracy", exact_acc}, {"cell_accuracy", cell_acc},
+        std::printf("%s\n", nlohmann::json({{"count", size_t(done)}, {"exact_accuracy", exact_acc}, {"cell_accuracy", cell_acc},
                                             {"mean_steps", mean_steps}, {"halt", early ? "early" : "never"},
-                                            {"seconds", secs}, {"ms_per_puzzle_step", 1000 * secs / std::max(1.0, steps_total)}})
+                                            {"seconds", secs}, {"threads", workers}, {"batch", B}})
                                 .dump().c_str());
     else
-        std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  %.1f s\n", done, 100 * exact_acc,
+        std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  %.1f s\n", size_t(done), 100 * exact_acc,
                     100 * cell_acc, mean_steps, early ? "early" : "never", secs);
     return 0;
 }
