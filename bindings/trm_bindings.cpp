@@ -9,9 +9,11 @@
 #include <malloc.h>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <new>
 #include <string>
 
+#include "arc_solver.h"
 #include "model.h"
 #include "tasks.h"
 
@@ -140,6 +142,50 @@ val mazeVerify(const std::string& maze, const std::string& answer) {
     return guarded([&] { return verdict(trm::maze::verify(maze, answer)); }, val::null());
 }
 
+// ARC (src/arc_solver.h): one test input of a task, run as a batch of the augmented copies the model has rows for.
+struct ArcRun {
+    trm::arc::Task task;
+    int test;
+    std::vector<trm::arc::Copy> copies;
+    trm::Solver s;
+    int copyCount() const { return int(copies.size()); }
+    bool step() { return guarded([&] { s.step(); return true; }, false); }
+    void haltConfident() { s.halt_confident(); }
+    int active() const { return s.any_active(); }  // copies not halted
+    // The distinct answers so far, ranked (trm::arc::vote_copies): {"distinct": n, "attempts": [{"grid", "votes",
+    // "confidence", "correct"?}]} with the first `top` of them; "correct" when the task holds this test's output.
+    std::string attemptsJson(int top) const {
+        return guarded([&] {
+            const auto attempts = trm::arc::vote_copies(s, copies);
+            const trm::arc::Pair& pair = task.test[size_t(test)];
+            nlohmann::json out = {{"distinct", attempts.size()}, {"attempts", nlohmann::json::array()}};
+            for (size_t i = 0; i < attempts.size() && int(i) < top; ++i) {
+                nlohmann::json at = {{"grid", nlohmann::json::parse(trm::arc::to_json(attempts[i].grid))},
+                                     {"votes", attempts[i].votes}, {"confidence", attempts[i].mean_confidence}};
+                if (pair.has_output) at["correct"] = attempts[i].grid == pair.output;
+                out["attempts"].push_back(at);
+            }
+            return out.dump();
+        }, std::string());
+    }
+};
+
+// taskJson: an ARC task file's text (`label` names it in errors); taskId selects the model's rows; maxCopies 0: all.
+ArcRun* makeArcRun(const Model& model, const std::string& taskJson, const std::string& label, const std::string& taskId,
+                   int test, int maxCopies, int threads) {
+    return guarded([&] {
+        trm::arc::Task task = trm::arc::parse_task(taskJson, label);
+        if (test < 0 || test >= int(task.test.size()))
+            throw trm::Error(label + ": test " + std::to_string(test) + " is out of range; the task has " +
+                             std::to_string(task.test.size()) + " test input" + (task.test.size() == 1 ? "" : "s"));
+        if (maxCopies < 0) throw trm::Error("arc: maxCopies = " + std::to_string(maxCopies) + "; expected 0 (all) or more");
+        auto copies = trm::arc::copies_for(*model.m, taskId, maxCopies);
+        trm::Solver s(model.m, int(copies.size()), threads);
+        trm::arc::load_copies(s, copies, task.test[size_t(test)].input);
+        return new ArcRun{std::move(task), test, std::move(copies), std::move(s)};
+    }, static_cast<ArcRun*>(nullptr));
+}
+
 std::string lastError() { return g_error; }
 double heapSize() { return double(emscripten_get_heap_size()); }   // bytes of WASM memory
 double heapUsed() { return double(mallinfo().uordblks); }          // bytes malloc has handed out
@@ -174,6 +220,14 @@ EMSCRIPTEN_BINDINGS(trm) {
         .function("logits", &Solver::logits)
         .function("zH", &Solver::zH);
     function("makeSolver", &makeSolver, allow_raw_pointers());
+
+    class_<ArcRun>("ArcRun")
+        .function("copies", &ArcRun::copyCount)
+        .function("step", &ArcRun::step)
+        .function("haltConfident", &ArcRun::haltConfident)
+        .function("active", &ArcRun::active)
+        .function("attemptsJson", &ArcRun::attemptsJson);
+    function("makeArcRun", &makeArcRun, allow_raw_pointers());
 
     function("sudokuEncode", &sudokuEncode);
     function("sudokuDecode", &sudokuDecode);

@@ -13,7 +13,8 @@ const USAGE =
   '  trm info W.safetensors\n' +
   '  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n' +
   '  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n' +
-  '  (not yet here: trm solve W --task arc TASK.json, and trm eval; see build/native/trm)\n' +
+  '  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n' +
+  '  (not yet here: trm eval; see build/native/trm)\n' +
   '  --threads: worker threads per step (default: one per hardware thread)\n';
 
 // --- safetensors (DESIGN.md "Weight file"; the layout src/safetensors.cpp writes) ----------------------------------
@@ -132,6 +133,17 @@ function jsonNumber(x, integer) {
   return sign + s;
 }
 
+// A value as nlohmann::json dumps it: keys sorted, no spaces; numbers under a key in `doubles` as doubles, the
+// others as integers.
+function jsonDump(v, doubles, key = '') {
+  if (typeof v === 'number') return jsonNumber(v, !doubles.includes(key));
+  if (Array.isArray(v)) return `[${v.map((x) => jsonDump(x, doubles, key)).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${jsonDump(v[k], doubles, k)}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
 // One JSON line as the native CLI prints it: keys sorted, numbers as nlohmann dumps them. `ints` names integer fields.
 function jsonLine(obj, ints) {
   const parts = Object.keys(obj).sort().map((key) => {
@@ -210,7 +222,7 @@ async function cmdSolve(a) {
     const kind = trm.info.task.kind;
     const asked = a.get('--task', kind);
     if (asked !== kind) throw new Error(`solve: --task ${asked} but the model's task is '${kind}'`);
-    if (kind === 'arc') throw new Error('solve: ARC tasks are not in the WASM engine yet; use build/native/trm solve --task arc');
+    if (kind === 'arc') return await solveArc(a, trm);
     const seq = kind === 'sudoku' ? 81 : 900;
     if (kind !== 'sudoku' && kind !== 'maze') {
       throw new Error(`solve: the model's task is '${kind}'; solve handles sudoku and maze models (use predict for raw tokens)`);
@@ -243,6 +255,46 @@ async function cmdSolve(a) {
     }
   } finally {
     trm.dispose();
+  }
+}
+
+// ARC (src/trm_cli.cpp cmd_solve_arc): every augmented copy the model knows for the task runs as one batch; the
+// copies vote on the answer.
+async function solveArc(a, trm) {
+  const file = a.pos[1];
+  let text;
+  try { text = fs.readFileSync(file, 'utf8'); } catch { throw new Error(`${file}: cannot open file`); }
+  let id = a.get('--task-id');
+  if (!id) {  // the file name without folders and extension, as ARC task ids are
+    id = file.slice(file.lastIndexOf('/') + 1);
+    if (id.lastIndexOf('.json') >= 0) id = id.slice(0, id.lastIndexOf('.json'));
+  }
+  // The engine parses the task; --test is checked here against the test count when the JSON has one to count.
+  let tests = null;
+  try { const j = JSON.parse(text); if (Array.isArray(j?.test) && j.test.length) tests = j.test.length; } catch { /* the engine says why */ }
+  const test = a.integer('--test', 0, 0, tests === null ? 1 << 30 : tests - 1);
+  const maxCopies = a.integer('--max-copies', 0, 0, 1 << 20);
+  const json = a.opt.has('--json'), early = a.earlyHalt();
+  const maxSteps = a.integer('--steps', trm.info.config.halt_max_steps, 1, 100000);
+  let last = null;
+  const run = trm.solve(text, { taskId: id, label: file, test, maxCopies, halt: early ? 'early' : 'never', maxSteps });
+  for await (const s of run) {
+    last = s;
+    if (json) out(jsonDump({ step: s.step, ms: s.ms, active: s.active, distinct: s.distinct, top_votes: s.attempts[0].votes }, ['ms']) + '\n');
+    else {
+      out(`step ${s.step}/${maxSteps}  ${s.copies} copies  ${s.distinct} distinct answers, the leader has ${s.attempts[0].votes} votes  ` +
+        `${s.ms.toFixed(1)} ms\n`);
+    }
+  }
+  await run.result;
+  const attempts = last.attempts;
+  if (json) {
+    out(jsonDump({ done: true, task: id, test, copies: last.copies, attempts }, ['confidence']) + '\n');
+  } else {
+    attempts.forEach((at, i) => {
+      const verdict = at.correct === undefined ? '' : at.correct ? ', CORRECT' : ', wrong';
+      out(`attempt ${i + 1}: ${at.votes} votes, confidence ${(100 * at.confidence).toFixed(1)}%${verdict}\n  ${JSON.stringify(at.grid)}\n`);
+    });
   }
 }
 

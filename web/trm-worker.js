@@ -3,6 +3,8 @@
 // codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
 //   {type: 'load', bytes, label, threads}          -> {id, value: info}
 //   {type: 'solve', input, halt, maxSteps, logits} -> {id, step} for every step, then {id, value: {stepsDone}}
+//   {type: 'solveArc', task, label, taskId, test, maxCopies, halt, maxSteps}
+//                                                  -> {id, step} for every step, then {id, value: {stepsDone, copies}}
 //   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step
 //   {type: 'predict', tokens, puzzleIds, steps, zH}-> {id, value: {steps: [{logits, qHalt, qContinue, zH?}]}}
 //   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
@@ -233,6 +235,40 @@ async function solve(id, { input, halt = 'early', maxSteps, logits = false }) {
   return { stepsDone: k };
 }
 
+// ARC: the test input of a task, once per augmented copy the model has a row for, the copies voting after each step
+// (bindings ArcRun over src/arc_solver.h). The run's solver replaces the one-slot solver while it lives.
+async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies = 0, halt = 'early', maxSteps }) {
+  if (!model) throw new Error('solve: no model is loaded');
+  if (halt !== 'early' && halt !== 'never') throw new Error(`solve: halt = '${halt}'; expected early or never`);
+  const max = maxSteps ?? JSON.parse(model.configJson()).halt_max_steps;
+  if (!Number.isInteger(max) || max < 1) throw new Error(`solve: maxSteps = ${maxSteps}; expected an integer >= 1`);
+  if (!Number.isInteger(test) || test < 0) throw new Error(`solve: test = ${test}; expected an integer >= 0`);
+  if (!Number.isInteger(maxCopies) || maxCopies < 0) throw new Error(`solve: maxCopies = ${maxCopies}; expected 0 (all) or an integer >= 1`);
+  dropSolver();
+  const run = check(M.makeArcRun(model, task, label, taskId, test, maxCopies, threads));
+  try {
+    const copies = run.copies();
+    let k = 0;
+    while (k < max && run.active() && !cancelled.has(id)) {
+      k += 1;
+      const t0 = performance.now();
+      check(run.step());
+      const ms = performance.now() - t0;
+      const active = run.active();  // the copies that ran this step
+      const voted = run.attemptsJson(2);
+      if (!voted) throw new Error(M.lastError());
+      const { distinct, attempts } = JSON.parse(voted);
+      if (halt === 'early') run.haltConfident();
+      post({ id, step: { step: k, maxSteps: max, copies, active, distinct, attempts, ms, done: k === max || !run.active() } });
+      await yieldToEvents();
+    }
+    cancelled.delete(id);
+    return { stepsDone: k, copies };
+  } finally {
+    run.delete();
+  }
+}
+
 function predict({ tokens, puzzleIds, steps, zH = false }) {
   if (!model) throw new Error('predict: no model is loaded');
   const cfg = JSON.parse(model.configJson());
@@ -280,6 +316,7 @@ self.onmessage = ({ data: msg }) => {
       let value;
       if (msg.type === 'load') value = await load(msg);
       else if (msg.type === 'solve') value = await solve(msg.id, msg);
+      else if (msg.type === 'solveArc') value = await solveArc(msg.id, msg);
       else if (msg.type === 'predict') value = predict(msg);
       else if (msg.type === 'memory') value = memory();
       else throw new Error(`trm-worker: unknown request '${msg.type}'`);

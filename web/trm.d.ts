@@ -103,6 +103,61 @@ export interface Run<P = string | Int32Array> extends AsyncIterableIterator<Step
   readonly stepsComputed: number;
 }
 
+/** An ARC task, as in the ARC-AGI JSON files: grids are 1-30 rows of 1-30 colours 0-9. */
+export interface ArcTask {
+  train: { input: number[][]; output: number[][] }[];
+  test: { input: number[][]; output?: number[][] }[];
+}
+
+export interface ArcSolveOptions {
+  /** The task's id, as the model's `task.puzzle_identifiers` name its rows (e.g. '00576224'). Required. */
+  taskId: string;
+  /** Which test input of the task (default 0). */
+  test?: number;
+  /** Augmented copies to run at most, the original first (default 0: every copy the model has a row for). */
+  maxCopies?: number;
+  /** 'early' (default): each copy stops once its q_halt > 0; 'never': every copy runs every step. */
+  halt?: 'early' | 'never';
+  /** Steps at most (default: the model's halt_max_steps). */
+  maxSteps?: number;
+  /** Names the task in error messages (default: taskId). */
+  label?: string;
+}
+
+/** One distinct answer of the copies, in the task's own frame (augmentation undone). */
+export interface ArcAttempt {
+  grid: number[][];
+  /** Copies whose prediction is this grid. */
+  votes: number;
+  /** Mean sigmoid(q_halt) of those copies. */
+  confidence: number;
+  /** Whether it equals the test output, when the task holds one. */
+  correct?: boolean;
+}
+
+export interface ArcStep {
+  /** 1-based supervision step. */
+  step: number;
+  maxSteps: number;
+  /** Augmented copies in the run; `active`: those that ran this step (not yet halted). */
+  copies: number;
+  active: number;
+  /** Distinct answers among the copies. */
+  distinct: number;
+  /** The top two answers, ranked by votes, ties broken by confidence (the official pass@2 ranking). */
+  attempts: ArcAttempt[];
+  /** Milliseconds the step took in the engine (all copies). */
+  ms: number;
+  /** True on the last step. */
+  done: boolean;
+}
+
+export interface ArcRun extends AsyncIterableIterator<ArcStep> {
+  cancel(): void;
+  readonly result: Promise<ArcStep | null>;
+  readonly stepsComputed: number;
+}
+
 export interface PredictStep {
   /** [B, seq_len, vocab_size], [B], [B], and with `zH` [B, positions, hidden_size]. */
   logits: Float32Array;
@@ -120,6 +175,12 @@ export declare class TRM {
   /** A sudoku (81 characters, '.' or '0' blank) or maze (900 characters or 30 lines of '# SGo') for the model's task. */
   solve(puzzle: string, options?: SolveOptions): Run<string>;
   solve(puzzle: RawPuzzle, options?: SolveOptions): Run<Int32Array>;
+  /**
+   * An ARC task (object, or its JSON text with an ARC model): its test input run once per augmented copy the model has
+   * a puzzle-embedding row for, as one batch; after each step the copies vote. Rejects with the engine's message when
+   * the model has no row for `taskId` (its embedding must be learned first).
+   */
+  solve(task: ArcTask | string, options: ArcSolveOptions): ArcRun;
   /** Runs `steps` steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]); `trm predict`'s outputs. */
   predict(tokens: Int32Array | number[], puzzleIds: Int32Array | number[], options?: { steps?: number; zH?: boolean }):
     Promise<{ steps: PredictStep[] }>;

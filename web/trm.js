@@ -4,6 +4,8 @@
 //   const trm = await TRM.load('weights/sudoku.safetensors', { onProgress, threads: 'auto', cache: true });
 //   const run = trm.solve(puzzle, { halt: 'early' });
 //   for await (const step of run) show(step.prediction, step.confidence, step.changed);
+//   // an ARC model: a task object (or its JSON text), run once per augmented copy the model knows, copies voting
+//   for await (const step of arc.solve(task, { taskId: '00576224' })) show(step.attempts);  // top two, with votes
 //   trm.dispose();
 //
 // Everything heavy runs in a Worker (web/trm-worker.js: a Web Worker in browsers, worker_threads in Node); this file
@@ -280,19 +282,35 @@ export class TRM {
 
   solve(puzzle, options = {}) {
     let input = puzzle;
+    const arcObject = puzzle !== null && typeof puzzle === 'object' && ('train' in puzzle || 'test' in puzzle);
+    if (arcObject || (typeof puzzle === 'string' && (this.info?.task?.kind === 'arc' || options.taskId !== undefined))) {
+      return this.#solveArc(arcObject ? JSON.stringify(puzzle) : puzzle, options);
+    }
     if (typeof puzzle !== 'string') {
-      if (!puzzle || typeof puzzle !== 'object') throw new TypeError('solve: puzzle must be a string or {tokens, puzzleId}');
-      if ('train' in puzzle || 'test' in puzzle) {
-        throw new Error('solve: ARC task JSON is not supported yet; pass {tokens, puzzleId} for raw tokens');
+      if (!puzzle || typeof puzzle !== 'object' || !puzzle.tokens) {
+        throw new TypeError('solve: puzzle must be a string, an ARC task or {tokens, puzzleId}');
       }
-      if (!puzzle.tokens) throw new TypeError('solve: puzzle must be a string or {tokens, puzzleId}');
       input = { tokens: Int32Array.from(puzzle.tokens), puzzleId: puzzle.puzzleId ?? 0 };
     }
+    return this.#run({ type: 'solve', input, halt: options.halt ?? 'early', maxSteps: options.maxSteps,
+      logits: Boolean(options.logits) });
+  }
+
+  // An ARC task (its JSON text): the test input `options.test`, once per augmented copy the model has a
+  // puzzle-embedding row for, the copies voting after each step.
+  #solveArc(task, options) {
+    const { taskId, test = 0, maxCopies = 0 } = options;
+    if (typeof taskId !== 'string' || !taskId) {
+      throw new TypeError("solve: an ARC task needs options.taskId, the task's id as the model's puzzle_identifiers name it");
+    }
+    return this.#run({ type: 'solveArc', task, label: options.label ?? taskId, taskId, test, maxCopies,
+      halt: options.halt ?? 'early', maxSteps: options.maxSteps });
+  }
+
+  #run(msg) {
     const id = this.#nextId++;
     const run = new Run(() => this.#post({ type: 'cancel', target: id }));
-    this.#request({ type: 'solve', input, halt: options.halt ?? 'early', maxSteps: options.maxSteps,
-      logits: Boolean(options.logits) }, [], id, run)
-      .then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
+    this.#request(msg, [], id, run).then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
     return run;
   }
 
