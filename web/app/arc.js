@@ -91,3 +91,64 @@ export function showArcTask(container, task) {
     container.append(div);
   });
 }
+
+// The attempts of an ARC solve: the top two answers of the model's augmented copies, each with its votes and, when
+// the task file holds the test output, whether it matches. Everything is drawn or set as text (never as HTML).
+export function createArcAttempts(container) {
+  let busy = false;
+  const attempt = (a, i, copies) => {
+    const fig = document.createElement('figure');
+    fig.className = 'arc-attempt';
+    fig.dataset.testid = 'arc-attempt';
+    fig.dataset.votes = String(a.votes);
+    if (a.correct !== undefined) fig.dataset.correct = String(a.correct);
+    const label = `Attempt ${i + 1}`;
+    if (a.grid.length) fig.append(gridCanvas(a.grid, label));
+    else {
+      const empty = document.createElement('p');
+      empty.className = 'arc-empty';
+      empty.textContent = 'No grid: the prediction has no cell in its top-left corner.';
+      fig.append(empty);
+    }
+    const cap = document.createElement('figcaption');
+    const votes = document.createElement('span');
+    votes.textContent = `${label}: ${a.votes} of ${copies} vote${copies === 1 ? '' : 's'}, confidence ${Math.round(100 * a.confidence)}%`;
+    cap.append(votes);
+    if (a.correct !== undefined) {
+      const mark = document.createElement('span');
+      mark.className = `arc-match ${a.correct ? 'good' : 'bad'}`;
+      mark.textContent = a.correct ? '✓ matches the answer' : '✗ does not match the answer';
+      cap.append(mark);
+    }
+    fig.append(cap);
+    return fig;
+  };
+  return {
+    // One step of trm.solve(task): { step, maxSteps, copies, distinct, attempts }.
+    showStep(step) {
+      const head = document.createElement('p');
+      head.className = 'arc-attempts-head';
+      head.textContent = `Step ${step.step} of ${step.maxSteps}: ${step.copies} augmented cop${step.copies === 1 ? 'y' : 'ies'} voting, ` +
+        `${step.distinct} distinct answer${step.distinct === 1 ? '' : 's'}`;
+      const row = document.createElement('div');
+      row.className = 'arc-row';
+      step.attempts.forEach((a, i) => row.append(attempt(a, i, step.copies)));
+      container.replaceChildren(head, row);
+      container.hidden = false;
+    },
+    clearAnswer() { container.replaceChildren(); container.hidden = true; },
+    setBusy(on) { busy = on; container.setAttribute('aria-busy', String(busy)); },
+  };
+}
+
+// How many puzzle-embedding rows (the task and its augmented copies) a model's metadata names for `taskId`.
+export function rowsForTask(info, taskId) {
+  const names = (info && info.task && Array.isArray(info.task.puzzle_identifiers)) ? info.task.puzzle_identifiers : [];
+  return names.filter(n => typeof n === 'string' && n.split('|||')[0] === taskId).length;
+}
+
+// Distinct task ids among a model's rows (the reference's unused row 0, '<blank>', is none).
+export function tasksOf(info) {
+  const names = (info && info.task && Array.isArray(info.task.puzzle_identifiers)) ? info.task.puzzle_identifiers : [];
+  return new Set(names.map(n => String(n).split('|||')[0]).filter(id => id !== '<blank>')).size;
+}

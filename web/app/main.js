@@ -1,13 +1,14 @@
 // The demo page: three views (sudoku, maze, ARC), one solve panel, one model panel.
-// Deep links: #sudoku=<81 chars> or #maze=<900 chars, row-major> open that puzzle; &solve=1 starts solving;
-// &model=<same-origin URL> loads that weight file instead of the shipped one.
-// When a solve ends, [data-testid=result] holds the answer as text and data-verified="true"|"false".
+// Deep links: #sudoku=<81 chars>, #maze=<900 chars, row-major> or #arc=<bundled task id> open that puzzle; &solve=1
+// starts solving; &model=<same-origin URL> loads that weight file instead of the shipped one.
+// When a solve ends, [data-testid=result] holds the answer as text and data-verified="true"|"false" (ARC: the two
+// attempts' grids as JSON, verified when one of them matches the task's known answer, absent when it has none).
 import { TRM } from '../trm.js';
 import { SUDOKU_SAMPLES } from './samples.js';
 import { createSudokuView, parseSudoku } from './sudoku.js';
 import { createMazeView, parseMaze } from './maze.js';
 import { generateMaze } from './mazegen.js';
-import { checkArcTask, showArcTask } from './arc.js';
+import { checkArcTask, createArcAttempts, rowsForTask, showArcTask, tasksOf } from './arc.js';
 import { shippedModels, modelKind, modelRows, WEIGHTS_DIR } from './model.js';
 
 const $ = id => document.getElementById(id);
@@ -29,7 +30,8 @@ const maze = createMazeView($('maze-board'), {
   tool: () => document.querySelector('input[name=maze-tool]:checked').value,
   onChange: () => { $('maze-info').textContent = maze.describe(); clearResult(); },
 });
-const views = { sudoku, maze };
+const arc = createArcAttempts($('arc-attempts'));
+const views = { sudoku, maze, arc };
 
 for (const s of SUDOKU_SAMPLES) {
   const opt = document.createElement('option');
@@ -105,11 +107,10 @@ function showView(name) {
     tab.tabIndex = on ? 0 : -1;
     $(`view-${tab.dataset.view}`).hidden = !on;
   }
-  document.querySelector('.run').hidden = name === 'arc';  // the ARC view has nothing to solve in the browser yet
   if (name === 'maze' && !maze.maze.includes('S')) newMaze();
   clearResult();
   showModelPanel();
-  if (name !== 'arc') ensureModel(name);
+  ensureModel(name);
   updateArcNote();
 }
 
@@ -174,7 +175,7 @@ function ensureModel(kind, url) {
       missing[kind] = `The ${KIND_NAMES[kind]} model ${name} could not be loaded: ${e.message}`;
       return null;
     })
-    .finally(() => { delete loading[kind]; showModelPanel(); updateArcNote(); });
+    .finally(() => { delete loading[kind]; showModelPanel(); updateArcNote(); refreshIdleVerdict(); });
   showModelPanel();
   return loading[kind];
 }
@@ -200,7 +201,7 @@ function showModelPanel() {
     $('model-status').textContent = `${sentence(missing[view] || `No ${KIND_NAMES[view]} model is loaded`)} ` +
       'Load a TRM weight file (.safetensors) for this task below.';
   }
-  $('solve').disabled = !!running || view === 'arc';
+  $('solve').disabled = !!running;
 }
 
 async function loadUserFile(file) {
@@ -213,6 +214,7 @@ async function loadUserFile(file) {
     } else if (kind !== view) {
       showView(kind);
     }
+    refreshIdleVerdict();
   } catch (e) {
     showError(`${file.name}: ${e.message}`);
   }
@@ -253,10 +255,25 @@ async function showBundledArc(id) {
   }
 }
 
+let currentArc = null;  // { id, task }: the task shown, its id naming the model's rows
+
 function showArc(name, task) {
+  if (running) cancel();
   showArcError('');
+  currentArc = { id: name, task };
   $('arc-title').textContent = `Task ${name}`;
   showArcTask($('arc-pairs'), task);
+  const select = $('arc-test');
+  select.replaceChildren();
+  task.test.forEach((p, i) => {
+    const opt = document.createElement('option');
+    opt.value = String(i);
+    opt.textContent = `Test ${i + 1}${p.output ? '' : ' (no known answer)'}`;
+    select.append(opt);
+  });
+  $('arc-test-field').hidden = task.test.length < 2;
+  if (view === 'arc') clearResult();
+  updateArcNote();
 }
 
 function showArcError(message) {
@@ -281,13 +298,23 @@ $('arc-file').addEventListener('change', e => {
   if (file) loadArcFile(file);
 });
 
+$('arc-test').addEventListener('change', () => { if (running) cancel(); clearResult(); });
+
 function updateArcNote() {
   const m = models.arc;
+  let forTask = '';
+  if (m && currentArc) {
+    const rows = rowsForTask(m.trm.info, currentArc.id);
+    forTask = rows
+      ? ` For task ${currentArc.id} it has ${rows} embedding${rows === 1 ? '' : 's'} (the task and its augmented copies): ` +
+        'press Solve to run them and let them vote.'
+      : ` It has no embedding for task ${currentArc.id}, so it cannot run it: pick a task it was trained on, or ` +
+        'load weights converted with this task kept.';
+  }
   $('arc-model').textContent = m
-    ? `ARC model loaded: ${m.name}, with ${m.trm.info.config.num_puzzle_identifiers} task embeddings. ` +
-      'TRM learns an embedding for each ARC task it was trained on, so it can only run those tasks, and the ' +
-      'browser engine runs sudoku and maze models for now: run ARC tasks with the native command line, ' +
-      'trm solve MODEL --task arc TASK.json.'
+    ? `ARC model loaded: ${m.name}, with ${m.trm.info.config.num_puzzle_identifiers} task embeddings for ` +
+      `${tasksOf(m.trm.info)} tasks. TRM learns an embedding for each ARC task it was trained on (and for each ` +
+      `augmented copy of it), so it runs only those tasks.${forTask}`
     : 'No ARC model is loaded, so this view shows the task only. TRM learns an embedding for each ARC task it ' +
       'was trained on, so an ARC model runs only on its own training tasks and their augmented copies. To try ' +
       'one, convert a checkpoint of the reference TRM training code with scripts/convert_checkpoint.py ' +
@@ -302,11 +329,19 @@ function clearResult() {
   result.textContent = '';
   delete result.dataset.verified;
   delete result.dataset.state;
-  setVerdict(view === 'arc' ? '' : 'Press Solve to watch the model work.', '');
+  setVerdict(idleVerdict(), '');
   $('step').textContent = '–';
   $('ms').textContent = '–';
   setConfidence(null);
   if (views[view]) views[view].clearAnswer();
+}
+
+// Before any solve of the view's puzzle, the verdict line says what Solve will do (for ARC: that it needs a model).
+function refreshIdleVerdict() {
+  if (!running && !result.dataset.state) setVerdict(idleVerdict(), '');
+}
+function idleVerdict() {
+  return view === 'arc' && !models.arc && !loading.arc ? 'Load an ARC model to solve this task.' : 'Press Solve to watch the model work.';
 }
 
 function setVerdict(text, cls) {
@@ -323,6 +358,12 @@ function setConfidence(c) {
 }
 
 function finishVerdict(kind, step) {
+  if (kind === 'arc') {
+    const known = step.attempts.filter(a => a.correct !== undefined);
+    const hit = step.attempts.findIndex(a => a.correct);
+    if (!known.length) return 'This task file has no answer for the test input to compare with.';
+    return hit >= 0 ? `Attempt ${hit + 1} matches the known answer.` : `No attempt matches the known answer.`;
+  }
   const n = step.badCells.length;
   const marked = n ? ', marked in red' : '';
   if (kind === 'sudoku') {
@@ -337,13 +378,22 @@ function setRunning(on, kind) {
   views[kind].setBusy(on);
   if (!on && running) return;  // another solve has started since
   $('cancel').disabled = !on;
-  $('solve').disabled = on || view === 'arc';
+  $('solve').disabled = on;
 }
 
 async function solve() {
-  if (running || view === 'arc') return;
+  if (running) return;
   const kind = view;
-  const puzzle = kind === 'sudoku' ? sudoku.puzzle : maze.maze;
+  let puzzle = kind === 'sudoku' ? sudoku.puzzle : maze.maze;
+  const options = { halt: $('halt-early').checked ? 'early' : 'never' };
+  if (kind === 'arc') {
+    if (!currentArc) {
+      setVerdict('Pick an ARC task first.', 'bad');
+      return;
+    }
+    puzzle = currentArc.task;
+    Object.assign(options, { taskId: currentArc.id, test: Number($('arc-test').value) || 0, maxCopies: Number($('arc-copies').value) });
+  }
   if (kind === 'maze' && (puzzle.split('S').length !== 2 || puzzle.split('G').length !== 2)) {
     setVerdict('A maze needs exactly one start (S) and one goal (G).', 'bad');
     return;
@@ -366,7 +416,7 @@ async function solve() {
   setVerdict('Thinking…', '');
   let last = null, totalMs = 0;
   try {
-    me.run = model.trm.solve(puzzle, { halt: $('halt-early').checked ? 'early' : 'never' });
+    me.run = model.trm.solve(puzzle, options);
     for await (const step of me.run) {
       if (me.cancelled) break;
       last = step;
@@ -374,7 +424,7 @@ async function solve() {
       views[kind].showStep(step);
       $('step').textContent = `${step.step} of ${step.maxSteps}`;
       $('ms').textContent = `${Math.round(step.ms)} ms/step`;
-      setConfidence(step.confidence);
+      setConfidence(kind === 'arc' ? (step.attempts[0] ? step.attempts[0].confidence : null) : step.confidence);
     }
     if (view !== kind) {
       // the user moved to another view, which cancelled this solve: nothing to show
@@ -382,11 +432,18 @@ async function solve() {
       result.dataset.state = 'cancelled';
       setVerdict(`Cancelled${last ? ` after ${last.step} step${last.step === 1 ? '' : 's'}` : ''}.`, '');
     } else {
-      result.textContent = last.prediction;
-      result.dataset.verified = String(!!last.verified);
+      if (kind === 'arc') {
+        result.textContent = JSON.stringify(last.attempts.map(a => a.grid));
+        if (last.attempts.some(a => a.correct !== undefined)) result.dataset.verified = String(last.attempts.some(a => a.correct));
+      } else {
+        result.textContent = last.prediction;
+        result.dataset.verified = String(!!last.verified);
+      }
       result.dataset.state = 'done';
       $('ms').textContent = `${Math.round(totalMs / last.step)} ms/step, ${(totalMs / 1000).toFixed(1)} s in all`;
-      setVerdict(finishVerdict(kind, last), last.verified ? 'good' : 'bad');
+      const good = kind === 'arc' ? last.attempts.some(a => a.correct) : last.verified;
+      const neutral = kind === 'arc' && !last.attempts.some(a => a.correct !== undefined);
+      setVerdict(finishVerdict(kind, last), neutral ? '' : good ? 'good' : 'bad');
     }
   } catch (e) {
     if (view === kind) {
@@ -441,7 +498,7 @@ async function openHash() {
   const params = new URLSearchParams(location.hash.slice(1));
   const modelUrl = params.get('model') && sameOriginUrl(params.get('model'));
   const kind = ['sudoku', 'maze', 'arc'].find(k => params.has(k));
-  if (modelUrl && kind !== 'arc' && !models[kind || view] && !loading[kind || view]) ensureModel(kind || view, modelUrl);
+  if (modelUrl && !models[kind || view] && !loading[kind || view]) ensureModel(kind || view, modelUrl);
   if (kind === 'sudoku') {
     const p = parseSudoku(params.get('sudoku'));
     if (!p) return setVerdict('The link’s sudoku needs 81 cells: digits 1-9, and . or 0 for blanks.', 'bad');
@@ -460,7 +517,7 @@ async function openHash() {
       await showBundledArc(id);
     }
   }
-  if (kind && kind !== 'arc' && params.get('solve') === '1') solve();
+  if (kind && params.get('solve') === '1') solve();
 }
 
 window.addEventListener('hashchange', openHash);
