@@ -44,6 +44,7 @@ def run(tmp_path_factory):
     with open(os.path.join(CASE, "all_config.yaml")) as f:
         config = yaml.safe_load(f)
     config["arch"]["num_puzzle_identifiers"] = len(NAMES)
+    config["arch"].update(H_cycles=1, L_cycles=1)  # same weights, fewer Net calls per step: a quicker test
     (d / "all_config.yaml").write_text(yaml.safe_dump(config))
     (d / "identifiers.json").write_text(json.dumps(NAMES))
     (d / "keep.txt").write_text("\n".join(KEEP) + "\n\n")
