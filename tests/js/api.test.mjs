@@ -135,7 +135,9 @@ describe('solving a sudoku step by step', () => {
     await assert.rejects(collect(trm.solve('x'.repeat(81))), /sudoku: character 'x' at/);
     await assert.rejects(trm.solve({ tokens: [1, 2, 3] }).result, /input: 3 tokens; the model expects seq_len 81/);
     await assert.rejects(trm.solve({ tokens: new Array(81).fill(99) }).result, /input: token 99 at position 0 is outside the vocabulary/);
-    assert.throws(() => trm.solve({ train: [], test: [] }), /ARC task JSON is not supported yet/);
+    assert.throws(() => trm.solve({ train: [], test: [] }), /an ARC task needs options.taskId/);
+    await assert.rejects(trm.solve({ train: [], test: [{ input: [[1]] }] }, { taskId: 'x' }).result,
+      /^Error: arc: the loaded model is a 'sudoku' model \(seq_len 81, vocab 11\); ARC needs an arc model with seq_len 900 and vocab 12$/);
     await assert.rejects(trm.solve(SUDOKU, { halt: 'sometimes' }).result, /halt = 'sometimes'; expected early or never/);
     assert.equal((await collect(trm.solve(SUDOKU, { maxSteps: 1 }))).length, 1);
   });
