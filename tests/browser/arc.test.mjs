@@ -69,6 +69,10 @@ test('ARC: a deep link runs the model on a bundled task; the attempts show their
   assert.match(await page.textContent('#verdict'), /No attempt matches the known answer/);
   assert.match(await page.textContent('#arc-model'), new RegExp(`with 6 task embeddings for 2 tasks.*For task ${TASK} it has 3 embeddings`));
   await screenshot(page, 'arc-attempts');
+  await page.setViewportSize({ width: 360, height: 740 });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= 360), 'no sideways scrolling at 360 px');
+  await screenshot(page, 'arc-attempts-360');
+  await page.setViewportSize({ width: 1200, height: 900 });
 
   // A task file dropped in (the file picker), named so that its name would be markup if it were inserted as HTML.
   await page.setInputFiles('#arc-file', { name: `${DROPPED}.json`, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(ARC_TASK)) });
