@@ -32,3 +32,4 @@ echo '{ "type": "commonjs" }' >"$out/package.json"
 for f in "$out"/*.wasm; do
   printf 'wasm: %-32s %8d bytes (%d KiB gzip)\n' "$f" "$(stat -c %s "$f")" "$(( $(gzip -9c "$f" | wc -c) / 1024 ))"
 done
+scripts/build_wasm_tests.sh  # kernel tests and GEMM benchmark for WASM (tests/js/kernels.test.mjs, scripts/bench.mjs)

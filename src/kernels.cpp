@@ -114,73 +114,196 @@ int32_t argmax(const float* x, int n) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// SIMD GEMM: one micro-kernel, c[R, 8] = a[R, K] * b[K, 8] with b(k, j) = b[k * kstride + j], R = 1..4.
+// SIMD GEMM over the f32x4 layer of simd.h. One register-tile template, c[R, 4*NB] = a[R, K] * b[K, 4*NB], where
+// b(k, j) = lo[k * kstride + j] for j < 8 and hi[k * kstride + j - 8] for j >= 8 (two 8-column panels, or one
+// row-major matrix with hi = lo + 8). LANES: read a 4 k-values at a time with one vector load and broadcast each
+// lane by a shuffle (one shuffle instead of a scalar load + splat per row and k).
+
+size_t packed_size(int N, int K) { return size_t((N + kPanel - 1) / kPanel) * size_t(K) * kPanel; }
+
+void pack_panels_into(int N, int K, const float* w, int ldw, float* out) {
+    const int panels = (N + kPanel - 1) / kPanel;
+    for (int p = 0; p < panels; ++p) {
+        float* o = out + size_t(p) * K * kPanel;
+        const int n0 = p * kPanel, nn = std::min(kPanel, N - n0);
+        for (int j = 0; j < nn; ++j) {
+            const float* wr = w + size_t(n0 + j) * ldw;
+            for (int k = 0; k < K; ++k) o[size_t(k) * kPanel + j] = wr[k];
+        }
+        for (int j = nn; j < kPanel; ++j)
+            for (int k = 0; k < K; ++k) o[size_t(k) * kPanel + j] = 0.f;
+    }
+}
+
+void pack_panels_kn_into(int K, int N, const float* b, int ldb, float* out) {
+    const int panels = (N + kPanel - 1) / kPanel;
+    for (int p = 0; p < panels; ++p) {
+        float* o = out + size_t(p) * K * kPanel;
+        const int n0 = p * kPanel, nn = std::min(kPanel, N - n0);
+        for (int k = 0; k < K; ++k) {
+            const float* br = b + size_t(k) * ldb + n0;
+            float* ok = o + size_t(k) * kPanel;
+            int j = 0;
+            for (; j < nn; ++j) ok[j] = br[j];
+            for (; j < kPanel; ++j) ok[j] = 0.f;
+        }
+    }
+}
 
 std::vector<float> pack_panels(const float* w, int N, int K) {
-    const int panels = (N + kPanel - 1) / kPanel;
-    std::vector<float> out(size_t(panels) * K * kPanel, 0.f);
-    for (int n = 0; n < N; ++n)
-        for (int k = 0; k < K; ++k) out[(size_t(n / kPanel) * K + k) * kPanel + n % kPanel] = w[size_t(n) * K + k];
+    std::vector<float> out(packed_size(N, K));
+    pack_panels_into(N, K, w, K, out.data());
     return out;
 }
 
 const char* simd_name() { return TRM_SIMD_NAME; }
 
-template <int R>
-static inline void tile_rx8(int K, const float* a, int lda, const float* b, int kstride, float* c, int ldc, int ncols) {
-    f32x4 acc0[R], acc1[R];
-    for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = f32x4_zero();
-    for (int k = 0; k < K; ++k) {
-        const f32x4 b0 = f32x4_load(b + size_t(k) * kstride);
-        const f32x4 b1 = f32x4_load(b + size_t(k) * kstride + 4);
-        for (int r = 0; r < R; ++r) {
-            const f32x4 ar = f32x4_splat(a[size_t(r) * lda + k]);
-            acc0[r] = f32x4_madd(acc0[r], ar, b0);
-            acc1[r] = f32x4_madd(acc1[r], ar, b1);
+namespace {
+
+template <int R, int NB>
+struct Acc {
+    f32x4 v[R][NB];
+};
+
+template <int R, int NB>
+static inline void fma_k(Acc<R, NB>& acc, const f32x4 (&av)[R], const float* lo, const float* hi) {
+    f32x4 bv[NB];
+    for (int j = 0; j < NB; ++j) bv[j] = f32x4_load(j < 2 ? lo + 4 * j : hi + 4 * (j - 2));
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < NB; ++j) acc.v[r][j] = f32x4_madd(acc.v[r][j], av[r], bv[j]);
+}
+
+// accumulate: c += the product (a later block of K) instead of c = it.
+template <int R, int NB, bool LANES>
+static inline void tile(int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c, int ldc,
+                        int ncols, bool accumulate) {
+    Acc<R, NB> acc;
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < NB; ++j) acc.v[r][j] = f32x4_zero();
+    int k = 0;
+    if (LANES) {
+        for (; k + 4 <= K; k += 4) {
+            f32x4 a4[R], av[R];
+            for (int r = 0; r < R; ++r) a4[r] = f32x4_load(a + size_t(r) * lda + k);
+            const size_t o = size_t(k) * kstride;
+            for (int r = 0; r < R; ++r) av[r] = f32x4_lane<0>(a4[r]);
+            fma_k<R, NB>(acc, av, lo + o, hi + o);
+            for (int r = 0; r < R; ++r) av[r] = f32x4_lane<1>(a4[r]);
+            fma_k<R, NB>(acc, av, lo + o + kstride, hi + o + kstride);
+            for (int r = 0; r < R; ++r) av[r] = f32x4_lane<2>(a4[r]);
+            fma_k<R, NB>(acc, av, lo + o + 2 * kstride, hi + o + 2 * kstride);
+            for (int r = 0; r < R; ++r) av[r] = f32x4_lane<3>(a4[r]);
+            fma_k<R, NB>(acc, av, lo + o + 3 * kstride, hi + o + 3 * kstride);
         }
+    }
+    for (; k < K; ++k) {
+        f32x4 av[R];
+        for (int r = 0; r < R; ++r) av[r] = f32x4_splat(a[size_t(r) * lda + k]);
+        fma_k<R, NB>(acc, av, lo + size_t(k) * kstride, hi + size_t(k) * kstride);
     }
     for (int r = 0; r < R; ++r) {
         float* cr = c + size_t(r) * ldc;
-        if (ncols == kPanel) {
-            f32x4_store(cr, acc0[r]);
-            f32x4_store(cr + 4, acc1[r]);
+        if (ncols == 4 * NB) {
+            for (int j = 0; j < NB; ++j)
+                f32x4_store(cr + 4 * j, accumulate ? f32x4_add(acc.v[r][j], f32x4_load(cr + 4 * j)) : acc.v[r][j]);
         } else {
-            float tmp[kPanel];
-            f32x4_store(tmp, acc0[r]);
-            f32x4_store(tmp + 4, acc1[r]);
-            for (int j = 0; j < ncols; ++j) cr[j] = tmp[j];
+            float tmp[4 * NB];
+            for (int j = 0; j < NB; ++j) f32x4_store(tmp + 4 * j, acc.v[r][j]);
+            for (int j = 0; j < ncols; ++j) cr[j] = accumulate ? cr[j] + tmp[j] : tmp[j];
         }
     }
 }
 
-// Rows in tiles of 4, then one tile of the 1-3 left over.
-static inline void tile_rows(int M, int K, const float* a, int lda, const float* b, int kstride, float* c, int ldc, int ncols) {
+// Rows [0, M) of one column strip: tiles of MR rows, then one tile of the M % MR left over.
+template <int R, int NB, bool LANES>
+static inline void tile_rest(int left, int K, const float* a, int lda, const float* lo, const float* hi, int kstride,
+                             float* c, int ldc, int ncols, bool accumulate) {
+    if constexpr (R > 0) {
+        if (left == R) tile<R, NB, LANES>(K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
+        else tile_rest<R - 1, NB, LANES>(left, K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
+    }
+}
+
+template <int MR, int NB, bool LANES>
+static inline void strip(int M, int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c,
+                         int ldc, int ncols, bool accumulate = false) {
     int m = 0;
-    for (; m + 4 <= M; m += 4) tile_rx8<4>(K, a + size_t(m) * lda, lda, b, kstride, c + size_t(m) * ldc, ldc, ncols);
-    const float* am = a + size_t(m) * lda;
-    float* cm = c + size_t(m) * ldc;
-    switch (M - m) {
-        case 3: tile_rx8<3>(K, am, lda, b, kstride, cm, ldc, ncols); break;
-        case 2: tile_rx8<2>(K, am, lda, b, kstride, cm, ldc, ncols); break;
-        case 1: tile_rx8<1>(K, am, lda, b, kstride, cm, ldc, ncols); break;
-        default: break;
+    for (; m + MR <= M; m += MR)
+        tile<MR, NB, LANES>(K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols, accumulate);
+    if (m < M)
+        tile_rest<MR - 1, NB, LANES>(M - m, K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols,
+                                     accumulate);
+}
+
+// y = x w^T over packed panels: rows in blocks of kRowBlock and K in blocks of KC (0: all of K), so that the block
+// of x stays in cache while every panel streams past it and each panel's slice stays in L1; then column strips of
+// 4*NB, then row tiles. K blocks after the first accumulate into y.
+constexpr int kRowBlock = 64;
+
+template <int MR, int NB, bool LANES, int KC>
+static void gemm_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {
+    const size_t panel = size_t(K) * kPanel;
+    const int W = 4 * NB;
+    const int kc = KC > 0 ? KC : std::max(K, 1);
+    for (int m0 = 0; m0 < M; m0 += kRowBlock) {
+        const int mb = std::min(kRowBlock, M - m0);
+        float* yb = y + size_t(m0) * ldy;
+        for (int k0 = 0; k0 < K || k0 == 0; k0 += kc) {
+            const int kb = std::min(kc, K - k0);
+            const bool acc = k0 > 0;
+            const float* xb = x + size_t(m0) * ldx + k0;
+            const float* pk = panels + size_t(k0) * kPanel;
+            int n = 0;
+            for (; n + W <= N; n += W) {
+                const float* lo = pk + size_t(n / kPanel) * panel;
+                strip<MR, NB, LANES>(mb, kb, xb, ldx, lo, lo + panel, kPanel, yb + n, ldy, W, acc);
+            }
+            for (; n < N; n += kPanel) {  // 16-wide tiles: the last 8-column panel alone
+                const float* lo = pk + size_t(n / kPanel) * panel;
+                strip<MR, 2, LANES>(mb, kb, xb, ldx, lo, lo, kPanel, yb + n, ldy, std::min(kPanel, N - n), acc);
+            }
+            if (K == 0) break;
+        }
     }
 }
 
-void gemm_nt_packed_4x8(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {
-    for (int n = 0; n < N; n += kPanel)
-        tile_rows(M, K, x, ldx, panels + size_t(n / kPanel) * K * kPanel, kPanel, y + n, ldy, std::min(kPanel, N - n));
-}
+}  // namespace
 
-void gemm_nn_4x8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, float* y, int ldy) {
-    const int full = N / kPanel * kPanel;
-    for (int n = 0; n < full; n += kPanel) tile_rows(M, K, a, lda, b + n, ldb, y + n, ldy, kPanel);
-    for (int m = 0; m < M; ++m)  // columns past the last whole panel: too few for a vector
-        for (int n = full; n < N; ++n) {
-            float s = 0.f;
-            for (int k = 0; k < K; ++k) s += a[size_t(m) * lda + k] * b[size_t(k) * ldb + n];
-            y[size_t(m) * ldy + n] = s;
-        }
+#define TRM_GEMM_PACKED(NAME, MR, NB, LANES, KC)                                                              \
+    void NAME(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {        \
+        gemm_packed<MR, NB, LANES, KC>(M, N, K, x, ldx, panels, y, ldy);                                      \
+    }
+TRM_GEMM_PACKED(gemm_nt_packed_4x8__f32x4, 4, 2, false, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_6x8__f32x4, 6, 2, false, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_8x8__f32x4, 8, 2, false, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_4x16__f32x4, 4, 4, false, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_4x8__f32x4_lanes, 4, 2, true, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_6x8__f32x4_lanes, 6, 2, true, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_8x8__f32x4_lanes, 8, 2, true, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_4x16__f32x4_lanes, 4, 4, true, 0)
+TRM_GEMM_PACKED(gemm_nt_packed_4x8__f32x4_kc256, 4, 2, false, 256)
+TRM_GEMM_PACKED(gemm_nt_packed_4x8__f32x4_lanes_kc256, 4, 2, true, 256)
+TRM_GEMM_PACKED(gemm_nt_packed_6x8__f32x4_lanes_kc256, 6, 2, true, 256)
+#undef TRM_GEMM_PACKED
+
+const GemmPackedKernel kGemmPackedKernels[] = {
+    {"gemm_nt_packed_4x8__f32x4", gemm_nt_packed_4x8__f32x4},
+    {"gemm_nt_packed_6x8__f32x4", gemm_nt_packed_6x8__f32x4},
+    {"gemm_nt_packed_8x8__f32x4", gemm_nt_packed_8x8__f32x4},
+    {"gemm_nt_packed_4x16__f32x4", gemm_nt_packed_4x16__f32x4},
+    {"gemm_nt_packed_4x8__f32x4_lanes", gemm_nt_packed_4x8__f32x4_lanes},
+    {"gemm_nt_packed_6x8__f32x4_lanes", gemm_nt_packed_6x8__f32x4_lanes},
+    {"gemm_nt_packed_8x8__f32x4_lanes", gemm_nt_packed_8x8__f32x4_lanes},
+    {"gemm_nt_packed_4x16__f32x4_lanes", gemm_nt_packed_4x16__f32x4_lanes},
+    {"gemm_nt_packed_4x8__f32x4_kc256", gemm_nt_packed_4x8__f32x4_kc256},
+    {"gemm_nt_packed_4x8__f32x4_lanes_kc256", gemm_nt_packed_4x8__f32x4_lanes_kc256},
+    {"gemm_nt_packed_6x8__f32x4_lanes_kc256", gemm_nt_packed_6x8__f32x4_lanes_kc256},
+};
+const int kGemmPackedKernelCount = int(sizeof(kGemmPackedKernels) / sizeof(kGemmPackedKernels[0]));
+
+// The one place that chooses the kernel the engine runs, by measurement (tests/bench/gemm_bench.cpp).
+void gemm_nt_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {
+    gemm_nt_packed_4x8__f32x4_lanes(M, N, K, x, ldx, panels, y, ldy);
 }
 
 }  // namespace trm

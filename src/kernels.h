@@ -2,6 +2,7 @@
 // The matrix products are where the time goes (over 95% of a step); everything else is a single pass.
 // Portable path: Eigen (vectorised natively; scalar + compiler auto-vectorisation under WASM).
 #pragma once
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -33,16 +34,43 @@ void softmax_rows(int rows, int cols, float* x, float scale);
 int32_t argmax(const float* x, int n);
 
 // ---- SIMD GEMM over weights packed once at load (the WASM path; also built natively, for tests) ----
+// Written once against the f32x4 layer of simd.h, so `__f32x4` means WASM SIMD128 in WASM builds and SSE (with FMA
+// where the CPU has it) natively; simd_name() says which.
 // Panels of 8 output columns, k-major: panel p holds w[8p + j][k] at p*K*8 + k*8 + j; the last panel is
 // zero-padded, so every panel load is in bounds.
 constexpr int kPanel = 8;
-std::vector<float> pack_panels(const float* w, int N, int K);  // w [N, K] -> [ceil(N/8), K, 8]
+size_t packed_size(int N, int K);                                      // floats in the panels of an [N, K] matrix
+std::vector<float> pack_panels(const float* w, int N, int K);          // w [N, K] -> [ceil(N/8), K, 8]
+void pack_panels_into(int N, int K, const float* w, int ldw, float* out);     // same, into out[packed_size(N, K)]
+void pack_panels_kn_into(int K, int N, const float* b, int ldb, float* out);  // b [K, N] row-major (b^T as w)
+
 // y[M, N] = x[M, K] * w^T with w packed; `panels` points at the panel of column 0 of this call (8-aligned).
-// Register tile 4 rows x 8 columns (f32x4 x 2), rows in remainder tiles of 3, 2, 1.
-void gemm_nt_packed_4x8(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
-// y[M, N] = a[M, K] * b[K, N] with b row-major (activations): the same 4x8 tile reading b in place;
-// the last N % 8 columns in scalar code.
-void gemm_nn_4x8(int M, int N, int K, const float* a, int lda, const float* b, int ldb, float* y, int ldy);
+// Name: register tile (rows x columns), then the variant: plain kernels splat one x value per row and k;
+// `_lanes` ones load 4 k-values of a row at once and broadcast each lane by a shuffle. Remainder rows and the last
+// partial panel run the same code with a smaller tile. Every one is tested against gemm_nt (Eigen).
+using GemmPackedFn = void (*)(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_4x8__f32x4(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_6x8__f32x4(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_8x8__f32x4(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_4x16__f32x4(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_4x8__f32x4_lanes(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_6x8__f32x4_lanes(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_8x8__f32x4_lanes(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_4x16__f32x4_lanes(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+// `_kc256`: K in blocks of 256 (y accumulated block by block), so that a panel's slice stays in L1 for large K.
+void gemm_nt_packed_4x8__f32x4_kc256(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_4x8__f32x4_lanes_kc256(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+void gemm_nt_packed_6x8__f32x4_lanes_kc256(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+struct GemmPackedKernel {
+    const char* name;
+    GemmPackedFn fn;
+};
+extern const GemmPackedKernel kGemmPackedKernels[];  // every variant above, for tests and the benchmark
+extern const int kGemmPackedKernelCount;
+
+// The packed kernel the engine runs (Solver::linear, Solver::matmul after packing its right operand, attention):
+// the one place that dispatches, chosen by measurement.
+void gemm_nt_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
 const char* simd_name();  // the instruction set these kernels were compiled for
 
 }  // namespace trm

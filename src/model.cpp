@@ -307,9 +307,11 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
         qkv_.resize(S * 3 * D);
         attn_.resize(S * D);
         scores_.resize(groups * S * S);
-        if (model_->simd_kernels()) keys_t_.resize(groups * size_t(cfg_.head_dim()) * S);
+        const int hd = cfg_.head_dim();
+        if (model_->simd_kernels()) panels_.resize(groups * (packed_size(S_, hd) + packed_size(hd, S_)));
     } else {
         colnorm_.resize(D);
+        if (model_->simd_kernels()) panels_.resize(std::max(packed_size(D_, S_), packed_size(D_, int(It))));
     }
     gate_up_.resize(std::max(S * 2 * I, 2 * It * D));
     act_.resize(std::max(S * I, It * D));
@@ -409,18 +411,31 @@ void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w
     const int bs = block_size(N, pool_->size());
     pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
         const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
-        if (w_packed) gemm_nt_packed_4x8(M, n, K, x, ldx, w_packed + size_t(n0) * K, y + n0, ldy);  // n0 % 8 == 0
+        if (w_packed) gemm_nt_packed(M, n, K, x, ldx, w_packed + size_t(n0) * K, y + n0, ldy);  // n0 % 8 == 0
         else gemm_nt(M, n, K, x, ldx, w + size_t(n0) * K, K, y + n0, ldy);
     });
 }
 
+// SIMD kernels: b (activations) is packed into panels first (O(KN), against the product's O(MKN)), in parallel,
+// then column blocks of y run on the packed kernel. Eigen: row blocks.
 void Solver::matmul(int M, int N, int K, const float* a, const float* b, float* y) {
+    if (model_->simd_kernels()) {
+        float* panels = panels_.data();  // [ceil(N/8), K, 8]
+        const int bs = block_size(N, pool_->size());
+        pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
+            const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+            pack_panels_kn_into(K, n, b + n0, N, panels + size_t(n0) * K);
+        });
+        pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
+            const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+            gemm_nt_packed(M, n, K, a, K, panels + size_t(n0) * K, y + n0, N);
+        });
+        return;
+    }
     const int bs = block_size(M, pool_->size());
-    const bool simd = model_->simd_kernels();
     pool_->parallel_for((M + bs - 1) / bs, [&](int i) {
         const int m0 = i * bs, m = std::min(M, m0 + bs) - m0;
-        if (simd) gemm_nn_4x8(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
-        else gemm_nn(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
+        gemm_nn(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
     });
 }
 
@@ -453,17 +468,19 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
             const float* q = qkv + head * hd;
             const float* k = qkv + D + head * hd;
             const float* v = qkv + 2 * D + head * hd;
-            if (simd) {  // k^T [hd, S] so that the SIMD kernel reads it row-major
-                float* kt = keys_t_.data() + size_t(g) * hd * S;
-                for (int s = 0; s < S; ++s)
-                    for (int j = 0; j < hd; ++j) kt[size_t(j) * S + s] = k[size_t(s) * 3 * D + j];
-                gemm_nn_4x8(S, S, hd, q, 3 * D, kt, S, scores, S);  // q k^T
+            if (simd) {  // k and v packed into panels (per head: they are slices of qkv), then the packed kernel
+                float* kp = panels_.data() + size_t(g) * (packed_size(S, hd) + packed_size(hd, S));  // k as w [S, hd]
+                float* vp = kp + packed_size(S, hd);                                                  // v as b [S, hd]
+                pack_panels_into(S, hd, k, 3 * D, kp);
+                gemm_nt_packed(S, S, hd, q, 3 * D, kp, scores, S);  // q k^T
+                softmax_rows(S, S, scores, scale);
+                pack_panels_kn_into(S, hd, v, 3 * D, vp);
+                gemm_nt_packed(S, hd, S, scores, S, vp, attn_.data() + head * hd, D);  // [S, hd] = P v
             } else {
-                gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores, S);   // q k^T
+                gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores, S);  // q k^T
+                softmax_rows(S, S, scores, scale);
+                gemm_nn(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);
             }
-            softmax_rows(S, S, scores, scale);
-            if (simd) gemm_nn_4x8(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);  // [S, hd] = P v
-            else gemm_nn(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);
         }
     });
     linear(S, D, D, attn_.data(), D, w.o_proj, w.o_packed, tmp_.data(), D);

@@ -161,7 +161,8 @@ private:
     std::vector<float> attn_;     // [S, D]   concatenated head outputs
     std::vector<float> scores_;   // [G, S, S] attention weights, one per group of heads run in parallel
     std::vector<float> colnorm_;  // [D]      column sums of squares (token-mixing block)
-    std::vector<float> keys_t_;   // [G, hd, S] keys transposed per head group (SIMD kernels only)
+    std::vector<float> panels_;   // SIMD kernels only: activations packed as kernels.h panels; per head group
+                                  // k [S, hd] and v [S, hd] (attention), or the right operand of matmul (mlp_t)
     std::vector<float> gate_up_;  // [S, 2I] or [2I_t, D]
     std::vector<float> act_;      // [S, I]  or [I_t, D]
     std::vector<float> head_out_; // [S, V]   lm_head over all positions

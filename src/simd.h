@@ -14,6 +14,8 @@ static inline f32x4 f32x4_add(f32x4 a, f32x4 b) { return wasm_f32x4_add(a, b); }
 static inline f32x4 f32x4_mul(f32x4 a, f32x4 b) { return wasm_f32x4_mul(a, b); }
 // acc + a * b (two instructions: Node 20 has no fused multiply-add for WASM)
 static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+// lane L of v in all four lanes
+template <int L> static inline f32x4 f32x4_lane(f32x4 v) { return wasm_i32x4_shuffle(v, v, L, L, L, L); }
 
 #elif defined(__SSE2__)
 #include <immintrin.h>
@@ -30,6 +32,7 @@ static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { return _mm_fmadd_p
 #else
 static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { return _mm_add_ps(acc, _mm_mul_ps(a, b)); }
 #endif
+template <int L> static inline f32x4 f32x4_lane(f32x4 v) { return _mm_shuffle_ps(v, v, _MM_SHUFFLE(L, L, L, L)); }
 
 #else
 #define TRM_SIMD_NAME "scalar"
@@ -41,4 +44,5 @@ static inline f32x4 f32x4_zero() { return f32x4_splat(0.f); }
 static inline f32x4 f32x4_add(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] += b.v[i]; return a; }
 static inline f32x4 f32x4_mul(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] *= b.v[i]; return a; }
 static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) acc.v[i] += a.v[i] * b.v[i]; return acc; }
+template <int L> static inline f32x4 f32x4_lane(f32x4 v) { return f32x4_splat(v.v[L]); }
 #endif

@@ -2,6 +2,7 @@
 // of any tile.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <string>
 
 #include "kernels.h"
 #include "test_util.h"
@@ -127,29 +128,46 @@ TEST_CASE("softmax rows sum to one and follow exp ratios; argmax takes the first
     CHECK(argmax(y, 4) == 1);
 }
 
-TEST_CASE("SIMD 4x8 kernels match the Eigen path on sizes with every remainder", "[kernels]") {
+TEST_CASE("every packed SIMD kernel matches the Eigen path on sizes with every remainder", "[kernels]") {
     INFO("instruction set " << simd_name());
-    for (int M : {1, 2, 3, 4, 5, 7, 13})
-        for (int N : {1, 7, 8, 9, 17, 35})
-            for (int K : {1, 3, 16, 33}) {
+    // Rows: every remainder of tiles of 4, 6 and 8 and more than one row block of 64; columns: every remainder
+    // of 8 and 16; K: below and past the vector width and past a K block of 256 (with a remainder).
+    for (int M : {1, 2, 3, 4, 5, 6, 7, 9, 13, 70})
+        for (int N : {1, 7, 8, 9, 17, 24, 35})
+            for (int K : {1, 3, 16, 33, 300}) {
                 INFO("M=" << M << " N=" << N << " K=" << K);
                 const int ldx = K + 1, ldy = N + 3;
                 auto x = random_vector(size_t(M) * ldx, unsigned(M * 1000 + N * 10 + K));
                 auto w = random_vector(size_t(N) * K, unsigned(K * 7 + N));
-                std::vector<float> ref(size_t(M) * ldy, 5.f), got = ref;
+                std::vector<float> ref(size_t(M) * ldy, 5.f);
                 gemm_nt(M, N, K, x.data(), ldx, w.data(), K, ref.data(), ldy);
                 const auto panels = pack_panels(w.data(), N, K);
+                CHECK(panels.size() == packed_size(N, K));
                 CHECK(panels.size() == size_t((N + 7) / 8) * K * 8);
-                gemm_nt_packed_4x8(M, N, K, x.data(), ldx, panels.data(), got.data(), ldy);
-                CHECK(max_abs_diff(got, ref) < 1e-5f * K);  // the padding columns of y keep their 5.f too
+                for (int k = 0; k <= kGemmPackedKernelCount; ++k) {
+                    const bool chosen = k == kGemmPackedKernelCount;
+                    INFO("kernel " << (chosen ? "gemm_nt_packed (the dispatched one)" : kGemmPackedKernels[k].name));
+                    std::vector<float> got(size_t(M) * ldy, 5.f);
+                    (chosen ? gemm_nt_packed : kGemmPackedKernels[k].fn)(M, N, K, x.data(), ldx, panels.data(), got.data(), ldy);
+                    CHECK(max_abs_diff(got, ref) < 1e-5f * K);  // the padding columns of y keep their 5.f too
+                }
 
-                // b row-major [K, N] with a row stride past N.
+                // b row-major [K, N] with a row stride past N, packed as panels: y = x b.
                 const int ldb = N + 2;
                 auto b = random_vector(size_t(K) * ldb, unsigned(N * 31 + K));
                 std::vector<float> ref2(size_t(M) * ldy, -3.f), got2 = ref2;
                 gemm_nn(M, N, K, x.data(), ldx, b.data(), ldb, ref2.data(), ldy);
-                gemm_nn_4x8(M, N, K, x.data(), ldx, b.data(), ldb, got2.data(), ldy);
+                std::vector<float> bp(packed_size(N, K), 99.f);
+                pack_panels_kn_into(K, N, b.data(), ldb, bp.data());
+                gemm_nt_packed(M, N, K, x.data(), ldx, bp.data(), got2.data(), ldy);
                 CHECK(max_abs_diff(got2, ref2) < 1e-5f * K);
+                // The strided packer agrees with the vector one.
+                std::vector<float> wp(packed_size(N, K), 99.f);
+                std::vector<float> ws(size_t(N) * (K + 4), 0.f);
+                for (int n = 0; n < N; ++n)
+                    for (int k = 0; k < K; ++k) ws[size_t(n) * (K + 4) + k] = w[size_t(n) * K + k];
+                pack_panels_into(N, K, ws.data(), K + 4, wp.data());
+                CHECK(wp == panels);
             }
 }
 
@@ -158,8 +176,16 @@ TEST_CASE("packed panels start at 8-aligned column offsets, as the threaded spli
     auto x = random_vector(size_t(M) * K, 11), w = random_vector(size_t(N) * K, 12);
     const auto panels = pack_panels(w.data(), N, K);
     std::vector<float> whole(size_t(M) * N), split(size_t(M) * N);
-    gemm_nt_packed_4x8(M, N, K, x.data(), K, panels.data(), whole.data(), N);
-    gemm_nt_packed_4x8(M, 16, K, x.data(), K, panels.data(), split.data(), N);
-    gemm_nt_packed_4x8(M, 24, K, x.data(), K, panels.data() + size_t(16) * K, split.data() + 16, N);
+    gemm_nt_packed(M, N, K, x.data(), K, panels.data(), whole.data(), N);
+    gemm_nt_packed(M, 16, K, x.data(), K, panels.data(), split.data(), N);
+    gemm_nt_packed(M, 24, K, x.data(), K, panels.data() + size_t(16) * K, split.data() + 16, N);
     CHECK(whole == split);
+}
+
+TEST_CASE("the SIMD layer is the target's own, not the scalar fallback", "[kernels]") {
+#if defined(__wasm__)
+    CHECK(std::string(simd_name()) == "wasmsimd");
+#elif defined(__SSE2__)
+    CHECK(std::string(simd_name()) == "sse");
+#endif
 }

@@ -1,0 +1,125 @@
+// GEMM microbenchmark: every packed SIMD kernel (kernels.h kGemmPackedKernels) and the Eigen path (gemm_nt) on the
+// shapes a TRM step runs, plus a large square for the machine's peak. Built natively (build/native/gemm_bench) and
+// for WASM (build/wasm/gemm_bench.mjs, scripts/build_wasm_tests.sh); scripts/bench.mjs runs it.
+//   gemm_bench [--reps N] [--min-ms T] [--shapes peak|all]
+// Each figure is the best of N repetitions, each running the product enough times to take T ms: on a shared,
+// loaded machine the best is the least disturbed. Output: one JSON line per (shape, kernel), then one summary line
+// {"summary": ...} with the best kernel per shape and the peak (the best kernel on the large square).
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kernels.h"
+
+using namespace trm;
+
+namespace {
+
+struct Shape {
+    const char* name;
+    int M, N, K;
+};
+
+// y[M, N] = x[M, K] w[N, K]^T as the engine runs them (S = 97 sudoku, 916 maze/ARC; D 512, I 1536).
+const Shape kShapes[] = {
+    {"square512", 512, 512, 512},
+    {"sudoku_mlp_gate_up", 97, 3072, 512},
+    {"sudoku_mlp_down", 97, 512, 1536},
+    {"sudoku_mlp_t_gate_up", 512, 1024, 97},   // on h^T: [D, S] x [2I_t, S]^T
+    {"sudoku_mlp_t_down", 512, 97, 512},       // [D, I_t] x [S, I_t]^T
+    {"att_qkv", 916, 1536, 512},
+    {"att_scores", 916, 916, 64},
+    {"att_pv", 916, 64, 916},
+    {"att_mlp_gate_up", 916, 3072, 512},
+    {"att_mlp_down", 916, 512, 1536},
+};
+
+double now_ms() {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::vector<float> rnd(size_t n, unsigned seed) {
+    std::vector<float> v(n);
+    for (float& x : v) {
+        seed = seed * 1664525u + 1013904223u;
+        x = float(int(seed >> 9) % 2001 - 1000) / 1000.f;
+    }
+    return v;
+}
+
+// Iterations of f that take about min_ms.
+template <typename F>
+int calibrate(F&& f, double min_ms) {
+    f();  // warm-up (and page-in)
+    int iters = 1;
+    for (;;) {
+        const double t0 = now_ms();
+        for (int i = 0; i < iters; ++i) f();
+        const double t = now_ms() - t0;
+        if (t >= min_ms || iters >= (1 << 20)) return iters;
+        iters = t <= 0 ? iters * 8 : std::max(iters + 1, int(iters * min_ms / t * 1.1));
+    }
+}
+
+template <typename F>
+double time_ms(F&& f, int iters) {
+    const double t0 = now_ms();
+    for (int i = 0; i < iters; ++i) f();
+    return (now_ms() - t0) / iters;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int reps = 7;
+    double min_ms = 20;
+    bool all = true;
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--min-ms")) min_ms = std::atof(argv[i + 1]);
+        else if (!std::strcmp(argv[i], "--shapes")) all = std::strcmp(argv[i + 1], "peak") != 0;
+    }
+    std::string summary = "{\"summary\":{\"isa\":\"" + std::string(simd_name()) + "\",\"shapes\":{";
+    double peak = 0;
+    std::string peak_kernel;
+    bool first_shape = true;
+    for (const Shape& s : kShapes) {
+        if (!all && std::strcmp(s.name, "square512") != 0) continue;
+        const auto x = rnd(size_t(s.M) * s.K, 1), w = rnd(size_t(s.N) * s.K, 2);
+        const auto panels = pack_panels(w.data(), s.N, s.K);
+        std::vector<float> y(size_t(s.M) * s.N);
+        const double flop = 2.0 * s.M * s.N * s.K;
+        std::string best_name;
+        double best_gf = 0;
+        auto report = [&](const char* kernel, double ms) {
+            const double gf = flop / ms / 1e6;
+            std::printf("{\"shape\":\"%s\",\"M\":%d,\"N\":%d,\"K\":%d,\"kernel\":\"%s\",\"ms\":%.4f,\"gflops\":%.2f}\n", s.name,
+                        s.M, s.N, s.K, kernel, ms, gf);
+            std::fflush(stdout);
+            if (gf > best_gf) best_gf = gf, best_name = kernel;
+        };
+        // Candidates are timed in turns (rep 1 of each, rep 2 of each, ...) so that a busy spell of a shared
+        // machine slows every candidate a little rather than one a lot.
+        std::vector<std::pair<const char*, std::function<void()>>> cands;
+        cands.push_back({"eigen_gemm_nt", [&] { gemm_nt(s.M, s.N, s.K, x.data(), s.K, w.data(), s.K, y.data(), s.N); }});
+        for (int k = 0; k < kGemmPackedKernelCount; ++k) {
+            const GemmPackedKernel& g = kGemmPackedKernels[k];
+            cands.push_back({g.name, [&, g] { g.fn(s.M, s.N, s.K, x.data(), s.K, panels.data(), y.data(), s.N); }});
+        }
+        std::vector<int> iters;
+        std::vector<double> best(cands.size(), 1e300);
+        for (auto& c : cands) iters.push_back(calibrate(c.second, min_ms));
+        for (int r = 0; r < reps; ++r)
+            for (size_t c = 0; c < cands.size(); ++c) best[c] = std::min(best[c], time_ms(cands[c].second, iters[c]));
+        for (size_t c = 0; c < cands.size(); ++c) report(cands[c].first, best[c]);
+        summary += std::string(first_shape ? "" : ",") + "\"" + s.name + "\":{\"kernel\":\"" + best_name +
+                   "\",\"gflops\":" + std::to_string(best_gf) + "}";
+        first_shape = false;
+        if (!std::strcmp(s.name, "square512")) peak = best_gf, peak_kernel = best_name;
+    }
+    std::printf("%s},\"peak_gflops\":%.2f,\"peak_kernel\":\"%s\"}}\n", summary.c_str(), peak, peak_kernel.c_str());
+    return 0;
+}
