@@ -8,7 +8,8 @@
     scripts/train/train.py --task maze --generate --hidden 128 --heads 4 --out runs/maze
     # resume (every setting comes from the checkpoint; flags given here override it)
     scripts/train/train.py --resume runs/sudoku/last.pt --minutes 60
-    # several GPUs
+    # several GPUs (or CPU processes over gloo; Debian's torch 1.13 torchrun fails under Python 3.11, so there
+    # start each process yourself with MASTER_ADDR, MASTER_PORT, WORLD_SIZE, RANK and LOCAL_RANK set)
     torchrun --nproc_per_node 4 scripts/train/train.py ...
 
 The recipe: a batch holds B puzzle slots; each optimiser step runs one supervision step on every slot, carrying
@@ -17,14 +18,13 @@ cycle. A slot halts after halt_max_steps steps or when q_halt > 0 (with explorat
 --halt-exploration a slot must first reach a random minimum of 2..halt_max_steps steps); a halted slot takes a
 fresh puzzle. Loss per slot = stable-max cross-entropy averaged over its cells + 0.5 * BCE(q_halt, whole answer
 right). AdamW (betas 0.9, 0.95) with linear warm-up, an EMA of the weights (evaluated and exported), bf16 autocast
-on CUDA. Checkpoints (last.pt every --ckpt-minutes, best.pt when the held-out exact/cell accuracy improves) hold
+on CUDA (on CPU with --bf16). Checkpoints (last.pt every --ckpt-minutes, best.pt when the held-out exact/cell accuracy improves) hold
 everything needed to resume; the held-out slice comes from the training files, never from an eval set.
 """
 import argparse
 import copy
 import datetime
 import json
-import math
 import os
 import platform
 import signal
