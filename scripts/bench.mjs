@@ -1,0 +1,161 @@
+#!/usr/bin/env node
+// This engine against onnxruntime-web, one supervision step at batch 1, random weights, paper-size models:
+//   sudoku_mlp  token-MLP, hidden 512, seq 81 + 16 prefix, H_cycles 3 x L_cycles 6   (~25.6 GFLOP a step)
+//   maze_att    attention, hidden 512, 8 heads, RoPE, 900 + 16 positions, H3 x L4    (~190 GFLOP a step)
+// Ours: WASM single-thread and WASM threads (web/trm.js in Node), native (build/native/trm solve --json).
+// onnxruntime-web (npm, WASM backend with SIMD) runs the same weights exported by scripts/export_onnx.py.
+// Also the machine's WASM SIMD GEMM peak: the best kernel of build/wasm/tests/gemm_bench.cjs on a 512^3 product.
+//
+//   node scripts/bench.mjs [--models sudoku_mlp,maze_att] [--threads 1,2] [--steps N] [--skip-ort] [--skip-native]
+//
+// Weights (scripts/make_random_weights.py) and ONNX files (scripts/export_onnx.py) are made in build/bench/ when
+// missing. Each figure is ms per supervision step: the mean of the steps after the first (a warm-up); on a shared
+// machine read them with the load average printed beside them. Prints a table, then, last, one JSON line:
+// the sudoku_mlp single-thread figures at the top level (model, threads, ours_wasm_ms_per_step, ...) and every
+// measured row under "rows".
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { TRM } from '../web/trm.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BENCH = path.join(ROOT, 'build/bench');
+const NATIVE = path.join(ROOT, 'build/native/trm');
+const GEMM_BENCH = path.join(ROOT, 'build/wasm/tests/gemm_bench.cjs');
+const PY = '/usr/bin/python3';
+
+const args = process.argv.slice(2);
+const opt = (name, def) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : def; };
+const MODELS = opt('--models', 'sudoku_mlp,maze_att').split(',');
+const THREADS = opt('--threads', '1,2').split(',').map(Number);
+const load = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+
+// --- the models ---------------------------------------------------------------------------------------------
+const swiglu = (e, w) => Math.ceil(Math.round((e * w * 2) / 3) / 256) * 256;
+
+function modelInfo(name) {
+  const file = path.join(BENCH, `${name}.safetensors`);
+  const onnx = path.join(BENCH, `${name}.onnx`);
+  if (!fs.existsSync(file)) execFileSync(PY, [path.join(ROOT, 'scripts/make_random_weights.py'), '--which', name], { stdio: 'inherit' });
+  const header = JSON.parse(fs.readFileSync(file).subarray(8, 8 + Number(fs.readFileSync(file).readBigUInt64LE(0))).toString());
+  const cfg = JSON.parse(header.__metadata__.config);
+  const D = cfg.hidden_size, S = cfg.seq_len + cfg.puzzle_emb_len, I = swiglu(cfg.expansion, D), It = swiglu(cfg.expansion, S);
+  // Multiply-adds x 2 of one Net call, then of a step (H_cycles x (L_cycles + 1) calls; lm_head is negligible).
+  const perLayer = cfg.mlp_t
+    ? 2 * (2 * It * S * D + S * It * D) + 2 * (S * 2 * I * D + S * I * D)
+    : 2 * (S * 3 * D * D + 2 * S * S * D + S * D * D) + 2 * (S * 2 * I * D + S * I * D);
+  const flopsPerStep = perLayer * cfg.L_layers * cfg.H_cycles * (cfg.L_cycles + 1);
+  return { name, file, onnx, cfg, S, D, flopsPerStep };
+}
+
+// A puzzle for the model: tokens 1.. (sudoku: a real puzzle; maze: open cells, start, goal).
+function puzzle(m) {
+  if (m.cfg.seq_len === 81) return '..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..';
+  const cells = Array.from({ length: 900 }, (_, i) => ((i % 30) % 4 === 3 && Math.floor(i / 30) % 7 !== 0 ? '#' : ' '));
+  cells[31] = 'S';
+  cells[868] = 'G';
+  return cells.join('');
+}
+
+// --- ours ---------------------------------------------------------------------------------------------------
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+async function oursWasm(m, threads, steps) {
+  const trm = await TRM.load(fs.readFileSync(m.file), { threads });
+  try {
+    const ms = [];
+    for await (const s of trm.solve(puzzle(m), { halt: 'never', maxSteps: steps })) ms.push(s.ms);
+    return { ms: mean(ms.slice(1)), backend: trm.info.backend, threads: trm.info.threads };
+  } finally {
+    trm.dispose();
+  }
+}
+
+function oursNative(m, threads, steps) {
+  const out = execFileSync(NATIVE, ['solve', m.file, puzzle(m), '--json', '--halt', 'never', '--steps', String(steps),
+    '--threads', String(threads)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = out.trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.step).map((r) => r.ms);
+  return { ms: mean(ms.slice(1)) };
+}
+
+// --- onnxruntime-web --------------------------------------------------------------------------------------------
+async function ortWasm(m, threads, steps) {
+  if (!fs.existsSync(m.onnx)) {
+    execFileSync(PY, [path.join(ROOT, 'scripts/export_onnx.py'), m.file, '--out', m.onnx], { stdio: 'inherit' });
+  }
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.simd = true;
+  ort.env.logLevel = 'error';
+  const session = await ort.InferenceSession.create(fs.readFileSync(m.onnx), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const n = m.S * m.D;
+  let seed = 7;
+  const rand = () => { const a = new Float32Array(n); for (let i = 0; i < n; ++i) { seed = (seed * 1664525 + 1013904223) >>> 0; a[i] = seed / 2 ** 32 - 0.5; } return a; };
+  const dims = [1, m.S, m.D];
+  let feeds = { z_H: new ort.Tensor('float32', rand(), dims), z_L: new ort.Tensor('float32', rand(), dims), x: new ort.Tensor('float32', rand(), dims) };
+  const ms = [];
+  try {
+    for (let s = 0; s < steps; ++s) {
+      const t0 = performance.now();
+      const out = await session.run(feeds);
+      ms.push(performance.now() - t0);
+      feeds = { z_H: out.z_H_out, z_L: out.z_L_out, x: feeds.x };  // the carry goes on, as in a solve
+    }
+  } finally {
+    await session.release();
+  }
+  return { ms: mean(ms.slice(1)) };
+}
+
+// --- GEMM peak ----------------------------------------------------------------------------------------------
+function gemmPeak() {
+  if (!fs.existsSync(GEMM_BENCH)) return null;
+  const out = execFileSync(process.execPath, [GEMM_BENCH, '--shapes', 'peak', '--reps', '9'], { encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').at(-1)).summary;
+}
+
+// --- main ---------------------------------------------------------------------------------------------------
+async function main() {
+  console.log(`${os.cpus().length} hardware threads (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${load()}`);
+  const peak = gemmPeak();
+  if (peak) console.log(`WASM SIMD GEMM peak (512^3, best of 9): ${peak.peak_gflops.toFixed(1)} GFLOP/s (${peak.peak_kernel}); load ${load()}`);
+  else console.log('WASM GEMM benchmark not built (scripts/build.sh wasm); peak skipped');
+  const rows = [];
+  for (const name of MODELS) {
+    const m = modelInfo(name);
+    const steps = Number(opt('--steps', m.flopsPerStep > 1e11 ? 2 : 4));
+    console.log(`\n${name}: S ${m.S}, hidden ${m.D}, ${(m.flopsPerStep / 1e9).toFixed(1)} GFLOP a step; ${steps} steps, first not counted`);
+    console.log(`${'runtime'.padEnd(34)} ${'threads'.padStart(7)} ${'ms/step'.padStart(10)} ${'GFLOP/s'.padStart(8)}   load`);
+    for (const threads of THREADS) {
+      const row = { model: name, threads, flops_per_step: m.flopsPerStep };
+      const show = (label, r) => {
+        console.log(`${label.padEnd(34)} ${String(threads).padStart(7)} ${r.ms.toFixed(1).padStart(10)} ${(m.flopsPerStep / r.ms / 1e6).toFixed(1).padStart(8)}   ${load()}`);
+      };
+      const w = await oursWasm(m, threads, steps);
+      show(`ours ${w.backend}`, w);
+      row.ours_wasm_ms_per_step = +w.ms.toFixed(2);
+      if (!args.includes('--skip-native') && fs.existsSync(NATIVE)) {
+        const n = oursNative(m, threads, steps);
+        show('ours native', n);
+        row.native_ms_per_step = +n.ms.toFixed(2);
+      }
+      if (!args.includes('--skip-ort')) {
+        const o = await ortWasm(m, threads, steps);
+        show('onnxruntime-web wasm (simd)', o);
+        row.ort_wasm_ms_per_step = +o.ms.toFixed(2);
+        row.speedup_vs_ort = +(o.ms / w.ms).toFixed(2);
+      }
+      row.ours_gflops = +(m.flopsPerStep / w.ms / 1e6).toFixed(2);
+      if (peak) row.fraction_of_peak = +(row.ours_gflops / peak.peak_gflops).toFixed(2);
+      row.load = load();
+      rows.push(row);
+    }
+  }
+  const head = rows.find((r) => r.model === 'sudoku_mlp' && r.threads === 1) ?? rows[0];
+  console.log(JSON.stringify({ ...head, gemm_peak_gflops: peak?.peak_gflops ?? null, gemm_peak_kernel: peak?.peak_kernel ?? null, rows }));
+}
+
+await main();
