@@ -44,6 +44,7 @@ let fallback = null; // why the threaded build was not used, when it was asked f
 let model = null;    // Embind Model
 let solver = null;   // one-slot Solver, reused by every solve (see oneSlotSolver)
 const cancelled = new Set();
+let loaded = null;   // { bytes, label } of the current model, handed back to the page if the engine crashes
 
 // Embind results: null/false means failure, with the C++ message in lastError().
 function check(x) {
@@ -145,6 +146,7 @@ async function load({ bytes, label, threads: requested }) {
   dropSolver();
   model?.delete();
   model = next;
+  loaded = { bytes, label };
   oneSlotSolver();
   return info();
 }
@@ -319,10 +321,19 @@ self.onmessage = ({ data: msg }) => {
       else if (msg.type === 'solveArc') value = await solveArc(msg.id, msg);
       else if (msg.type === 'predict') value = predict(msg);
       else if (msg.type === 'memory') value = memory();
+      else if (msg.type === 'trapForTesting') M.trapForTesting();
       else throw new Error(`trm-worker: unknown request '${msg.type}'`);
       post({ id: msg.id, value });
     } catch (e) {
       cancelled.delete(msg.id);
+      // A trap (or an Emscripten abort) leaves the module's memory in an unknown state: hand the model's bytes back
+      // so that web/trm.js can start a fresh worker with them. C++ exceptions arrive as plain Errors and are not fatal.
+      if (e instanceof WebAssembly.RuntimeError) {
+        post({ id: msg.id, error: `trm: the engine crashed (${e.message}); it was restarted`, fatal: true, reload: loaded },
+          loaded ? [loaded.bytes] : []);
+        chain = new Promise(() => {});  // this worker takes no more requests
+        return;
+      }
       post({ id: msg.id, error: e?.message ?? String(e) });
     }
   });

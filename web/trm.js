@@ -249,6 +249,7 @@ export class TRM {
   #nextId = 1;
   #pending = new Map();  // id -> { resolve, reject, run? }
   #dead = null;          // the error that ended the worker
+  #restarting = null;    // a promise while a crashed worker is being replaced
   #threads = 1;
   info = null;
 
@@ -337,6 +338,7 @@ export class TRM {
 
   #request(msg, transfer = [], id = this.#nextId++, run = null) {
     if (this.#dead) return Promise.reject(this.#dead);
+    if (this.#restarting) return this.#restarting.then(() => this.#request(msg, transfer, id, run));
     return new Promise((resolve, reject) => {
       this.#pending.set(id, { resolve, reject, run });
       this.#worker.ref(true);
@@ -345,6 +347,7 @@ export class TRM {
   }
 
   #receive(msg) {
+    if (msg.fatal) { this.#restart(msg); return; }
     const p = this.#pending.get(msg.id);
     if (!p) return;
     if (msg.step) { p.run?._step(msg.step); return; }
@@ -353,6 +356,31 @@ export class TRM {
     if (msg.error !== undefined) p.reject(new Error(msg.error));
     else p.resolve(msg.value);
   }
+
+  // The engine trapped: every pending request fails with the message, and a fresh worker takes over with the same
+  // model (the old one handed its bytes back), so the API stays usable.
+  #restart({ error, reload }) {
+    const err = new Error(error);
+    for (const p of this.#pending.values()) p.reject(err);
+    this.#pending.clear();
+    const old = this.#worker;
+    old.listen(() => {}, () => {});
+    old.terminate();
+    this.#restarting = (async () => {
+      try {
+        this.#worker = await startWorker();
+        this.#worker.listen((m) => this.#receive(m), (e) => this.#fail(e));
+        this.#restarting = null;
+        if (reload) await this.#request({ type: 'load', bytes: reload.bytes, label: reload.label, threads: this.#threads }, [reload.bytes]);
+      } catch (e) {
+        this.#restarting = null;
+        this.#fail(new Error(`trm: the engine crashed and could not be restarted (${e.message})`));
+      }
+    })();
+  }
+
+  // For tests of crash recovery: makes the engine execute a WASM trap.
+  _trapForTesting() { return this.#request({ type: 'trapForTesting' }); }
 
   #fail(err) {
     if (this.#dead) return;
