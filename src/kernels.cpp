@@ -58,20 +58,29 @@ void add_rms_norm_cols(int rows, int cols, float* h, const float* d, float eps, 
 }
 
 static inline float silu(float g) { return g / (1.f + std::exp(-g)); }
+// silu(g) * u on 4 lanes: g / (1 + e^-g) * u with the polynomial exp of simd.h.
+static inline f32x4 swiglu4(f32x4 g, f32x4 u) {
+    const f32x4 e = f32x4_exp(f32x4_sub(f32x4_zero(), g));
+    return f32x4_mul(f32x4_div(g, f32x4_add(f32x4_splat(1.f), e)), u);
+}
 
 void swiglu_rows(int rows, int I, const float* gu, float* out) {
     for (int r = 0; r < rows; ++r) {
         const float* g = gu + size_t(r) * 2 * I;
         const float* u = g + I;
         float* o = out + size_t(r) * I;
-        for (int j = 0; j < I; ++j) o[j] = silu(g[j]) * u[j];
+        int j = 0;
+        for (; j + 4 <= I; j += 4) f32x4_store(o + j, swiglu4(f32x4_load(g + j), f32x4_load(u + j)));
+        for (; j < I; ++j) o[j] = silu(g[j]) * u[j];
     }
 }
 
 void swiglu_blocks(int I, int cols, const float* gu, float* out) {
     const size_t n = size_t(I) * cols;
     const float* u = gu + n;
-    for (size_t i = 0; i < n; ++i) out[i] = silu(gu[i]) * u[i];
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) f32x4_store(out + i, swiglu4(f32x4_load(gu + i), f32x4_load(u + i)));
+    for (; i < n; ++i) out[i] = silu(gu[i]) * u[i];
 }
 
 void rope(int S, int heads, int hd, float* v, int ld, const float* cos, const float* sin) {

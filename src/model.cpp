@@ -405,7 +405,12 @@ void Solver::step_one(int b) {
 }
 
 // Column blocks are multiples of 16 so each thread's slice of w stays whole cache lines and SIMD tiles.
-static int block_size(int n, int parts) { return std::max(16, ((n + parts - 1) / parts + 15) / 16 * 16); }
+// With threads, 4 blocks per thread: the pool hands blocks out as threads free up, so a thread that the OS
+// deschedules (a busy machine, a browser tab) delays a quarter of its share instead of the whole step.
+static int block_size(int n, int threads) {
+    const int parts = threads > 1 ? 4 * threads : 1;
+    return std::max(16, ((n + parts - 1) / parts + 15) / 16 * 16);
+}
 
 void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, float* y, int ldy) {
     const int bs = block_size(N, pool_->size());

@@ -16,6 +16,15 @@ static inline f32x4 f32x4_mul(f32x4 a, f32x4 b) { return wasm_f32x4_mul(a, b); }
 static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
 // lane L of v in all four lanes
 template <int L> static inline f32x4 f32x4_lane(f32x4 v) { return wasm_i32x4_shuffle(v, v, L, L, L, L); }
+static inline f32x4 f32x4_sub(f32x4 a, f32x4 b) { return wasm_f32x4_sub(a, b); }
+static inline f32x4 f32x4_div(f32x4 a, f32x4 b) { return wasm_f32x4_div(a, b); }
+static inline f32x4 f32x4_min(f32x4 a, f32x4 b) { return wasm_f32x4_pmin(a, b); }
+static inline f32x4 f32x4_max(f32x4 a, f32x4 b) { return wasm_f32x4_pmax(a, b); }
+static inline f32x4 f32x4_round(f32x4 v) { return wasm_f32x4_nearest(v); }  // to nearest integer, ties to even
+// 2^n for integer-valued n in [-126, 127]
+static inline f32x4 f32x4_exp2i(f32x4 n) {
+    return wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+}
 
 #elif defined(__SSE2__)
 #include <immintrin.h>
@@ -33,9 +42,18 @@ static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { return _mm_fmadd_p
 static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { return _mm_add_ps(acc, _mm_mul_ps(a, b)); }
 #endif
 template <int L> static inline f32x4 f32x4_lane(f32x4 v) { return _mm_shuffle_ps(v, v, _MM_SHUFFLE(L, L, L, L)); }
+static inline f32x4 f32x4_sub(f32x4 a, f32x4 b) { return _mm_sub_ps(a, b); }
+static inline f32x4 f32x4_div(f32x4 a, f32x4 b) { return _mm_div_ps(a, b); }
+static inline f32x4 f32x4_min(f32x4 a, f32x4 b) { return _mm_min_ps(a, b); }
+static inline f32x4 f32x4_max(f32x4 a, f32x4 b) { return _mm_max_ps(a, b); }
+static inline f32x4 f32x4_round(f32x4 v) { return _mm_cvtepi32_ps(_mm_cvtps_epi32(v)); }  // MXCSR default: nearest
+static inline f32x4 f32x4_exp2i(f32x4 n) {
+    return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvttps_epi32(n), _mm_set1_epi32(127)), 23));
+}
 
 #else
 #define TRM_SIMD_NAME "scalar"
+#include <cmath>
 struct f32x4 { float v[4]; };
 static inline f32x4 f32x4_load(const float* p) { return {{p[0], p[1], p[2], p[3]}}; }
 static inline void f32x4_store(float* p, f32x4 a) { for (int i = 0; i < 4; ++i) p[i] = a.v[i]; }
@@ -45,4 +63,27 @@ static inline f32x4 f32x4_add(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.
 static inline f32x4 f32x4_mul(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] *= b.v[i]; return a; }
 static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) acc.v[i] += a.v[i] * b.v[i]; return acc; }
 template <int L> static inline f32x4 f32x4_lane(f32x4 v) { return f32x4_splat(v.v[L]); }
+static inline f32x4 f32x4_sub(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] -= b.v[i]; return a; }
+static inline f32x4 f32x4_div(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] /= b.v[i]; return a; }
+static inline f32x4 f32x4_min(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] = b.v[i] < a.v[i] ? b.v[i] : a.v[i]; return a; }
+static inline f32x4 f32x4_max(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] = a.v[i] < b.v[i] ? b.v[i] : a.v[i]; return a; }
+static inline f32x4 f32x4_round(f32x4 v) { for (int i = 0; i < 4; ++i) v.v[i] = std::nearbyint(v.v[i]); return v; }
+static inline f32x4 f32x4_exp2i(f32x4 n) { for (int i = 0; i < 4; ++i) n.v[i] = std::ldexp(1.f, int(n.v[i])); return n; }
 #endif
+
+// e^x for x in [-87, 88] (clamped), written once over the operations above: Cephes expf, x = n ln2 + r with
+// |r| <= ln2/2, e^r by a degree-6 polynomial; relative error about 2e-7.
+static inline f32x4 f32x4_exp(f32x4 x) {
+    x = f32x4_min(f32x4_max(x, f32x4_splat(-87.f)), f32x4_splat(88.f));
+    const f32x4 n = f32x4_round(f32x4_mul(x, f32x4_splat(1.44269504088896341f)));
+    f32x4 r = f32x4_sub(x, f32x4_mul(n, f32x4_splat(0.693359375f)));
+    r = f32x4_sub(r, f32x4_mul(n, f32x4_splat(-2.12194440e-4f)));
+    f32x4 p = f32x4_splat(1.9875691500e-4f);
+    p = f32x4_madd(f32x4_splat(1.3981999507e-3f), p, r);
+    p = f32x4_madd(f32x4_splat(8.3334519073e-3f), p, r);
+    p = f32x4_madd(f32x4_splat(4.1665795894e-2f), p, r);
+    p = f32x4_madd(f32x4_splat(1.6666665459e-1f), p, r);
+    p = f32x4_madd(f32x4_splat(5.0000001201e-1f), p, r);
+    p = f32x4_madd(f32x4_add(r, f32x4_splat(1.f)), p, f32x4_mul(r, r));
+    return f32x4_mul(p, f32x4_exp2i(n));
+}
