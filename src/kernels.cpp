@@ -101,17 +101,30 @@ void rope(int S, int heads, int hd, float* v, int ld, const float* cos, const fl
 }
 
 void softmax_rows(int rows, int cols, float* x, float scale) {
+    const f32x4 vscale = f32x4_splat(scale);
     for (int r = 0; r < rows; ++r) {
         float* xr = x + size_t(r) * cols;
         float mx = -INFINITY;
         for (int c = 0; c < cols; ++c) mx = std::max(mx, xr[c] * scale);
-        float sum = 0.f;
-        for (int c = 0; c < cols; ++c) {
+        // e^(x*scale - max) on 4 lanes with the polynomial exp of simd.h (arguments <= 0; below -87 it gives
+        // e^-87 ~ 1.6e-38 instead of a smaller number or 0: nothing against a sum of at least 1).
+        const f32x4 vmx = f32x4_splat(mx);
+        f32x4 vsum = f32x4_zero();
+        int c = 0;
+        for (; c + 4 <= cols; c += 4) {
+            const f32x4 e = f32x4_exp(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
+            f32x4_store(xr + c, e);
+            vsum = f32x4_add(vsum, e);
+        }
+        float lanes[4];
+        f32x4_store(lanes, vsum);
+        float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+        for (; c < cols; ++c) {
             xr[c] = std::exp(xr[c] * scale - mx);
             sum += xr[c];
         }
         const float inv = 1.f / sum;
-        for (int c = 0; c < cols; ++c) xr[c] *= inv;
+        for (c = 0; c < cols; ++c) xr[c] *= inv;
     }
 }
 

@@ -93,6 +93,19 @@ TEST_CASE("SwiGLU gating, interleaved rows and stacked blocks", "[kernels]") {
     }
 }
 
+TEST_CASE("softmax on rows wider than the vector matches exp ratios", "[kernels]") {
+    const int R = 3, C = 37;
+    auto x = random_vector(R * C, 21, 4.f), orig = x;
+    softmax_rows(R, C, x.data(), 0.7f);
+    for (int r = 0; r < R; ++r) {
+        double mx = -1e300, sum = 0;
+        for (int c = 0; c < C; ++c) mx = std::max(mx, 0.7 * orig[r * C + c]);
+        for (int c = 0; c < C; ++c) sum += std::exp(0.7 * orig[r * C + c] - mx);
+        for (int c = 0; c < C; ++c)
+            CHECK(x[r * C + c] == Approx(std::exp(0.7 * orig[r * C + c] - mx) / sum).epsilon(1e-5).margin(1e-30));
+    }
+}
+
 TEST_CASE("SwiGLU's vector exp holds to 1e-6 relative over the whole range, saturating cleanly", "[kernels]") {
     // 4 lanes of every value in [-100, 100] in steps of 1/64 (and the tail of 3 in scalar code), u = 1.
     const int I = 4 * 3200 + 3;
