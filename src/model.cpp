@@ -315,7 +315,6 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     }
     gate_up_.resize(std::max(S * 2 * I, 2 * It * D));
     act_.resize(std::max(S * I, It * D));
-    head_out_.resize(S * V);
 }
 
 void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id) {

@@ -165,7 +165,6 @@ private:
                                   // k [S, hd] and v [S, hd] (attention), or the right operand of matmul (mlp_t)
     std::vector<float> gate_up_;  // [S, 2I] or [2I_t, D]
     std::vector<float> act_;      // [S, I]  or [I_t, D]
-    std::vector<float> head_out_; // [S, V]   lm_head over all positions
 };
 
 }  // namespace trm

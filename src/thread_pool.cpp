@@ -29,13 +29,14 @@ ThreadPool::~ThreadPool() {
     for (std::thread& t : workers_) t.join();
 }
 
-void ThreadPool::parallel_for(int n, const std::function<void(int)>& fn) {
+void ThreadPool::run(int n, Call call, void* fn) {
     if (workers_.empty() || n <= 1) {
-        for (int i = 0; i < n; ++i) fn(i);
+        for (int i = 0; i < n; ++i) call(fn, i);
         return;
     }
     std::unique_lock<std::mutex> lock(mu_);
-    fn_ = &fn;
+    call_ = call;
+    fn_ = fn;
     n_ = n;
     next_ = 0;
     busy_ = int(workers_.size());
@@ -45,7 +46,7 @@ void ThreadPool::parallel_for(int n, const std::function<void(int)>& fn) {
     while (next_ < n_) {
         const int i = next_++;
         lock.unlock();
-        fn(i);
+        call(fn, i);
         lock.lock();
     }
     done_cv_.wait(lock, [this] { return busy_ == 0; });
@@ -62,7 +63,7 @@ void ThreadPool::work(int) {
         while (next_ < n_) {
             const int i = next_++;
             lock.unlock();
-            (*fn_)(i);
+            call_(fn_, i);
             lock.lock();
         }
         if (--busy_ == 0) done_cv_.notify_one();

@@ -3,9 +3,9 @@
 // a loop allocates nothing. With one thread (or a WASM build without pthreads) everything runs inline.
 #pragma once
 #include <condition_variable>
-#include <functional>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #if defined(__EMSCRIPTEN__) && !defined(__EMSCRIPTEN_PTHREADS__)
@@ -23,16 +23,23 @@ public:
     ThreadPool& operator=(const ThreadPool&) = delete;
 
     int size() const { return int(workers_.size()) + 1; }  // the caller takes a share too
-    void parallel_for(int n, const std::function<void(int)>& fn);
+    // fn is called through a plain function pointer and context, not std::function, so a loop allocates nothing.
+    template <class F>
+    void parallel_for(int n, F&& fn) {
+        run(n, [](void* f, int i) { (*static_cast<std::remove_reference_t<F>*>(f))(i); }, &fn);
+    }
 
     static int hardware_threads();
 
 private:
+    using Call = void (*)(void* fn, int i);
+    void run(int n, Call call, void* fn);
     void work(int id);
     std::vector<std::thread> workers_;
     std::mutex mu_;
     std::condition_variable start_cv_, done_cv_;
-    const std::function<void(int)>* fn_ = nullptr;
+    Call call_ = nullptr;
+    void* fn_ = nullptr;
     int n_ = 0, next_ = 0, busy_ = 0;
     unsigned generation_ = 0;
     bool stop_ = false;
