@@ -25,10 +25,10 @@ import data  # noqa: E402
 
 
 @torch.no_grad()
-def evaluate(model, questions, answers, batch_size=64, steps=None, progress=None):
+def evaluate(model, questions, answers, batch_size=64, steps=None, progress=None, puzzle_ids=None):
     """questions, answers [N, seq_len] int -> {"early": metrics, "never": metrics}, metrics as in `trm eval`.
 
-    Labels equal to 0 (padding) are not scored."""
+    Labels equal to 0 (padding) are not scored. puzzle_ids [N]: the puzzle-embedding rows (default row 0)."""
     was_training = model.training
     model.eval()
     steps = steps or model.cfg.halt_max_steps
@@ -42,7 +42,10 @@ def evaluate(model, questions, answers, batch_size=64, steps=None, progress=None
         q = torch.as_tensor(questions[b:b + batch_size], device=device).long()
         a = torch.as_tensor(answers[b:b + batch_size], device=device).long()
         B = q.shape[0]
-        ids = torch.zeros(B, dtype=torch.long, device=device)
+        if puzzle_ids is None:
+            ids = torch.zeros(B, dtype=torch.long, device=device)
+        else:
+            ids = torch.as_tensor(puzzle_ids[b:b + batch_size], device=device).long()
         carry = model.initial_carry(B)
         carry = (carry[0].to(device), carry[1].to(device))
         early_pred = torch.zeros_like(a)

@@ -6,6 +6,8 @@
         --mlp-t --pos none --hidden 128 --out runs/sudoku --minutes 60
     # maze attention model on generated mazes
     scripts/train/train.py --task maze --generate --hidden 128 --heads 4 --out runs/maze
+    # ARC attention model on a dataset built by scripts/train/arc_data.py (one puzzle-embedding row per identifier)
+    scripts/train/train.py --task arc --arc-data data_cache/arc --hidden 64 --heads 4 --L-cycles 4 --out runs/arc
     # resume (every setting comes from the checkpoint; flags given here override it)
     scripts/train/train.py --resume runs/sudoku/last.pt --minutes 60
     # several GPUs (or CPU processes over gloo; Debian's torch 1.13 torchrun fails under Python 3.11, so there
@@ -20,6 +22,10 @@ fresh puzzle. Loss per slot = stable-max cross-entropy averaged over its cells +
 right). AdamW (betas 0.9, 0.95) with linear warm-up, an EMA of the weights (evaluated and exported), bf16 autocast
 on CUDA (on CPU with --bf16). Checkpoints (last.pt every --ckpt-minutes, best.pt when the held-out exact/cell accuracy improves) hold
 everything needed to resume; the held-out slice comes from the training files, never from an eval set.
+
+ARC (--task arc): every slot carries its example's puzzle-embedding row. As in the reference, that table is not
+trained by AdamW but by sign-SGD on the rows the batch touched (row -= lr * sign(grad), after decoupled weight
+decay), with its own learning rate --puzzle-emb-lr under the same warm-up; the checkpoint keeps the row names.
 """
 import argparse
 import copy
@@ -38,12 +44,14 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
+import arc_data  # noqa: E402
 import data  # noqa: E402
 from evaluate import evaluate  # noqa: E402
 from trm_config import TRMConfig, param_count  # noqa: E402
 from trm_model import TRM  # noqa: E402
 
-TASK_SIZES = {"sudoku": (data.SUDOKU_SEQ, data.SUDOKU_VOCAB), "maze": (data.MAZE_SEQ, data.MAZE_VOCAB)}
+TASK_SIZES = {"sudoku": (data.SUDOKU_SEQ, data.SUDOKU_VOCAB), "maze": (data.MAZE_SEQ, data.MAZE_VOCAB),
+              "arc": (arc_data.SEQ_LEN, arc_data.VOCAB)}
 
 
 def make_parser(suppress=False):
@@ -54,6 +62,7 @@ def make_parser(suppress=False):
     g.add_argument("--task", choices=sorted(TASK_SIZES), **d("sudoku"))
     g.add_argument("--train", nargs="+", help="training CSV file(s) (question,answer)")
     g.add_argument("--generate", action="store_true", help="maze: train on freshly generated mazes")
+    g.add_argument("--arc-data", help="arc: a folder built by scripts/train/arc_data.py")
     g.add_argument("--holdout", type=int, help="puzzles held out of the training data for model selection", **d(256))
     g.add_argument("--no-augment", dest="augment", action="store_false", **d(True))
     g = ap.add_argument_group("model (TRM_SPEC.md configuration)")
@@ -72,6 +81,8 @@ def make_parser(suppress=False):
     g.add_argument("--lr", type=float, **d(1e-3))
     g.add_argument("--warmup", type=int, help="linear warm-up steps", **d(500))
     g.add_argument("--weight-decay", type=float, **d(0.1))
+    g.add_argument("--puzzle-emb-lr", type=float, help="arc: sign-SGD rate of the puzzle-embedding rows", **d(1e-2))
+    g.add_argument("--puzzle-emb-wd", type=float, help="arc: weight decay of the puzzle-embedding rows", **d(0.1))
     g.add_argument("--ema", type=float, help="EMA rate (0: none)", **d(0.999))
     g.add_argument("--halt-exploration", type=float, **d(0.1))
     g.add_argument("--seed", type=int, **d(0))
@@ -95,7 +106,8 @@ def parse_args(argv=None):
     if args.resume:
         given = vars(make_parser(suppress=True).parse_args(argv))
         saved = torch.load(args.resume, map_location="cpu")["args"]
-        merged = dict(saved)
+        merged = vars(make_parser().parse_args([]))  # options newer than the checkpoint take their defaults
+        merged.update(saved)
         merged.update(given)
         merged["resume"] = args.resume
         args = argparse.Namespace(**merged)
@@ -112,8 +124,66 @@ def stablemax_cross_entropy(logits, labels):
     return -logp.gather(-1, labels.clamp_min(0)[..., None]).squeeze(-1)
 
 
-def lr_at(step, args):
-    return args.lr * min(1.0, (step + 1) / max(args.warmup, 1))
+def lr_at(step, args, base=None):
+    return (args.lr if base is None else base) * min(1.0, (step + 1) / max(args.warmup, 1))
+
+
+class SignSGD(torch.optim.Optimizer):
+    """The reference's optimiser of the puzzle-embedding table: only the rows with a gradient in this step (the
+    puzzles in the batch) move, by lr * sign(grad), after decoupled weight decay. Sign updates give every puzzle
+    row the same step size however rarely it is drawn. No state."""
+
+    def __init__(self, params, lr, weight_decay):
+        super().__init__(params, {"lr": lr, "weight_decay": weight_decay, "base_lr": lr})
+
+    @torch.no_grad()
+    def step(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                rows = p.grad.abs().sum(-1) != 0  # [rows]: the rows this batch touched
+                g = p.grad[rows]
+                p[rows] = p[rows] * (1 - group["lr"] * group["weight_decay"]) - group["lr"] * torch.sign(g)
+
+
+class Optimizers:
+    """AdamW for the network and SignSGD for the puzzle-embedding table, seen as one optimiser by the loop."""
+
+    def __init__(self, adamw, sign):
+        self.parts = {"adamw": adamw, "sign": sign}
+
+    @property
+    def param_groups(self):
+        return self.parts["adamw"].param_groups + self.parts["sign"].param_groups
+
+    @property
+    def state(self):
+        return self.parts["adamw"].state  # SignSGD keeps none
+
+    def zero_grad(self, set_to_none=True):
+        for o in self.parts.values():
+            o.zero_grad(set_to_none=set_to_none)
+
+    def step(self):
+        for o in self.parts.values():
+            o.step()
+
+    def state_dict(self):
+        return {k: o.state_dict() for k, o in self.parts.items()}
+
+    def load_state_dict(self, state):
+        for k, o in self.parts.items():
+            o.load_state_dict(state[k])
+
+
+def make_optimizer(model, args):
+    adamw = dict(lr=args.lr, betas=(0.9, 0.95), weight_decay=args.weight_decay)
+    if args.task != "arc":  # sudoku and maze: one shared puzzle row, trained with the rest (as before)
+        return torch.optim.AdamW(model.parameters(), **adamw)
+    table = model.puzzle_emb.weights
+    rest = [p for p in model.parameters() if p is not table]
+    return Optimizers(torch.optim.AdamW(rest, **adamw), SignSGD([table], args.puzzle_emb_lr, args.puzzle_emb_wd))
 
 
 class Slots:
@@ -124,7 +194,7 @@ class Slots:
         S, D = model.cfg.S, model.cfg.hidden_size
         self.inputs = torch.zeros(B, model.cfg.seq_len, dtype=torch.long, device=device)  # [B, L]
         self.labels = torch.zeros(B, model.cfg.seq_len, dtype=torch.long, device=device)  # [B, L]
-        self.ids = torch.zeros(B, dtype=torch.long, device=device)  # [B] (one shared puzzle row)
+        self.ids = torch.zeros(B, dtype=torch.long, device=device)  # [B] puzzle rows (0 unless the stream gives them)
         self.zH = torch.zeros(B, S, D, device=device)  # [B, S, D]
         self.zL = torch.zeros(B, S, D, device=device)  # [B, S, D]
         self.steps = torch.zeros(B, dtype=torch.long, device=device)  # [B]
@@ -136,9 +206,11 @@ class Slots:
         idx = self.halted.nonzero().squeeze(-1)
         if len(idx) == 0:
             return
-        q, a = self.stream.take(len(idx))
-        self.inputs[idx] = torch.from_numpy(q).to(self.device)
-        self.labels[idx] = torch.from_numpy(a).to(self.device)
+        batch = self.stream.take(len(idx))  # (questions, answers[, puzzle rows])
+        self.inputs[idx] = torch.from_numpy(batch[0]).to(self.device)
+        self.labels[idx] = torch.from_numpy(batch[1]).to(self.device)
+        if len(batch) > 2:
+            self.ids[idx] = torch.from_numpy(batch[2]).to(self.device)
         self.zH[idx] = self.model.H_init.float().to(self.device)
         self.zL[idx] = self.model.L_init.float().to(self.device)
         self.steps[idx] = 0
@@ -230,14 +302,51 @@ def compact(state):
     return state
 
 
-def save_checkpoint(path, model, ema, optimizer, args, progress, best):
+def save_checkpoint(path, model, ema, optimizer, args, progress, best, identifiers=None):
     state = {"format": "trm-train/1", "args": {k: v for k, v in vars(args).items() if k != "resume"},
              "config": json.loads(model.cfg.to_json()), "model": model.state_dict(),
              "ema": ema.shadow if ema else None, "optimizer": compact(optimizer.state_dict()),
              "progress": progress, "best": best}
+    if identifiers is not None:  # names of the puzzle-embedding rows (export writes them into the weight file)
+        state["puzzle_identifiers"] = identifiers
     tmp = path + ".tmp"
     torch.save(state, tmp)
     os.replace(tmp, path)
+
+
+class ArcStream:
+    """Endless ARC examples drawn uniformly from a built dataset (already augmented: each copy has its row)."""
+
+    def __init__(self, arrays, index, seed):
+        self.arrays, self.index = arrays, index
+        self.rng = np.random.default_rng(seed)
+
+    def take(self, n):
+        """(questions, answers) int64 [n, 900] and puzzle rows int64 [n]."""
+        pick = self.index[self.rng.integers(len(self.index), size=n)]
+        a = self.arrays
+        return a["inputs"][pick].astype(np.int64), a["labels"][pick].astype(np.int64), a["puzzle_ids"][pick].astype(np.int64)
+
+
+def build_arc_data(args, rank):
+    """(stream, held-out questions, answers, puzzle rows, description, identifiers). The held-out examples come
+    from training tasks only (never from the evaluation tasks' demonstrations, which their rows need) and are
+    taken out of the stream."""
+    if not args.arc_data:
+        raise SystemExit("train: --task arc needs --arc-data DIR (built by scripts/train/arc_data.py)")
+    try:
+        arrays, names, manifest = arc_data.load(args.arc_data)
+    except arc_data.ArcDataError as e:
+        raise SystemExit(f"train: {e}")
+    candidates = np.flatnonzero(~arrays["eval_demo"])
+    order = np.random.default_rng(12345).permutation(candidates)  # fixed: the same slice on every resume
+    held = order[:args.holdout]
+    train_idx = np.setdiff1d(np.arange(len(arrays["puzzle_ids"])), held)
+    stream = ArcStream(arrays, train_idx, seed=args.seed * 1000 + rank + int(time.time()) % 100000)
+    desc = (f"ARC {args.arc_data} ({len(train_idx)} examples, {len(names)} puzzle rows, {manifest.get('augmentations')} "
+            f"augmented copies per task; {len(held)} training-task examples held out for selection)")
+    return (stream, arrays["inputs"][held].astype(np.int64), arrays["labels"][held].astype(np.int64),
+            arrays["puzzle_ids"][held].astype(np.int64), desc, names)
 
 
 def build_data(args, rank):
@@ -297,19 +406,28 @@ def main(argv=None):
             log_file.flush()
 
     seq_len, vocab = TASK_SIZES[args.task]
+    identifiers, held_ids = None, None
+    if args.task == "arc":
+        if args.puzzle_emb_len <= 0:
+            raise SystemExit("train: --task arc needs --puzzle-emb-len > 0 (the puzzle embedding is the task)")
+        stream, held_q, held_a, held_ids, data_desc, identifiers = build_arc_data(args, rank)
     cfg = TRMConfig.from_dict({
         "seq_len": seq_len, "vocab_size": vocab, "hidden_size": args.hidden, "num_heads": args.heads,
         "expansion": args.expansion, "L_layers": args.layers, "H_cycles": args.H_cycles, "L_cycles": args.L_cycles,
         "halt_max_steps": args.halt_max_steps, "mlp_t": args.mlp_t, "pos_encodings": args.pos,
         "puzzle_emb_ndim": args.hidden if args.puzzle_emb_len > 0 else 0, "puzzle_emb_len": args.puzzle_emb_len,
-        "num_puzzle_identifiers": 1, "rms_norm_eps": 1e-5, "rope_theta": 10000.0}, where="train arguments")
+        "num_puzzle_identifiers": len(identifiers) if identifiers else 1, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
+        where="train arguments")
     model = TRM(cfg).to(device)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=args.weight_decay)
+    optimizer = make_optimizer(model, args)
     ema = EMA(model, args.ema) if args.ema > 0 else None
     progress = {"step": 0, "samples": 0, "puzzles": 0, "wall_s": 0.0, "hardware": hardware_string(device)}
     best = None
     if args.resume:
         state = torch.load(args.resume, map_location="cpu")
+        if state.get("puzzle_identifiers", identifiers) != identifiers:
+            raise SystemExit(f"train: {args.resume}: its puzzle_identifiers differ from {args.arc_data}/identifiers.json "
+                             f"(the rows would mean other puzzles)")
         model.load_state_dict(state["model"])
         opt_state = state["optimizer"]
         optimizer.load_state_dict(opt_state)
@@ -328,7 +446,8 @@ def main(argv=None):
     if distributed:
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
-    stream, held_q, held_a, data_desc = build_data(args, rank)
+    if args.task != "arc":
+        stream, held_q, held_a, data_desc = build_data(args, rank)
     eval_model = copy.deepcopy(model)
     slots = Slots(model, stream, args.batch, device)
     log(f"model: {param_count(cfg):,} parameters, config {cfg.to_json()}")
@@ -340,7 +459,7 @@ def main(argv=None):
 
     def checkpoint(name):
         if is_main:
-            save_checkpoint(os.path.join(args.out, name), model, ema, optimizer, args, progress, best)
+            save_checkpoint(os.path.join(args.out, name), model, ema, optimizer, args, progress, best, identifiers)
 
     def held_out_eval():
         nonlocal best
@@ -348,7 +467,7 @@ def main(argv=None):
             return
         (ema.copy_to(eval_model) if ema else eval_model.load_state_dict(model.state_dict()))
         t = time.time()
-        res = evaluate(eval_model, held_q, held_a, batch_size=min(256, len(held_q)))
+        res = evaluate(eval_model, held_q, held_a, batch_size=min(256, len(held_q)), puzzle_ids=held_ids)
         e, n = res["early"], res["never"]
         log(f"held-out ({len(held_q)} training puzzles, EMA weights): exact {n['exact_accuracy']:.4f} "
             f"cell {n['cell_accuracy']:.4f} (all steps) | exact {e['exact_accuracy']:.4f} cell {e['cell_accuracy']:.4f}"
@@ -376,8 +495,8 @@ def main(argv=None):
         return s
 
     while not should_stop():
-        for group in optimizer.param_groups:
-            group["lr"] = lr_at(progress["step"], args)
+        for group in optimizer.param_groups:  # the puzzle table's group keeps its own base rate
+            group["lr"] = lr_at(progress["step"], args, group.get("base_lr"))
         m = train_step(net, model, slots, optimizer, args, device)
         if ema:
             ema.update(model)

@@ -1,0 +1,300 @@
+"""ARC training side: the dataset builder (scripts/train/arc_data.py), training with per-puzzle embedding rows
+(train.py --task arc), export with puzzle_identifiers, and the pass@2 evaluator (evaluate_arc.py) agreeing with
+the engine's `trm solve --task arc`. Everything runs on tiny ARC tasks made here (no ../shared data)."""
+import json
+import os
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+
+import arc_data
+import evaluate_arc
+import export
+import train
+import trm_safetensors
+from conftest import ROOT
+from trm_model import TRM
+
+TRM_BIN = os.environ.get("TRM_BIN", os.path.join(ROOT, "build", "native", "trm"))
+
+
+def grid(rng, rows=None, cols=None):
+    rows = rows or int(rng.integers(1, 6))
+    cols = cols or int(rng.integers(1, 6))
+    return rng.integers(0, 10, size=(rows, cols)).tolist()
+
+
+def recolour_task(rng, n_train=3, n_test=1):
+    """Input grid -> the same grid with colours 1 and 2 swapped: a rule the puzzle row can carry."""
+    def pair():
+        g = np.array(grid(rng))
+        out = np.where(g == 1, 2, np.where(g == 2, 1, g))
+        return {"input": g.tolist(), "output": out.tolist()}
+    return {"train": [pair() for _ in range(n_train)], "test": [pair() for _ in range(n_test)]}
+
+
+# Test outputs of the evaluation tasks are 7x7 of colour 9: no other grid here has that shape and colour.
+EVAL_TEST_OUTPUT = [[9] * 7 for _ in range(7)]
+
+
+def write_tiny_root(root, seed=0):
+    """An ARC data folder laid out like ../shared/data/arc: 3 training tasks (one holding an evaluation test pair
+    verbatim, as ARC-AGI-1 training 40853293 does), 2 concept tasks (Kaggle layout), 2 evaluation tasks."""
+    rng = np.random.default_rng(seed)
+    evaluation = {f"e{i}aaaaa": recolour_task(rng) for i in range(2)}
+    for i, t in enumerate(evaluation.values()):
+        t["test"][0]["output"] = EVAL_TEST_OUTPUT
+        t["test"][0]["input"] = grid(rng, 7, 6 + i)
+    training = {f"t{i}bbbbbb": recolour_task(rng) for i in range(3)}
+    training["t0bbbbbb"]["train"].append(evaluation["e0aaaaa"]["test"][0])  # the leak the builder must drop
+    for sub, tasks in (("arc-agi-1/training", training), ("arc-agi-1/evaluation", evaluation)):
+        os.makedirs(root / sub)
+        for tid, t in tasks.items():
+            (root / sub / f"{tid}.json").write_text(json.dumps(t))
+    concept = {f"Concept{i}": recolour_task(rng) for i in range(2)}
+    os.makedirs(root / "concept")
+    (root / "concept" / "challenges.json").write_text(json.dumps(
+        {tid: {"train": t["train"], "test": [{"input": p["input"]} for p in t["test"]]} for tid, t in concept.items()}))
+    (root / "concept" / "solutions.json").write_text(json.dumps(
+        {tid: [p["output"] for p in t["test"]] for tid, t in concept.items()}))
+    return evaluation
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    d = tmp_path_factory.mktemp("arc")
+    evaluation = write_tiny_root(d / "root")
+    assert arc_data.main(["--root", str(d / "root"), "--out", str(d / "data"), "--augmentations", "4", "--seed", "1"]) == 0
+    return d, evaluation
+
+
+# --- encoding and augmentations ---
+def test_encode_decode_and_augment_restore_round_trip():
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        g = np.array(grid(rng, int(rng.integers(1, 31)), int(rng.integers(1, 31))), dtype=np.uint8)
+        np.testing.assert_array_equal(arc_data.decode(arc_data.encode(g)), g)
+        t = int(rng.integers(8))
+        colours = np.concatenate(([0], rng.permutation(9) + 1))
+        a = arc_data.augment(g, t, colours)
+        np.testing.assert_array_equal(arc_data.restore(a, t, colours), g)
+        assert (a == 0).sum() == (g == 0).sum()  # colour 0 is kept
+
+
+def test_dihedral_numbering_is_the_engines():
+    """src/tasks.cpp arc::dihedral: out[i][j] = g[r][c] with these (r, c) per transform."""
+    g = np.arange(6).reshape(2, 3)
+    R, C = g.shape
+    src = {0: lambda i, j: (i, j), 1: lambda i, j: (j, C - 1 - i), 2: lambda i, j: (R - 1 - i, C - 1 - j),
+           3: lambda i, j: (R - 1 - j, i), 4: lambda i, j: (j, i), 5: lambda i, j: (i, C - 1 - j),
+           6: lambda i, j: (R - 1 - i, j), 7: lambda i, j: (R - 1 - j, C - 1 - i)}
+    for t, f in src.items():
+        out = arc_data.dihedral(g, t)
+        assert all(out[i, j] == g[f(i, j)] for i in range(out.shape[0]) for j in range(out.shape[1])), t
+
+
+def test_identifier_names_round_trip():
+    colours = np.array([0, 3, 1, 2, 4, 5, 6, 7, 9, 8])
+    name = arc_data.identifier("007bbfb7", 5, colours)
+    assert name == "007bbfb7|||t5|||0312456798"
+    tid, t, c = arc_data.parse_identifier(name)
+    assert (tid, t, c.tolist()) == ("007bbfb7", 5, colours.tolist())
+    assert arc_data.identifier("007bbfb7", 0, range(10)) == "007bbfb7"
+    assert arc_data.parse_identifier("007bbfb7")[:2] == ("007bbfb7", 0)
+    for bad in ["x|||t8|||0123456789", "x|||t1|||1023456789", "x|||t1|||0123456788", "x|||t1"]:
+        with pytest.raises(arc_data.ArcDataError, match="expected '<task>"):
+            arc_data.parse_identifier(bad)
+
+
+# --- the builder ---
+def test_builder_rows_names_and_copies(dataset):
+    d, evaluation = dataset
+    arrays, names, manifest = arc_data.load(d / "data")
+    assert names[0] == "<blank>" and len(names) == manifest["identifiers"] == 1 + 7 * 5
+    assert len(set(names)) == len(names)
+    assert 0 not in set(arrays["puzzle_ids"].tolist())
+    assert (d / "data" / "eval_tasks.txt").read_text().split() == sorted(evaluation)
+    originals = {}
+    for sub in ("arc-agi-1/training", "arc-agi-1/evaluation"):
+        for tid, (train_pairs, test_pairs) in arc_data.load_folder(d / "root" / sub).items():
+            originals[tid] = train_pairs + test_pairs
+    originals.update(arc_data.load_kaggle(d / "root/concept/challenges.json", d / "root/concept/solutions.json"))
+    originals = {k: (v[0] + v[1] if isinstance(v, tuple) else v) for k, v in originals.items()}
+    for k in range(len(arrays["puzzle_ids"])):  # every example restores, through its row's name, to an original pair
+        tid, t, colours = arc_data.parse_identifier(names[arrays["puzzle_ids"][k]])
+        i = arc_data.restore(arc_data.decode(arrays["inputs"][k]), t, colours)
+        o = arc_data.restore(arc_data.decode(arrays["labels"][k]), t, colours)
+        assert any(i.shape == a.shape and (i == a).all() and o.shape == b.shape and (o == b).all()
+                   for a, b in originals[tid] if b is not None), (k, names[arrays["puzzle_ids"][k]])
+        assert arrays["eval_demo"][k] == (tid in evaluation)
+
+
+def test_builder_never_includes_evaluation_test_outputs(dataset, tmp_path):
+    d, evaluation = dataset
+    arrays, names, manifest = arc_data.load(d / "data")
+    for labels in arrays["labels"]:  # no label decodes to the 7x7 of colour 9, in any copy (9 may be recoloured)
+        g = arc_data.decode(labels)
+        assert not (g.shape == (7, 7) and len(np.unique(g)) == 1 and g[0, 0] != 0)
+    assert manifest["dropped_as_evaluation_test_pairs"] == ["arc-agi-1/training t0bbbbbb pair 3"]
+    # the evaluation tasks contribute their demonstrations only: 3 pairs x 5 copies each
+    assert int(arrays["eval_demo"].sum()) == 2 * 3 * 5
+    # deterministic: the same folder again
+    assert arc_data.main(["--root", str(d / "root"), "--out", str(tmp_path / "again"), "--augmentations", "4", "--seed", "1"]) == 0
+    for f in ("identifiers.json", "dataset.npz", "manifest.json"):
+        assert (tmp_path / "again" / f).read_bytes() == (d / "data" / f).read_bytes(), f
+
+
+def test_builder_refuses_bad_tasks(tmp_path, capsys):
+    write_tiny_root(tmp_path / "root")
+    (tmp_path / "root/arc-agi-1/training/t1bbbbbb.json").write_text(json.dumps({"train": [{"input": [[1, 12]], "output": [[1]]}], "test": []}))
+    assert arc_data.main(["--root", str(tmp_path / "root"), "--out", str(tmp_path / "x")]) == 1
+    err = capsys.readouterr().err
+    assert "t1bbbbbb.json: train[0].input: expected colours 0-9" in err
+
+
+# --- training ---
+# One head and 4 slots: attention over 901 positions costs little then (seconds for tens of steps on one thread).
+def tiny_arc_args(data_dir, **kw):
+    a = ["--task", "arc", "--arc-data", str(data_dir), "--hidden", "16", "--heads", "1", "--layers", "1",
+         "--H-cycles", "1", "--L-cycles", "1", "--halt-max-steps", "2", "--puzzle-emb-len", "1", "--batch", "4",
+         "--holdout", "2", "--threads", "1", "--log-seconds", "0", "--eval-minutes", "1000"]
+    for k, v in kw.items():
+        a += [f"--{k.replace('_', '-')}", str(v)]
+    return a
+
+
+def train_tiny(data_dir, steps, seed=0):
+    """A tiny ARC model trained for `steps` steps with the recipe's pieces, deterministically.
+    Returns (model, losses, puzzle rows drawn, identifiers)."""
+    args = train.parse_args(tiny_arc_args(data_dir, lr=1e-2, warmup=5, out="unused"))
+    torch.manual_seed(seed)
+    stream, *_, names = train.build_arc_data(args, 0)
+    stream.rng = np.random.default_rng(seed)
+    model = TRM(train.TRMConfig.from_dict({
+        "seq_len": 900, "vocab_size": 12, "hidden_size": 16, "num_heads": 1, "expansion": 2.0, "L_layers": 1,
+        "H_cycles": 1, "L_cycles": 1, "halt_max_steps": 2, "mlp_t": False, "pos_encodings": "rope",
+        "puzzle_emb_ndim": 16, "puzzle_emb_len": 1, "num_puzzle_identifiers": len(names)}))
+    optimizer = train.make_optimizer(model, args)
+    assert isinstance(optimizer.parts["sign"], train.SignSGD)
+    slots = train.Slots(model, stream, args.batch, torch.device("cpu"))
+    losses, used = [], set()
+    for step in range(steps):
+        for g in optimizer.param_groups:
+            g["lr"] = train.lr_at(step, args, g.get("base_lr"))
+        slots.refill()
+        used |= set(slots.ids.tolist())
+        losses.append(train.train_step(model, model, slots, optimizer, args, torch.device("cpu"))["loss"])
+    return model, losses, used, names
+
+
+def test_training_reduces_the_loss_and_moves_only_touched_rows(dataset):
+    d, _ = dataset
+    model, losses, used, _ = train_tiny(d / "data", 60)
+    assert np.mean(losses[-10:]) < 0.6 * np.mean(losses[:10])
+    moved = set(np.flatnonzero(model.puzzle_emb.weights.detach().abs().sum(-1).numpy() > 0).tolist())
+    assert moved and moved <= used and 0 not in moved  # the blank row and rows never drawn stay zero
+
+
+def test_train_resume_export_with_identifiers(dataset, tmp_path):
+    d, evaluation = dataset
+    out = tmp_path / "run"
+    train.main(tiny_arc_args(d / "data", max_steps=3, out=out))
+    state = torch.load(out / "last.pt")
+    names = json.loads((d / "data" / "identifiers.json").read_text())
+    assert state["puzzle_identifiers"] == names and state["config"]["num_puzzle_identifiers"] == len(names)
+    assert set(state["optimizer"]) == {"adamw", "sign"}
+    train.main(["--resume", str(out / "last.pt"), "--max-steps", "5", "--log-seconds", "0"])
+    assert torch.load(out / "last.pt")["progress"]["step"] == 5
+
+    assert export.main([str(out / "last.pt"), "--out", str(tmp_path / "full.safetensors"), "--weights", "raw"]) == 0
+    full, meta, _ = trm_safetensors.read(tmp_path / "full.safetensors")
+    assert json.loads(meta["task"]) == {"kind": "arc", "puzzle_identifiers": names}
+    assert export.main([str(out / "last.pt"), "--out", str(tmp_path / "eval.safetensors"), "--weights", "raw",
+                        "--keep-puzzles", str(d / "data" / "eval_tasks.txt")]) == 0
+    sub, meta, _ = trm_safetensors.read(tmp_path / "eval.safetensors")
+    kept = [i for i, n in enumerate(names) if n.split("|||")[0] in evaluation]
+    assert json.loads(meta["task"])["puzzle_identifiers"] == [names[i] for i in kept] and len(kept) == 10
+    assert json.loads(meta["config"])["num_puzzle_identifiers"] == len(kept)
+    np.testing.assert_array_equal(sub["puzzle_emb.weights"], full["puzzle_emb.weights"][kept])
+    assert "sign-SGD" in json.loads(meta["source"])["optimizer"]
+
+
+def test_old_checkpoints_without_the_new_options_resume(tmp_path):
+    """A sudoku checkpoint written before --arc-data/--puzzle-emb-lr existed resumes with their defaults."""
+    sol = [(r * 3 + r // 3 + c) % 9 + 1 for r in range(9) for c in range(9)]
+    csv = tmp_path / "train.csv"
+    csv.write_text("question,answer\n" + "".join(
+        "".join(str(d) if (k + j) % 3 else "." for k, d in enumerate(sol)) + "," + "".join(map(str, sol)) + "\n"
+        for j in range(12)))
+    out = tmp_path / "run"
+    train.main(["--task", "sudoku", "--train", str(csv), "--mlp-t", "--pos", "none", "--hidden", "16",
+                "--puzzle-emb-len", "1", "--H-cycles", "1", "--L-cycles", "1", "--layers", "1", "--halt-max-steps", "2",
+                "--batch", "4", "--holdout", "2", "--max-steps", "2", "--threads", "1", "--out", str(out)])
+    state = torch.load(out / "last.pt")
+    for k in ("arc_data", "puzzle_emb_lr", "puzzle_emb_wd"):
+        del state["args"][k]
+    assert "puzzle_identifiers" not in state and isinstance(state["optimizer"]["state"], dict)  # plain AdamW
+    torch.save(state, out / "old.pt")
+    train.main(["--resume", str(out / "old.pt"), "--max-steps", "3"])
+    assert torch.load(out / "last.pt")["progress"]["step"] == 3
+
+
+# --- evaluation: the Python evaluator and the engine give the same attempts ---
+def test_vote_ranks_by_count_then_confidence():
+    a, b, c = (np.full((1, 1), v, dtype=np.uint8) for v in (1, 2, 3))
+    ranked = evaluate_arc.vote([a, b, b, c, a, c], [0.1, 0.2, 0.3, 0.9, 0.2, 0.8])
+    assert [(int(e["grid"][0, 0]), e["votes"]) for e in ranked] == [(3, 2), (2, 2), (1, 2)]
+    assert ranked[0]["confidence"] == pytest.approx(0.85)
+
+
+@pytest.fixture(scope="module")
+def trained_weights(dataset, tmp_path_factory):
+    """A tiny ARC model after a few steps (q_head and puzzle rows no longer at their initial values), exported."""
+    d, evaluation = dataset
+    model, _, _, names = train_tiny(d / "data", 15, seed=1)
+    # Shift q_halt so that about half the copies of the evaluation tests halt after step 1 (early halting then
+    # matters), with the threshold in the widest gap between their q_halt values (no copy near the 0 boundary).
+    q = []
+    for tid, task in evaluation.items():
+        copies = evaluate_arc.copies_for(names, tid)
+        x = torch.from_numpy(np.stack([arc_data.encode(arc_data.augment(np.array(task["test"][0]["input"]), t, c))
+                                       for _, t, c in copies])).long()
+        with torch.no_grad():
+            q += model(model.initial_carry(len(copies)), x, torch.tensor([r for r, _, _ in copies]))[2].tolist()
+    q = np.sort(q)
+    gap = int(np.argmax(np.diff(q[2:-2]))) + 2
+    with torch.no_grad():
+        model.q_head.bias[0] -= float(q[gap] + q[gap + 1]) / 2
+    path = tmp_path_factory.mktemp("arc_run") / "w.safetensors"
+    export.write_weight_file(model, path, {"trained_with": "tests/python/test_arc_train.py"}, "arc", "f32", names)
+    return path
+
+
+@pytest.mark.skipif(not os.access(TRM_BIN, os.X_OK), reason=f"engine not built ({TRM_BIN}): "
+                    "the evaluator/engine agreement needs build/native/trm (scripts/build.sh native)")
+@pytest.mark.parametrize("halt", ["never", "early"])
+def test_evaluator_agrees_with_the_engine(dataset, trained_weights, tmp_path, halt):
+    d, evaluation = dataset
+    model, meta = TRM.from_weight_file(trained_weights)
+    names = json.loads(meta["task"])["puzzle_identifiers"]
+    for tid, task in evaluation.items():
+        path = tmp_path / f"{tid}.json"
+        path.write_text(json.dumps(task))
+        tests = arc_data.load_task_file(path)[1]
+        ours, _ = evaluate_arc.solve_task(model, names, tid, tests, halt=halt)
+        r = subprocess.run([TRM_BIN, "solve", str(trained_weights), "--task", "arc", str(path), "--json",
+                            "--halt", halt, "--threads", "1"], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        engine = json.loads(r.stdout.strip().split("\n")[-1])
+        assert engine["copies"] == ours[0]["copies"] == 5
+        mine = ours[0]["attempts"]
+        assert len(engine["attempts"]) == len(mine) == 2
+        if (mine[0]["votes"] == mine[1]["votes"] and abs(mine[0]["confidence"] - mine[1]["confidence"]) < 1e-6
+                and engine["attempts"][0]["grid"] == mine[1]["grid"]):
+            mine = mine[::-1]  # a tie to float rounding: either order is the engine's
+        for e, m in zip(engine["attempts"], mine):
+            assert (e["grid"], e["votes"], e["correct"]) == (m["grid"], m["votes"], m["correct"]), tid
+            assert e["confidence"] == pytest.approx(m["confidence"], abs=1e-5)
+        assert engine["attempts"][0]["votes"] + engine["attempts"][1]["votes"] <= 5
