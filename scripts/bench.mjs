@@ -2,11 +2,12 @@
 // This engine against onnxruntime-web, one supervision step at batch 1, random weights, paper-size models:
 //   sudoku_mlp  token-MLP, hidden 512, seq 81 + 16 prefix, H_cycles 3 x L_cycles 6   (~25.6 GFLOP a step)
 //   maze_att    attention, hidden 512, 8 heads, RoPE, 900 + 16 positions, H3 x L4    (~190 GFLOP a step)
-// Ours: WASM single-thread and WASM threads (web/trm.js in Node), native (build/native/trm solve --json).
+// Ours: WASM single-thread and WASM threads (web/trm.js in Node), the same in WASM with the weights stored as int8
+// (scripts/quantize.py; the integer kernels), native (build/native/trm solve --json).
 // onnxruntime-web (npm, WASM backend with SIMD) runs the same weights exported by scripts/export_onnx.py.
 // Also the machine's WASM SIMD GEMM peak: the best kernel of build/wasm/tests/gemm_bench.cjs on a 512^3 product.
 //
-//   node scripts/bench.mjs [--models sudoku_mlp,maze_att] [--threads 1,2] [--steps N] [--skip-ort] [--skip-native]
+//   node scripts/bench.mjs [--models sudoku_mlp,maze_att] [--threads 1,2] [--steps N] [--skip-ort] [--skip-native] [--skip-int8]
 //
 // Weights (scripts/make_random_weights.py) and ONNX files (scripts/export_onnx.py) are made in build/bench/ when
 // missing. Each figure is ms per supervision step over the steps after the first (a warm-up): the best (used for
@@ -66,8 +67,15 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 // Steps after the first (a warm-up): the best (least disturbed on a shared machine) and the mean.
 const summarise = (ms) => ({ ms: Math.min(...ms.slice(1)), mean: mean(ms.slice(1)) });
 
-async function oursWasm(m, threads, steps) {
-  const trm = await TRM.load(fs.readFileSync(m.file), { threads });
+// The same weights as int8 (scripts/quantize.py): the engine runs those products on its integer kernels.
+function int8File(m) {
+  const file = m.file.replace(/\.safetensors$/, '.int8.safetensors');
+  if (!fs.existsSync(file)) execFileSync(PY, [path.join(ROOT, 'scripts/quantize.py'), m.file, '--dtype', 'int8', '--out', file], { stdio: 'inherit' });
+  return file;
+}
+
+async function oursWasm(m, threads, steps, file = m.file) {
+  const trm = await TRM.load(fs.readFileSync(file), { threads });
   try {
     const ms = [];
     for await (const s of trm.solve(puzzle(m), { halt: 'never', maxSteps: steps })) ms.push(s.ms);
@@ -140,6 +148,12 @@ async function main() {
       const w = await oursWasm(m, threads, steps);
       show(`ours ${w.backend}`, w);
       row.ours_wasm_ms_per_step = +w.ms.toFixed(2);
+      if (!args.includes('--skip-int8')) {
+        const q = await oursWasm(m, threads, steps, int8File(m));
+        show(`ours ${q.backend}, int8 weights`, q);
+        row.ours_wasm_int8_ms_per_step = +q.ms.toFixed(2);
+        row.int8_speedup = +(w.ms / q.ms).toFixed(2);
+      }
       if (!args.includes('--skip-native') && fs.existsSync(NATIVE)) {
         const n = oursNative(m, threads, steps);
         show('ours native', n);

@@ -6,8 +6,9 @@
 f16:  every tensor as F16: half the download. Refused if a value overflows F16 (|x| > 65504).
 int8: every 2-D matrix as I8 [rows, cols] plus `NAME.scale` F32 [rows], per row: scale = absmax / 127,
       q = round(w / scale) in [-127, 127] (an all-zero row has scale 1 and q = 0); 1-D tensors (H_init, L_init,
-      q_head.bias) stay F32. About a quarter of the f32 size. The loader (src/model.cpp) dequantises w = q * scale
-      to float32 at load, so int8 here is a storage format: the products still run in float32.
+      q_head.bias) stay F32. About a quarter of the f32 size. With the SIMD kernels (the WASM builds) the engine
+      runs the linear maps and token-mixing products of such a file on its integer kernels (int8 weights times
+      activations quantised to int16, src/kernels.h); its Eigen path dequantises w = q * scale to float32.
 The metadata is kept; `source` gains a note of the conversion.
 """
 import argparse

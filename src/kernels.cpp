@@ -323,6 +323,156 @@ const GemmPackedKernel kGemmPackedKernels[] = {
 };
 const int kGemmPackedKernelCount = int(sizeof(kGemmPackedKernels) / sizeof(kGemmPackedKernels[0]));
 
+// ---------------------------------------------------------------------------------------------------------------
+// Integer GEMM (int8 weights). A tile of R rows x 8 columns keeps 2R int32 accumulators; per pair of k it loads
+// the panel's two vectors once and, per row, broadcasts the row's (k, k+1) pair: one dot per 4 outputs and 2 k,
+// twice the multiply-adds per instruction of the f32 tile (WASM has no fused multiply-add).
+
+size_t pair_panels_size(int N, int K) { return size_t((N + kPanel - 1) / kPanel) * size_t(i16_padded_k(K)) * kPanel; }
+
+void pack_pair_panels_i8(int N, int K, const int8_t* w, int16_t* out) {
+    const int Kp = i16_padded_k(K), panels = (N + kPanel - 1) / kPanel;
+    for (int p = 0; p < panels; ++p) {
+        int16_t* o = out + size_t(p) * Kp * kPanel;
+        for (int k = 0; k < Kp; ++k)
+            for (int j = 0; j < kPanel; ++j) {
+                const int n = p * kPanel + j;
+                o[size_t(k / 2) * 16 + 2 * j + (k & 1)] = (n < N && k < K) ? int16_t(w[size_t(n) * K + k]) : int16_t(0);
+            }
+    }
+}
+
+int i16_range(int K) {
+    const int64_t q = (int64_t(1) << 31) / (int64_t(127) * std::max(i16_padded_k(K), 1)) - 1;
+    return int(std::max<int64_t>(1, std::min<int64_t>(q, 32767)));
+}
+
+// scale = absmax / range; q = round(x / scale). A zero row gets scale 0 (and q 0): its products are 0 either way.
+static inline float quant_scale(float absmax, int range) { return absmax > 0.f ? absmax / float(range) : 0.f; }
+static inline int16_t quant(float x, float inv) { return int16_t(std::lrint(x * inv)); }
+
+void quantize_rows_i16(int M, int K, const float* x, int ldx, int16_t* q, int ldq, float* scale) {
+    const int range = i16_range(K);
+    for (int m = 0; m < M; ++m) {
+        const float* xr = x + size_t(m) * ldx;
+        int16_t* qr = q + size_t(m) * ldq;
+        float absmax = 0.f;
+        for (int k = 0; k < K; ++k) absmax = std::max(absmax, std::fabs(xr[k]));
+        scale[m] = quant_scale(absmax, range);
+        const float inv = absmax > 0.f ? float(range) / absmax : 0.f;
+        for (int k = 0; k < K; ++k) qr[k] = quant(xr[k], inv);
+        if (K & 1) qr[K] = 0;
+    }
+}
+
+void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int16_t* panels, float* scale) {
+    const int range = i16_range(K), Kp = i16_padded_k(K);
+    for (int n0 = 0; n0 < N; n0 += kPanel) {
+        const int nn = std::min(kPanel, N - n0);
+        float inv[kPanel] = {};
+        for (int j = 0; j < nn; ++j) {
+            float absmax = 0.f;
+            for (int k = 0; k < K; ++k) absmax = std::max(absmax, std::fabs(b[size_t(k) * ldb + n0 + j]));
+            scale[n0 + j] = quant_scale(absmax, range);
+            inv[j] = absmax > 0.f ? float(range) / absmax : 0.f;
+        }
+        int16_t* o = panels + size_t(n0 / kPanel) * Kp * kPanel;
+        for (int k = 0; k < Kp; ++k) {
+            const float* br = b + size_t(k) * ldb + n0;
+            for (int j = 0; j < kPanel; ++j)
+                o[size_t(k / 2) * 16 + 2 * j + (k & 1)] = (j < nn && k < K) ? quant(br[j], inv[j]) : int16_t(0);
+        }
+    }
+}
+
+namespace {
+
+template <int R>
+static inline void tile_i16(int pairs, const int16_t* a, int lda, const float* sa, const int16_t* panel,
+                            const float* sb, float* c, int ldc, int ncols) {
+    i32x4 acc[R][2];
+    for (int r = 0; r < R; ++r) acc[r][0] = acc[r][1] = i32x4_zero();
+    for (int kk = 0; kk < pairs; ++kk) {
+        const i32x4 b0 = i16x8_load(panel + size_t(kk) * 16), b1 = i16x8_load(panel + size_t(kk) * 16 + 8);
+        for (int r = 0; r < R; ++r) {
+            const i32x4 av = i16x2_splat(a + size_t(r) * lda + 2 * kk);
+            acc[r][0] = i32x4_add(acc[r][0], i32x4_dot_i16x8(av, b0));
+            acc[r][1] = i32x4_add(acc[r][1], i32x4_dot_i16x8(av, b1));
+        }
+    }
+    float sbv[kPanel] = {};
+    for (int j = 0; j < ncols; ++j) sbv[j] = sb[j];
+    const f32x4 sb0 = f32x4_load(sbv), sb1 = f32x4_load(sbv + 4);
+    for (int r = 0; r < R; ++r) {
+        const f32x4 s = f32x4_splat(sa[r]);
+        const f32x4 y0 = f32x4_mul(f32x4_from_i32x4(acc[r][0]), f32x4_mul(s, sb0));
+        const f32x4 y1 = f32x4_mul(f32x4_from_i32x4(acc[r][1]), f32x4_mul(s, sb1));
+        float* cr = c + size_t(r) * ldc;
+        if (ncols == kPanel) {
+            f32x4_store(cr, y0);
+            f32x4_store(cr + 4, y1);
+        } else {
+            float tmp[kPanel];
+            f32x4_store(tmp, y0);
+            f32x4_store(tmp + 4, y1);
+            for (int j = 0; j < ncols; ++j) cr[j] = tmp[j];
+        }
+    }
+}
+
+template <int R>
+static inline void tile_i16_rest(int left, int pairs, const int16_t* a, int lda, const float* sa, const int16_t* panel,
+                                 const float* sb, float* c, int ldc, int ncols) {
+    if constexpr (R > 0) {
+        if (left == R) tile_i16<R>(pairs, a, lda, sa, panel, sb, c, ldc, ncols);
+        else tile_i16_rest<R - 1>(left, pairs, a, lda, sa, panel, sb, c, ldc, ncols);
+    }
+}
+
+// Rows in blocks of kRowBlock (the block of a stays in cache while the panels stream past), then 8-column
+// panels, then row tiles of MR and one of the remainder.
+template <int MR>
+static void gemm_pairs(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                       const float* sb, float* y, int ldy) {
+    const int pairs = i16_padded_k(K) / 2;
+    const size_t panel = size_t(pairs) * 16;
+    for (int m0 = 0; m0 < M; m0 += kRowBlock) {
+        const int mb = std::min(kRowBlock, M - m0);
+        for (int n = 0; n < N; n += kPanel) {
+            const int16_t* pn = panels + size_t(n / kPanel) * panel;
+            const int nc = std::min(kPanel, N - n);
+            int m = 0;
+            for (; m + MR <= mb; m += MR)
+                tile_i16<MR>(pairs, a + size_t(m0 + m) * lda, lda, sa + m0 + m, pn, sb + n, y + size_t(m0 + m) * ldy + n,
+                             ldy, nc);
+            if (m < mb)
+                tile_i16_rest<MR - 1>(mb - m, pairs, a + size_t(m0 + m) * lda, lda, sa + m0 + m, pn, sb + n,
+                                      y + size_t(m0 + m) * ldy + n, ldy, nc);
+        }
+    }
+}
+
+}  // namespace
+
+void gemm_nt_pairs_4x8__i16x8(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                              const float* sb, float* y, int ldy) {
+    gemm_pairs<4>(M, N, K, a, lda, sa, panels, sb, y, ldy);
+}
+void gemm_nt_pairs_6x8__i16x8(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                              const float* sb, float* y, int ldy) {
+    gemm_pairs<6>(M, N, K, a, lda, sa, panels, sb, y, ldy);
+}
+const GemmI16Kernel kGemmI16Kernels[] = {
+    {"gemm_nt_pairs_4x8__i16x8", gemm_nt_pairs_4x8__i16x8},
+    {"gemm_nt_pairs_6x8__i16x8", gemm_nt_pairs_6x8__i16x8},
+};
+const int kGemmI16KernelCount = int(sizeof(kGemmI16Kernels) / sizeof(kGemmI16Kernels[0]));
+
+void gemm_nt_pairs(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                   const float* sb, float* y, int ldy) {
+    gemm_nt_pairs_4x8__i16x8(M, N, K, a, lda, sa, panels, sb, y, ldy);
+}
+
 // The one place that chooses the kernel the engine runs, by measurement (tests/bench/gemm_bench.cpp under node,
 // best of 9 interleaved repetitions, twice, on a 2-core machine at load average 3-11): on the TRM shapes the 4x8
 // splat, 6x8 lanes and 8x8 lanes tiles came out within noise of each other (geometric means 14.5, 14.3, 14.1

@@ -71,6 +71,37 @@ extern const int kGemmPackedKernelCount;
 // The packed kernel the engine runs (Solver::linear, Solver::matmul after packing its right operand, attention):
 // the one place that dispatches, chosen by measurement.
 void gemm_nt_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+// ---- Integer GEMM for int8 weights (also written once against simd.h) ----
+// Both operands as int16 (int8 weights widened, activations quantised to int16 at a range that cannot overflow);
+// products summed in pairs of k into int32 lanes (i32x4.dot_i16x8 / pmaddwd), exact; then y = acc * sa[m] * sb[n].
+// K is padded to even (Kp) with zeros. The right operand is packed as "pair panels" of 8 columns:
+// panel p, pair kk holds (b[8p + j][2kk], b[8p + j][2kk + 1]) for j = 0..7 at p*Kp*8 + kk*16 + 2j (+1).
+constexpr int i16_padded_k(int K) { return K + (K & 1); }
+size_t pair_panels_size(int N, int K);  // int16s in the pair panels of an [N, K] matrix
+void pack_pair_panels_i8(int N, int K, const int8_t* w, int16_t* out);  // w [N, K] int8 (row-major) -> panels
+// The largest |q| for activations multiplied against int8 (|w| <= 127) over K: K * 127 * q_max < 2^31.
+int i16_range(int K);
+// x [M, K] -> q [M, Kp] (row stride ldq, zero-padded) with q ~ x / scale[m] per row, |q| <= i16_range(K).
+void quantize_rows_i16(int M, int K, const float* x, int ldx, int16_t* q, int ldq, float* scale);
+// b [K, N] row-major, one scale per column -> pair panels of b^T (b^T as the [N, K] right operand), scale [N].
+void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int16_t* panels, float* scale);
+// y[M, N] = (a[M, Kp] * panels^T) * sa[m] * sb[n]; a's rows at stride lda (int16s); panels from column 0 of this
+// call (8-aligned), sb likewise.
+using GemmI16Fn = void (*)(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                           const float* sb, float* y, int ldy);
+void gemm_nt_pairs_4x8__i16x8(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                              const float* sb, float* y, int ldy);
+void gemm_nt_pairs_6x8__i16x8(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                              const float* sb, float* y, int ldy);
+struct GemmI16Kernel {
+    const char* name;
+    GemmI16Fn fn;
+};
+extern const GemmI16Kernel kGemmI16Kernels[];
+extern const int kGemmI16KernelCount;
+void gemm_nt_pairs(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
+                   const float* sb, float* y, int ldy);  // the one the engine runs
+
 const char* simd_name();  // the instruction set these kernels were compiled for
 
 }  // namespace trm

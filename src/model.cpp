@@ -253,6 +253,40 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
             L.gate_up_packed = pack(L.mlp_gate_up, 2 * I, D);
             L.down_packed = pack(L.mlp_down, D, I);
         }
+
+        // Matrices stored as I8 also run on the integer kernels, from the file's own int8 values and scales.
+        auto int8_of = [&](const float* w, int64_t N, int64_t K, bool left_operand) -> Int8Matrix {
+            const TensorView* t = nullptr;
+            for (size_t i = 0; i < want.size(); ++i)
+                if (*want[i].slot == w && found[i]->dtype == DType::I8) t = found[i];
+            if (!t) return {};
+            const int8_t* q = reinterpret_cast<const int8_t*>(t->data);
+            const int Kp = i16_padded_k(int(K));
+            std::vector<int16_t> data(left_operand ? size_t(N) * Kp : pair_panels_size(int(N), int(K)), 0);
+            if (left_operand) {
+                for (int64_t n = 0; n < N; ++n)
+                    for (int64_t k = 0; k < K; ++k) data[size_t(n * Kp + k)] = q[n * K + k];
+            } else {
+                pack_pair_panels_i8(int(N), int(K), q, data.data());
+            }
+            std::vector<float> scale(static_cast<size_t>(N));
+            convert_to_f32(*file.find(t->name + ".scale"), scale.data());
+            m->int16_.push_back(std::move(data));
+            m->int8_scales_.push_back(std::move(scale));
+            return {m->int16_.back().data(), m->int8_scales_.back().data()};
+        };
+        m->lm_head_i8 = int8_of(m->lm_head, V, D, false);
+        for (LayerWeights& L : m->layers) {
+            if (c.mlp_t) {
+                L.mlp_t_gate_up_i8 = int8_of(L.mlp_t_gate_up, 2 * It, S, true);
+                L.mlp_t_down_i8 = int8_of(L.mlp_t_down, S, It, true);
+            } else {
+                L.qkv_i8 = int8_of(L.qkv_proj, 3 * D, D, false);
+                L.o_i8 = int8_of(L.o_proj, D, D, false);
+            }
+            L.gate_up_i8 = int8_of(L.mlp_gate_up, 2 * I, D, false);
+            L.down_i8 = int8_of(L.mlp_down, D, I, false);
+        }
     }
 
     if (c.pos_encodings == PosEncoding::Rope && !c.mlp_t) {
@@ -315,6 +349,11 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     }
     gate_up_.resize(std::max(S * 2 * I, 2 * It * D));
     act_.resize(std::max(S * I, It * D));
+    if (model_->int8_kernels()) {  // rows of x up to [max(S, seq_len), max(D, I)], or b [max(S, I_t), D] as panels
+        const int Kmax = int(std::max({D, I, S, It}));
+        act_i16_.resize(std::max(std::max(S, T) * size_t(i16_padded_k(Kmax)), pair_panels_size(D_, Kmax)));
+        act_scale_.resize(std::max({S, T, D}));
+    }
 }
 
 void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id) {
@@ -393,7 +432,7 @@ void Solver::step_one(int b) {
     // lm_head over the token positions (the prefix is dropped), q_head on position 0.
     const int P = c.prefix_len(), V = c.vocab_size;
     float* logits = logits_.data() + size_t(b) * c.seq_len * V;  // [seq_len, V]
-    linear(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, m.lm_head_packed, logits, V);
+    linear(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, m.lm_head_packed, m.lm_head_i8, logits, V);
     int32_t* pred = pred_.data() + size_t(b) * c.seq_len;
     for (int i = 0; i < c.seq_len; ++i) pred[i] = argmax(logits + size_t(i) * V, V);
     float q[2];
@@ -411,8 +450,23 @@ static int block_size(int n, int threads) {
     return std::max(16, ((n + parts - 1) / parts + 15) / 16 * 16);
 }
 
-void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, float* y, int ldy) {
+void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed,
+                    const Int8Matrix& w_i8, float* y, int ldy) {
     const int bs = block_size(N, pool_->size());
+    if (w_i8.data) {  // quantise x's rows once, then column blocks on the integer kernel
+        const int Kp = i16_padded_k(K), rs = block_size(M, pool_->size());
+        int16_t* xq = act_i16_.data();  // [M, Kp]
+        float* xs = act_scale_.data();   // [M]
+        pool_->parallel_for((M + rs - 1) / rs, [&](int i) {
+            const int m0 = i * rs, m = std::min(M, m0 + rs) - m0;
+            quantize_rows_i16(m, K, x + size_t(m0) * ldx, ldx, xq + size_t(m0) * Kp, Kp, xs + m0);
+        });
+        pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
+            const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+            gemm_nt_pairs(M, n, K, xq, Kp, xs, w_i8.data + size_t(n0) * Kp, w_i8.scale + n0, y + n0, ldy);  // n0 % 8 == 0
+        });
+        return;
+    }
     pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
         const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
         if (w_packed) gemm_nt_packed(M, n, K, x, ldx, w_packed + size_t(n0) * K, y + n0, ldy);  // n0 % 8 == 0
@@ -421,11 +475,26 @@ void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w
 }
 
 // SIMD kernels: b (activations) is packed into panels first (O(KN), against the product's O(MKN)), in parallel,
-// then column blocks of y run on the packed kernel. Eigen: row blocks.
-void Solver::matmul(int M, int N, int K, const float* a, const float* b, float* y) {
+// then column blocks of y run on the packed kernel; an int8 a quantises b's columns into int16 pair panels
+// instead. Eigen: row blocks.
+void Solver::matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8, const float* b, float* y) {
     if (model_->simd_kernels()) {
-        float* panels = panels_.data();  // [ceil(N/8), K, 8]
         const int bs = block_size(N, pool_->size());
+        if (a_i8.data) {
+            const int Kp = i16_padded_k(K);
+            int16_t* panels = act_i16_.data();  // [ceil(N/8), Kp/2, 16]
+            float* bscale = act_scale_.data();  // [N]
+            pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
+                const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+                quantize_cols_to_pair_panels(K, n, b + n0, N, panels + size_t(n0) * Kp, bscale + n0);
+            });
+            pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
+                const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+                gemm_nt_pairs(M, n, K, a_i8.data, Kp, a_i8.scale, panels + size_t(n0) * Kp, bscale + n0, y + n0, N);
+            });
+            return;
+        }
+        float* panels = panels_.data();  // [ceil(N/8), K, 8]
         pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
             const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
             pack_panels_kn_into(K, n, b + n0, N, panels + size_t(n0) * K);
@@ -458,7 +527,7 @@ void Solver::net(float* h, const float* inj) {
 void Solver::attention_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, H = cfg_.num_heads, hd = cfg_.head_dim();
     float* qkv = qkv_.data();  // [S, 3D]: q heads, then k heads, then v heads
-    linear(S, 3 * D, D, h, D, w.qkv_proj, w.qkv_packed, qkv, 3 * D);
+    linear(S, 3 * D, D, h, D, w.qkv_proj, w.qkv_packed, w.qkv_i8, qkv, 3 * D);
     if (cfg_.pos_encodings == PosEncoding::Rope) {
         rope(S, H, hd, qkv, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());      // q
         rope(S, H, hd, qkv + D, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());  // k
@@ -487,7 +556,7 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
             }
         }
     });
-    linear(S, D, D, attn_.data(), D, w.o_proj, w.o_packed, tmp_.data(), D);
+    linear(S, D, D, attn_.data(), D, w.o_proj, w.o_packed, w.o_i8, tmp_.data(), D);
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
 }
 
@@ -495,18 +564,18 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
 // Computed without transposing: SwiGLU_t(h^T)^T = down_t [S, I_t] * (silu(gate_t h) * (up_t h)), gate_t/up_t [I_t, S].
 void Solver::mlp_t_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, It = cfg_.mlp_t_width();
-    matmul(2 * It, D, S, w.mlp_t_gate_up, h, gate_up_.data());  // [2I_t, D]
+    matmul(2 * It, D, S, w.mlp_t_gate_up, w.mlp_t_gate_up_i8, h, gate_up_.data());  // [2I_t, D]
     swiglu_blocks(It, D, gate_up_.data(), act_.data());          // [I_t, D]
-    matmul(S, D, It, w.mlp_t_down, act_.data(), tmp_.data());    // [S, D]
+    matmul(S, D, It, w.mlp_t_down, w.mlp_t_down_i8, act_.data(), tmp_.data());  // [S, D]
     add_rms_norm_cols(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps), colnorm_.data());
 }
 
 // h = rms(h + down(silu(gate(h)) * up(h))), over the hidden axis.
 void Solver::mlp_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, I = cfg_.mlp_width();
-    linear(S, 2 * I, D, h, D, w.mlp_gate_up, w.gate_up_packed, gate_up_.data(), 2 * I);  // [S, 2I]
+    linear(S, 2 * I, D, h, D, w.mlp_gate_up, w.gate_up_packed, w.gate_up_i8, gate_up_.data(), 2 * I);  // [S, 2I]
     swiglu_rows(S, I, gate_up_.data(), act_.data());                                      // [S, I]
-    linear(S, D, I, act_.data(), I, w.mlp_down, w.down_packed, tmp_.data(), D);          // [S, D]
+    linear(S, D, I, act_.data(), I, w.mlp_down, w.down_packed, w.down_i8, tmp_.data(), D);  // [S, D]
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
 }
 

@@ -38,6 +38,14 @@ struct Config {
 int swiglu_width(double expansion, int width);  // round(expansion * w * 2/3) rounded up to a multiple of 256
 const char* pos_encoding_name(PosEncoding p);
 
+// An int8 matrix kept for the integer kernels (kernels.h), present when the file stores it as I8 and the model was
+// loaded for the SIMD kernels: pair panels of a right operand (y = x w^T), or int16 rows [N, Kp] of a left operand
+// (the token-mixing weights, y = w b); scale [N] from the file.
+struct Int8Matrix {
+    const int16_t* data = nullptr;
+    const float* scale = nullptr;
+};
+
 // Packed copies (kernels.h pack_panels) of the matrices used as y = x w^T, present when the model was loaded
 // for the SIMD kernels; null otherwise.
 struct LayerWeights {
@@ -51,6 +59,7 @@ struct LayerWeights {
     const float* mlp_t_down = nullptr;    // [S, I_t]  (mlp_t variant)
     const float* mlp_gate_up = nullptr;   // [2I, D]
     const float* mlp_down = nullptr;      // [D, I]
+    Int8Matrix qkv_i8, o_i8, gate_up_i8, down_i8, mlp_t_gate_up_i8, mlp_t_down_i8;  // int8 files, SIMD kernels
 };
 
 class Model {
@@ -67,6 +76,7 @@ public:
     static constexpr bool kSimdKernelsByDefault = false;
 #endif
     bool simd_kernels() const { return !packed_.empty(); }
+    bool int8_kernels() const { return !int16_.empty(); }  // some products run on the integer kernels
 
     const Config& config() const { return cfg_; }
     const std::string& task_json() const { return task_json_; }
@@ -85,6 +95,7 @@ public:
     std::vector<LayerWeights> layers;     // [L_layers]
     const float* lm_head = nullptr;       // [V, D]
     const float* lm_head_packed = nullptr;  // panels of lm_head (SIMD kernels only)
+    Int8Matrix lm_head_i8;
     const float* q_head_w = nullptr;      // [2, D]
     const float* q_head_b = nullptr;      // [2]
     std::vector<float> rope_cos, rope_sin;  // [S, head_dim] each (rope only), computed at load
@@ -95,6 +106,8 @@ private:
     std::vector<std::string> puzzle_identifiers_;
     std::vector<float> arena_;  // every weight, float32, back to back
     std::vector<std::vector<float>> packed_;  // panel-packed copies for the SIMD kernels
+    std::vector<std::vector<int16_t>> int16_;  // int8 matrices widened for the integer kernels
+    std::vector<std::vector<float>> int8_scales_;
 };
 
 // The state of a batch of puzzles being solved: input embeddings, the carry (z_H, z_L) and the outputs of the
@@ -139,8 +152,9 @@ private:
     void mlp_block(float* h, const LayerWeights& w);
     void step_one(int b);
     // The hot spots, split across the pool: y = x w^T by column blocks, y = a b by row blocks.
-    void linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, float* y, int ldy);
-    void matmul(int M, int N, int K, const float* a, const float* b, float* y);
+    void linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, const Int8Matrix& w_i8,
+                float* y, int ldy);
+    void matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8, const float* b, float* y);
 
     std::shared_ptr<const Model> model_;
     const Config& cfg_;
@@ -165,6 +179,9 @@ private:
                                   // k [S, hd] and v [S, hd] (attention), or the right operand of matmul (mlp_t)
     std::vector<float> gate_up_;  // [S, 2I] or [2I_t, D]
     std::vector<float> act_;      // [S, I]  or [I_t, D]
+    // Integer kernels only (int8 files): activations quantised to int16 (rows of x, or pair panels of b) + scales.
+    std::vector<int16_t> act_i16_;
+    std::vector<float> act_scale_;
 };
 
 }  // namespace trm

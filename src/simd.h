@@ -1,6 +1,8 @@
 // The few 4-lane float operations the kernels need, mapped once per instruction set (WASM SIMD128, SSE/FMA,
 // or plain C++). Kernels are written once against these names.
 #pragma once
+#include <cstdint>
+#include <cstring>
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
@@ -25,6 +27,16 @@ static inline f32x4 f32x4_round(f32x4 v) { return wasm_f32x4_nearest(v); }  // t
 static inline f32x4 f32x4_exp2i(f32x4 n) {
     return wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
 }
+
+// Integer lanes for the int8 kernels: i16x8 products summed in pairs into i32x4 (WASM i32x4.dot_i16x8_s, SSE2
+// pmaddwd: the same operation), exact in 32 bits.
+typedef v128_t i32x4;
+static inline i32x4 i32x4_zero() { return wasm_i32x4_splat(0); }
+static inline i32x4 i16x8_load(const int16_t* p) { return wasm_v128_load(p); }
+static inline i32x4 i16x2_splat(const int16_t* p) { return wasm_v128_load32_splat(p); }  // (p[0], p[1]) x 4
+static inline i32x4 i32x4_add(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
+static inline i32x4 i32x4_dot_i16x8(i32x4 a, i32x4 b) { return wasm_i32x4_dot_i16x8(a, b); }
+static inline f32x4 f32x4_from_i32x4(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
 
 #elif defined(__SSE2__)
 #include <immintrin.h>
@@ -51,6 +63,14 @@ static inline f32x4 f32x4_exp2i(f32x4 n) {
     return _mm_castsi128_ps(_mm_slli_epi32(_mm_add_epi32(_mm_cvttps_epi32(n), _mm_set1_epi32(127)), 23));
 }
 
+typedef __m128i i32x4;
+static inline i32x4 i32x4_zero() { return _mm_setzero_si128(); }
+static inline i32x4 i16x8_load(const int16_t* p) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p)); }
+static inline i32x4 i16x2_splat(const int16_t* p) { int32_t v; std::memcpy(&v, p, 4); return _mm_set1_epi32(v); }
+static inline i32x4 i32x4_add(i32x4 a, i32x4 b) { return _mm_add_epi32(a, b); }
+static inline i32x4 i32x4_dot_i16x8(i32x4 a, i32x4 b) { return _mm_madd_epi16(a, b); }
+static inline f32x4 f32x4_from_i32x4(i32x4 v) { return _mm_cvtepi32_ps(v); }
+
 #else
 #define TRM_SIMD_NAME "scalar"
 #include <cmath>
@@ -69,6 +89,17 @@ static inline f32x4 f32x4_min(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.
 static inline f32x4 f32x4_max(f32x4 a, f32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] = a.v[i] < b.v[i] ? b.v[i] : a.v[i]; return a; }
 static inline f32x4 f32x4_round(f32x4 v) { for (int i = 0; i < 4; ++i) v.v[i] = std::nearbyint(v.v[i]); return v; }
 static inline f32x4 f32x4_exp2i(f32x4 n) { for (int i = 0; i < 4; ++i) n.v[i] = std::ldexp(1.f, int(n.v[i])); return n; }
+struct i32x4 { int32_t v[8]; };  // 8 lanes so that one type holds both i16x8 inputs (widened) and i32x4 sums
+static inline i32x4 i32x4_zero() { return {}; }
+static inline i32x4 i16x8_load(const int16_t* p) { i32x4 r; for (int i = 0; i < 8; ++i) r.v[i] = p[i]; return r; }
+static inline i32x4 i16x2_splat(const int16_t* p) { i32x4 r; for (int i = 0; i < 8; ++i) r.v[i] = p[i % 2]; return r; }
+static inline i32x4 i32x4_add(i32x4 a, i32x4 b) { for (int i = 0; i < 4; ++i) a.v[i] += b.v[i]; return a; }
+static inline i32x4 i32x4_dot_i16x8(i32x4 a, i32x4 b) {
+    i32x4 r{};
+    for (int i = 0; i < 4; ++i) r.v[i] = a.v[2 * i] * b.v[2 * i] + a.v[2 * i + 1] * b.v[2 * i + 1];
+    return r;
+}
+static inline f32x4 f32x4_from_i32x4(i32x4 a) { return {{float(a.v[0]), float(a.v[1]), float(a.v[2]), float(a.v[3])}}; }
 #endif
 
 // e^x for x in [-87, 88] (clamped), written once over the operations above: Cephes expf, x = n ln2 + r with

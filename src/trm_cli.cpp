@@ -27,7 +27,9 @@ static const char* kUsage =
     "  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
     "  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n"
     "  trm eval W --data FILE.csv [--limit N] [--halt early|never] [--batch N] [--threads T] [--json]\n"
-    "  --threads: worker threads per step (default: one per hardware thread)\n";
+    "  --threads: worker threads per step (default: one per hardware thread)\n"
+    "  --kernels eigen|simd (predict, solve, eval): the matrix-product path; simd is the one the WASM builds run\n"
+    "      (f32x4 tiles, and the integer kernels for int8 files); default eigen\n";
 
 // Command-line arguments: positionals, and `--name value` options (flags listed in `flags` take no value).
 struct Args {
@@ -68,6 +70,11 @@ struct Args {
         const std::string h = get("--halt", "early");
         if (h != "early" && h != "never") throw Error("option --halt = '" + h + "'; expected early or never");
         return h == "early";
+    }
+    bool simd_kernels() const {
+        const std::string k = get("--kernels", Model::kSimdKernelsByDefault ? "simd" : "eigen");
+        if (k != "eigen" && k != "simd") throw Error("option --kernels = '" + k + "'; expected eigen or simd");
+        return k == "simd";
     }
     void check_known(std::initializer_list<const char*> known) const {
         for (const auto& [k, v] : opt) {
@@ -110,8 +117,8 @@ static int cmd_info(const Args& a) {
 
 static int cmd_predict(const Args& a) {
     if (a.pos.size() != 1) throw Error("predict needs one weight file");
-    a.check_known({"--inputs", "--steps", "--out", "--threads"});
-    auto m = Model::load_file(a.pos[0]);
+    a.check_known({"--inputs", "--steps", "--out", "--threads", "--kernels"});
+    auto m = Model::load_file(a.pos[0], a.simd_kernels());
     const Config& c = m->config();
     const std::string in_path = a.need("--inputs"), out_path = a.need("--out");
     const int steps = a.integer("--steps", c.halt_max_steps, 1, 100000);
@@ -226,8 +233,8 @@ static int cmd_solve_arc(const Args& a, std::shared_ptr<const Model> m) {
 
 static int cmd_solve(const Args& a) {
     if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
-    a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies"});
-    auto m = Model::load_file(a.pos[0]);
+    a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies", "--kernels"});
+    auto m = Model::load_file(a.pos[0], a.simd_kernels());
     const std::string kind = a.get("--task", m->task_kind());
     if (kind != m->task_kind())
         throw Error("solve: --task " + kind + " but the model's task is '" + m->task_kind() + "'");
@@ -295,8 +302,8 @@ static std::vector<std::pair<std::string, std::string>> read_csv(const std::stri
 
 static int cmd_eval(const Args& a) {
     if (a.pos.size() != 1) throw Error("eval needs one weight file");
-    a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json"});
-    auto m = Model::load_file(a.pos[0]);
+    a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json", "--kernels"});
+    auto m = Model::load_file(a.pos[0], a.simd_kernels());
     const TaskCodec task = codec_for(*m, "eval");
     const std::string data = a.need("--data");
     const auto rows = read_csv(data, a.integer("--limit", 0, 0, 1 << 30));
@@ -383,7 +390,8 @@ static int cmd_eval(const Args& a) {
     if (json)
         std::printf("%s\n", nlohmann::json({{"count", size_t(done)}, {"exact_accuracy", exact_acc}, {"cell_accuracy", cell_acc},
                                             {"mean_steps", mean_steps}, {"halt", early ? "early" : "never"},
-                                            {"seconds", secs}, {"threads", workers}, {"batch", B}})
+                                            {"seconds", secs}, {"threads", workers}, {"batch", B},
+                                            {"kernels", m->int8_kernels() ? "simd+int8" : m->simd_kernels() ? "simd" : "eigen"}})
                                 .dump().c_str());
     else
         std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  %.1f s\n", size_t(done), 100 * exact_acc,

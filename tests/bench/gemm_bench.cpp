@@ -4,7 +4,10 @@
 //   gemm_bench [--reps N] [--min-ms T] [--shapes peak|all]
 // Each figure is the best of N repetitions, each running the product enough times to take T ms: on a shared,
 // loaded machine the best is the least disturbed. Output: one JSON line per (shape, kernel), then one summary line
-// {"summary": ...} with the best kernel per shape and the peak (the best kernel on the large square).
+// {"summary": ...} with the best float kernel per shape and the peak (the best float kernel on the large square).
+// The integer kernels (int8 weights, kGemmI16Kernels) are timed on the same shapes, their operands quantised
+// beforehand (the engine quantises activations once per product: O(MK) against the product's O(MNK)); their rows
+// carry "int8":true and stay out of the float summary.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -94,27 +97,45 @@ int main(int argc, char** argv) {
         const double flop = 2.0 * s.M * s.N * s.K;
         std::string best_name;
         double best_gf = 0;
-        auto report = [&](const char* kernel, double ms) {
+        auto report = [&](const char* kernel, double ms, bool int8) {
             const double gf = flop / ms / 1e6;
-            std::printf("{\"shape\":\"%s\",\"M\":%d,\"N\":%d,\"K\":%d,\"kernel\":\"%s\",\"ms\":%.4f,\"gflops\":%.2f}\n", s.name,
-                        s.M, s.N, s.K, kernel, ms, gf);
+            std::printf("{\"shape\":\"%s\",\"M\":%d,\"N\":%d,\"K\":%d,\"kernel\":\"%s\",\"ms\":%.4f,\"gflops\":%.2f%s}\n", s.name,
+                        s.M, s.N, s.K, kernel, ms, gf, int8 ? ",\"int8\":true" : "");
             std::fflush(stdout);
-            if (gf > best_gf) best_gf = gf, best_name = kernel;
+            if (!int8 && gf > best_gf) best_gf = gf, best_name = kernel;
         };
+        // int8 operands: w rounded to int8, x quantised per row.
+        std::vector<int8_t> w8(w.size());
+        for (size_t i = 0; i < w.size(); ++i) w8[i] = int8_t(w[i] * 127.f);
+        std::vector<int16_t> pairs(pair_panels_size(s.N, s.K)), xq(size_t(s.M) * i16_padded_k(s.K));
+        std::vector<float> xs(size_t(s.M)), ws(size_t(s.N), 1.f / 127.f);
+        pack_pair_panels_i8(s.N, s.K, w8.data(), pairs.data());
+        quantize_rows_i16(s.M, s.K, x.data(), s.K, xq.data(), i16_padded_k(s.K), xs.data());
         // Candidates are timed in turns (rep 1 of each, rep 2 of each, ...) so that a busy spell of a shared
         // machine slows every candidate a little rather than one a lot.
-        std::vector<std::pair<const char*, std::function<void()>>> cands;
-        cands.push_back({"eigen_gemm_nt", [&] { gemm_nt(s.M, s.N, s.K, x.data(), s.K, w.data(), s.K, y.data(), s.N); }});
+        struct Candidate {
+            const char* name;
+            std::function<void()> run;
+            bool int8;
+        };
+        std::vector<Candidate> cands;
+        cands.push_back({"eigen_gemm_nt", [&] { gemm_nt(s.M, s.N, s.K, x.data(), s.K, w.data(), s.K, y.data(), s.N); }, false});
         for (int k = 0; k < kGemmPackedKernelCount; ++k) {
             const GemmPackedKernel& g = kGemmPackedKernels[k];
-            cands.push_back({g.name, [&, g] { g.fn(s.M, s.N, s.K, x.data(), s.K, panels.data(), y.data(), s.N); }});
+            cands.push_back({g.name, [&, g] { g.fn(s.M, s.N, s.K, x.data(), s.K, panels.data(), y.data(), s.N); }, false});
+        }
+        for (int k = 0; k < kGemmI16KernelCount; ++k) {
+            const GemmI16Kernel& g = kGemmI16Kernels[k];
+            cands.push_back({g.name, [&, g] {
+                g.fn(s.M, s.N, s.K, xq.data(), i16_padded_k(s.K), xs.data(), pairs.data(), ws.data(), y.data(), s.N);
+            }, true});
         }
         std::vector<int> iters;
         std::vector<double> best(cands.size(), 1e300);
-        for (auto& c : cands) iters.push_back(calibrate(c.second, min_ms));
+        for (auto& c : cands) iters.push_back(calibrate(c.run, min_ms));
         for (int r = 0; r < reps; ++r)
-            for (size_t c = 0; c < cands.size(); ++c) best[c] = std::min(best[c], time_ms(cands[c].second, iters[c]));
-        for (size_t c = 0; c < cands.size(); ++c) report(cands[c].first, best[c]);
+            for (size_t c = 0; c < cands.size(); ++c) best[c] = std::min(best[c], time_ms(cands[c].run, iters[c]));
+        for (size_t c = 0; c < cands.size(); ++c) report(cands[c].name, best[c], cands[c].int8);
         summary += std::string(first_shape ? "" : ",") + "\"" + s.name + "\":{\"kernel\":\"" + best_name +
                    "\",\"gflops\":" + std::to_string(best_gf) + "}";
         first_shape = false;

@@ -216,3 +216,76 @@ TEST_CASE("the SIMD layer is the target's own, not the scalar fallback", "[kerne
     CHECK(std::string(simd_name()) == "sse");
 #endif
 }
+
+// The integer kernels are exact up to the final float scaling, so they are held to an int64 loop over the same
+// quantised operands (1e-6 relative: the float epilogue), on every row, column and odd-K remainder.
+TEST_CASE("every int16-pair kernel computes the exact integer product, then the scales", "[kernels][int8]") {
+    for (int kernel = 0; kernel < kGemmI16KernelCount; ++kernel)
+        for (auto [M, N, K] : {std::tuple{1, 1, 1}, {5, 9, 3}, {7, 17, 64}, {13, 23, 97}, {70, 8, 130}, {3, 40, 1365}}) {
+            const int Kp = i16_padded_k(K), lda = Kp + 2;
+            std::vector<int8_t> w(size_t(N) * K);
+            auto wf = random_vector(size_t(N) * K, 11);
+            for (size_t i = 0; i < w.size(); ++i) w[i] = int8_t(std::lrint(wf[i] * 127.f));
+            w[0] = 127;
+            if (w.size() > 1) w[1] = -127;
+            std::vector<int16_t> panels(pair_panels_size(N, K));
+            pack_pair_panels_i8(N, K, w.data(), panels.data());
+            // Activations at the largest range the kernel may see: the worst case for int32 overflow.
+            const int range = i16_range(K);
+            std::vector<int16_t> a(size_t(M) * lda, 0);
+            auto af = random_vector(size_t(M) * lda, 12);
+            for (int m = 0; m < M; ++m)
+                for (int k = 0; k < K; ++k) a[size_t(m) * lda + k] = int16_t(k % 5 == 0 ? range : std::lrint(af[size_t(m) * lda + k] * range));
+            auto sa = random_vector(size_t(M), 13), sb = random_vector(size_t(N), 14);
+            const int ldy = N + 3;
+            std::vector<float> y(size_t(M) * ldy, 9.f);
+            kGemmI16Kernels[kernel].fn(M, N, K, a.data(), lda, sa.data(), panels.data(), sb.data(), y.data(), ldy);
+            INFO(kGemmI16Kernels[kernel].name << " M=" << M << " N=" << N << " K=" << K);
+            int bad = 0;
+            for (int m = 0; m < M; ++m) {
+                for (int n = 0; n < N; ++n) {
+                    int64_t s = 0;
+                    for (int k = 0; k < K; ++k) s += int64_t(a[size_t(m) * lda + k]) * w[size_t(n) * K + k];
+                    const double want = double(s) * sa[size_t(m)] * sb[size_t(n)];
+                    bad += std::fabs(y[size_t(m) * ldy + n] - want) > 1e-6 * std::fabs(want) + 1e-30;
+                }
+                for (int n = N; n < ldy; ++n) bad += y[size_t(m) * ldy + n] != 9.f;  // nothing written past N
+            }
+            CHECK(bad == 0);
+        }
+}
+
+TEST_CASE("int16 quantisation: per-row and per-column scales, round to nearest, zero padding for odd K", "[kernels][int8]") {
+    const int M = 3, K = 7, N = 11;
+    auto x = random_vector(size_t(M) * K, 21);
+    x[size_t(K)] = 0;  // row 1 gets a zero in it; row 2 is all zero
+    for (int k = 0; k < K; ++k) x[size_t(2 * K + k)] = 0.f;
+    std::vector<int16_t> q(size_t(M) * 8, 99);
+    std::vector<float> scale(M);
+    quantize_rows_i16(M, K, x.data(), K, q.data(), 8, scale.data());
+    const int range = i16_range(K);
+    CHECK(range == 32767);
+    for (int m = 0; m < 2; ++m) {
+        float absmax = 0;
+        for (int k = 0; k < K; ++k) absmax = std::max(absmax, std::fabs(x[size_t(m * K + k)]));
+        CHECK(scale[size_t(m)] == Approx(absmax / range));
+        for (int k = 0; k < K; ++k) CHECK(std::abs(double(q[size_t(m * 8 + k)]) * scale[size_t(m)] - x[size_t(m * K + k)]) <= 0.51 * scale[size_t(m)]);  // 0.01: x * (1/scale) rounds in float
+        CHECK(q[size_t(m * 8 + K)] == 0);
+    }
+    CHECK(scale[2] == 0.f);
+    for (int k = 0; k < 8; ++k) CHECK(q[size_t(16 + k)] == 0);
+    CHECK(i16_range(1365) * int64_t(127) * 1366 < (int64_t(1) << 31));
+
+    // Columns of b [K, N]: the panel entry of (n, k) is b[k][n] / scale[n], rounded.
+    auto b = random_vector(size_t(K) * N, 22);
+    std::vector<int16_t> panels(pair_panels_size(N, K), 99);
+    std::vector<float> cs(N);
+    quantize_cols_to_pair_panels(K, N, b.data(), N, panels.data(), cs.data());
+    const int Kp = i16_padded_k(K);
+    for (int n = 0; n < N; ++n)
+        for (int k = 0; k < Kp; ++k) {
+            const int16_t v = panels[size_t(n / 8) * Kp * 8 + size_t(k / 2) * 16 + 2 * (n % 8) + (k & 1)];
+            if (k == K) CHECK(v == 0);
+            else CHECK(std::abs(double(v) * cs[size_t(n)] - b[size_t(k * N + n)]) <= 0.51 * cs[size_t(n)]);
+        }
+}

@@ -170,3 +170,95 @@ TEST_CASE("slots of a batch are independent: batch and single runs agree, haltin
         CHECK(batch.steps_done(B - 1) == 2);
     }
 }
+
+namespace {
+
+// The file with every 2-D matrix stored as scripts/quantize.py --dtype int8 stores it: I8 per row, scale = absmax/127.
+std::vector<uint8_t> quantized_int8(const std::string& path) {
+    const std::vector<uint8_t> bytes = read_file(path);
+    const SafetensorsFile f = parse_safetensors(bytes.data(), bytes.size(), path);
+    SafetensorsWriter w;
+    for (const auto& [k, v] : f.metadata) w.set_metadata(k, v);
+    std::vector<std::vector<int8_t>> qs;
+    std::vector<std::vector<float>> keep;
+    for (const TensorView& t : f.tensors) {
+        keep.emplace_back(size_t(t.numel()));
+        convert_to_f32(t, keep.back().data());
+        if (t.shape.size() != 2) {
+            w.add(t.name, DType::F32, t.shape, keep.back().data());
+            continue;
+        }
+        const int64_t R = t.shape[0], C = t.shape[1];
+        qs.emplace_back(size_t(R * C));
+        std::vector<float> scale(static_cast<size_t>(R));
+        for (int64_t r = 0; r < R; ++r) {
+            float absmax = 0;
+            for (int64_t c = 0; c < C; ++c) absmax = std::max(absmax, std::fabs(keep.back()[size_t(r * C + c)]));
+            scale[size_t(r)] = absmax > 0 ? absmax / 127.f : 1.f;
+            for (int64_t c = 0; c < C; ++c)
+                qs.back()[size_t(r * C + c)] = int8_t(std::lrint(keep.back()[size_t(r * C + c)] / scale[size_t(r)]));
+        }
+        w.add(t.name, DType::I8, t.shape, qs.back().data());
+        keep.push_back(scale);
+        w.add(t.name + ".scale", DType::F32, {R}, keep.back().data());
+    }
+    return w.bytes();
+}
+
+}  // namespace
+
+// int8 files run their products on the integer kernels (activations quantised to int16 per row or column at load
+// time of each product); the Eigen path runs the same int8 weights dequantised to float32. The only difference
+// is the activations' rounding, at most 0.5 / 8000 of a row's largest value for the K here (kernels.h i16_range),
+// carried through every step's recursion: measured 4e-5 to 1.0e-3 (the token-MLP case) of the logits' scale over
+// these cases, so the bound is 1e-2, with the same argmax wherever the float path's top two logits are 1e-2 of the scale apart.
+TEST_CASE("int8 weights: the integer kernels agree with the float path on every reference case, 1 and 3 threads", "[reference][int8]") {
+    for (const std::string& name : cases()) {
+        const std::vector<uint8_t> bytes = quantized_int8(std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors");
+        auto float_path = Model::load(bytes.data(), bytes.size(), name + " int8", false);
+        auto int_path = Model::load(bytes.data(), bytes.size(), name + " int8", true);
+        REQUIRE(int_path->int8_kernels());
+        REQUIRE_FALSE(float_path->int8_kernels());
+        const Reference ref(std::string(TRM_VECTORS_DIR) + "/" + name + "/reference.safetensors");
+        const TensorView* inputs = ref.file.find("inputs");
+        const Config& c = int_path->config();
+        const int B = int(inputs->shape[0]), T = c.seq_len, V = c.vocab_size;
+        std::vector<int32_t> tok(size_t(B) * T), pid(static_cast<size_t>(B));
+        std::memcpy(tok.data(), inputs->data, tok.size() * 4);
+        std::memcpy(pid.data(), ref.file.find("puzzle_identifiers")->data, pid.size() * 4);
+        for (int threads : {1, 3}) {
+            INFO("case " << name << ", threads " << threads);
+            Solver want(float_path, B, 1), got(int_path, B, threads);
+            for (int b = 0; b < B; ++b) {
+                want.set_puzzle(b, tok.data() + size_t(b) * T, pid[size_t(b)]);
+                got.set_puzzle(b, tok.data() + size_t(b) * T, pid[size_t(b)]);
+            }
+            for (int k = 0; k < ref.steps(); ++k) {
+                want.step();
+                got.step();
+                std::vector<float> lw, lg, qw, qg;
+                for (int b = 0; b < B; ++b) {
+                    lw.insert(lw.end(), want.logits(b), want.logits(b) + size_t(T) * V);
+                    lg.insert(lg.end(), got.logits(b), got.logits(b) + size_t(T) * V);
+                    qw.push_back(want.q_halt(b));
+                    qg.push_back(got.q_halt(b));
+                }
+                INFO("step " << k << ": logits error " << relative_error(lg, lw) << ", q_halt error " << relative_error(qg, qw));
+                CHECK(relative_error(lg, lw) <= 1e-2);
+                CHECK(relative_error(qg, qw) <= 1e-2);
+                double scale = 0;
+                for (float x : lw) scale = std::max(scale, double(std::fabs(x)));
+                int bad = 0;
+                for (size_t p = 0; p < lw.size() / size_t(V); ++p) {
+                    const float* r = lw.data() + p * V;
+                    const float* g = lg.data() + p * V;
+                    const int rb = int(std::max_element(r, r + V) - r), gb = int(std::max_element(g, g + V) - g);
+                    float second = -INFINITY;
+                    for (int v = 0; v < V; ++v) if (v != rb) second = std::max(second, r[v]);
+                    bad += r[rb] - second > 1e-2 * scale && rb != gb;
+                }
+                CHECK(bad == 0);
+            }
+        }
+    }
+}

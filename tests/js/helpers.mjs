@@ -52,8 +52,8 @@ export function relativeError(got, ref) {
   return err / Math.max(scale, 1e-30);
 }
 
-// Positions whose argmax differs although the reference's top two logits are more than 1e-3 x scale apart.
-export function argmaxMismatches(got, ref, V) {
+// Positions whose argmax differs although the reference's top two logits are more than gap x scale apart.
+export function argmaxMismatches(got, ref, V, gap = 1e-3) {
   let scale = 0;
   for (const x of ref) scale = Math.max(scale, Math.abs(x));
   let bad = 0;
@@ -63,7 +63,7 @@ export function argmaxMismatches(got, ref, V) {
     for (let v = 1; v < V; ++v) { if (r[v] > r[rb]) rb = v; if (g[v] > g[gb]) gb = v; }
     let second = -Infinity;
     for (let v = 0; v < V; ++v) if (v !== rb) second = Math.max(second, r[v]);
-    if (r[rb] - second > 1e-3 * scale && rb !== gb) bad += 1;
+    if (r[rb] - second > gap * scale && rb !== gb) bad += 1;
   }
   return bad;
 }
