@@ -240,21 +240,9 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
     }
 
     if (simd_kernels) {  // pack once here, so that no step ever re-packs
-        auto pack = [&](const float* w, int64_t N, int64_t K) {
-            m->packed_.push_back(pack_panels(w, int(N), int(K)));
-            return static_cast<const float*>(m->packed_.back().data());
-        };
-        m->lm_head_packed = pack(m->lm_head, V, D);
-        for (LayerWeights& L : m->layers) {
-            if (!c.mlp_t) {
-                L.qkv_packed = pack(L.qkv_proj, 3 * D, D);
-                L.o_packed = pack(L.o_proj, D, D);
-            }
-            L.gate_up_packed = pack(L.mlp_gate_up, 2 * I, D);
-            L.down_packed = pack(L.mlp_down, D, I);
-        }
-
-        // Matrices stored as I8 also run on the integer kernels, from the file's own int8 values and scales.
+        m->simd_kernels_ = true;
+        // Matrices stored as I8 run on the integer kernels, from the file's own int8 values and scales: widened to
+        // pair panels (right operands, y = x w^T) or int16 rows (left operands, the token-mixing weights).
         auto int8_of = [&](const float* w, int64_t N, int64_t K, bool left_operand) -> Int8Matrix {
             const TensorView* t = nullptr;
             for (size_t i = 0; i < want.size(); ++i)
@@ -275,7 +263,14 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
             m->int8_scales_.push_back(std::move(scale));
             return {m->int16_.back().data(), m->int8_scales_.back().data()};
         };
+        // The other right operands as float panels (an int8 one needs none: the integer path takes it).
+        auto pack = [&](const float* w, int64_t N, int64_t K, const Int8Matrix& i8) -> const float* {
+            if (i8.data) return nullptr;
+            m->packed_.push_back(pack_panels(w, int(N), int(K)));
+            return m->packed_.back().data();
+        };
         m->lm_head_i8 = int8_of(m->lm_head, V, D, false);
+        m->lm_head_packed = pack(m->lm_head, V, D, m->lm_head_i8);
         for (LayerWeights& L : m->layers) {
             if (c.mlp_t) {
                 L.mlp_t_gate_up_i8 = int8_of(L.mlp_t_gate_up, 2 * It, S, true);
@@ -283,9 +278,13 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
             } else {
                 L.qkv_i8 = int8_of(L.qkv_proj, 3 * D, D, false);
                 L.o_i8 = int8_of(L.o_proj, D, D, false);
+                L.qkv_packed = pack(L.qkv_proj, 3 * D, D, L.qkv_i8);
+                L.o_packed = pack(L.o_proj, D, D, L.o_i8);
             }
             L.gate_up_i8 = int8_of(L.mlp_gate_up, 2 * I, D, false);
             L.down_i8 = int8_of(L.mlp_down, D, I, false);
+            L.gate_up_packed = pack(L.mlp_gate_up, 2 * I, D, L.gate_up_i8);
+            L.down_packed = pack(L.mlp_down, D, I, L.down_i8);
         }
     }
 
@@ -321,7 +320,8 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     const size_t groups = size_t(std::min(cfg_.num_heads, pool_->size()));
     const double floats = double(B) * (3.0 * S * D + T * V + T) +
                           (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(S) * S + double(cfg_.head_dim()) * S)) +
-                          2.0 * S * D + std::max(S * 2.0 * I, 2.0 * It * D) + std::max(double(S) * I, double(It) * D) + S * V;
+                          2.0 * S * D + std::max(S * 2.0 * I, 2.0 * It * D) + std::max(double(S) * I, double(It) * D) + S * V +
+                          (model_->int8_kernels() ? 0.5 * double(std::max({S, T, D + 8})) * (std::max({D, I, S, It}) + 1) : 0.0);  // act_i16_
     if (floats * sizeof(float) > double(kActivationBudget))
         throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(int64_t(floats * 4 / (1 << 20))) +
                     " MiB of activations; the limit is " + std::to_string(kActivationBudget >> 20) + " MiB (use a smaller batch)");

@@ -47,7 +47,7 @@ struct Int8Matrix {
 };
 
 // Packed copies (kernels.h pack_panels) of the matrices used as y = x w^T, present when the model was loaded
-// for the SIMD kernels; null otherwise.
+// for the SIMD kernels and the matrix is not int8 (then its Int8Matrix is set instead); null otherwise.
 struct LayerWeights {
     const float* qkv_proj = nullptr;      // [3D, D]   (attention variant)
     const float* o_proj = nullptr;        // [D, D]    (attention variant)
@@ -75,7 +75,7 @@ public:
 #else
     static constexpr bool kSimdKernelsByDefault = false;
 #endif
-    bool simd_kernels() const { return !packed_.empty(); }
+    bool simd_kernels() const { return simd_kernels_; }
     bool int8_kernels() const { return !int16_.empty(); }  // some products run on the integer kernels
 
     const Config& config() const { return cfg_; }
@@ -105,7 +105,8 @@ private:
     std::string task_json_, task_kind_, source_, storage_dtype_;
     std::vector<std::string> puzzle_identifiers_;
     std::vector<float> arena_;  // every weight, float32, back to back
-    std::vector<std::vector<float>> packed_;  // panel-packed copies for the SIMD kernels
+    bool simd_kernels_ = false;
+    std::vector<std::vector<float>> packed_;  // panel-packed copies for the SIMD kernels (float matrices)
     std::vector<std::vector<int16_t>> int16_;  // int8 matrices widened for the integer kernels
     std::vector<std::vector<float>> int8_scales_;
 };
