@@ -35,13 +35,14 @@ class SupervisionSteps(nn.Module):
     def forward(self, zH, zL, x):
         m, cfg = self.model, self.model.cfg
         rope = m.rope()
+        zH, zL, x = (t.transpose(0, 1) for t in (zH, zL, x))  # [S, B, D], as trm_model's blocks take them
         for _ in range(self.steps):
             for _ in range(cfg.H_cycles):
                 for _ in range(cfg.L_cycles):
                     zL = m.L_level(zL, zH + x, rope)
                 zH = m.L_level(zH, zL, rope)
         logits, q_halt, q_continue = m.heads(zH)
-        return zH, zL, logits, q_halt, q_continue
+        return zH.transpose(0, 1), zL.transpose(0, 1), logits, q_halt, q_continue
 
 
 def main(argv=None):

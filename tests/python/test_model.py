@@ -53,3 +53,17 @@ def test_loads_int8_matrices(tmp_path):
     trm_safetensors.write(tmp_path / "q.safetensors", arrays, metadata=meta)
     model, _ = TRM.from_weight_file(tmp_path / "q.safetensors")
     np.testing.assert_allclose(model.weight_arrays()[name], q.astype(np.float32) * scale[:, None], rtol=1e-6)
+
+
+def test_silu_gate_matches_silu_times_u_with_gradients():
+    from trm_model import silu_gate
+    g = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    u = torch.randn(7, 5, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(silu_gate, (g, u))  # the hand-written backward against finite differences
+    grad = torch.randn(7, 5, dtype=torch.float64)
+    got = torch.autograd.grad(silu_gate(g, u), (g, u), grad)
+    want = torch.autograd.grad(torch.nn.functional.silu(g) * u, (g, u), grad)
+    for a, b in zip(got, want):
+        torch.testing.assert_close(a, b)
+    with torch.no_grad():  # the inference path (no autograd.Function, so ONNX export sees plain ops)
+        torch.testing.assert_close(silu_gate(g, u), torch.nn.functional.silu(g) * u)
