@@ -26,7 +26,7 @@ static const char* kUsage =
     "  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n"
     "  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
     "  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n"
-    "  trm eval W --data FILE.csv [--limit N] [--halt early|never] [--batch N] [--threads T] [--json]\n"
+    "  trm eval W --data FILE.csv [--limit N] [--halt early|never|both] [--batch N] [--threads T] [--json]\n"
     "  --threads: worker threads per step (default: one per hardware thread)\n"
     "  --kernels eigen|simd (predict, solve, eval): the matrix-product path; simd is the one the WASM builds run\n"
     "      (f32x4 tiles, and the integer kernels for int8 files); default eigen\n";
@@ -308,7 +308,12 @@ static int cmd_eval(const Args& a) {
     const std::string data = a.need("--data");
     const auto rows = read_csv(data, a.integer("--limit", 0, 0, 1 << 30));
     if (rows.empty()) throw Error(data + ": no puzzles");
-    const bool early = a.early_halt(), json = a.opt.count("--json");
+    // --halt early: a puzzle stops at its first step with q_halt > 0; never: every puzzle runs all N steps;
+    // both: all N steps, scoring each puzzle's answer at the early-halting step too (one pass, both numbers).
+    const std::string halt = a.get("--halt", "early");
+    if (halt != "early" && halt != "never" && halt != "both")
+        throw Error("option --halt = '" + halt + "'; expected early, never or both");
+    const bool score_early = halt != "never", score_all = halt != "early", json = a.opt.count("--json");
     const int B = std::min<int>(a.integer("--batch", 8, 1, 4096), int(rows.size()));
     const int T = m->config().seq_len, N = m->config().halt_max_steps;
 
@@ -323,28 +328,36 @@ static int cmd_eval(const Args& a) {
         }
     }
 
+    struct Score {
+        std::atomic<size_t> exact{0}, cells_right{0}, steps{0};
+    } early_score, all_score;
     // Puzzles are independent: each worker thread runs its own single-threaded solver, whose slots are refilled
     // as puzzles finish (so early halting frees room for the next puzzle) from one shared queue.
     const int workers = std::max(1, std::min<int>(a.threads() > 0 ? a.threads() : ThreadPool::hardware_threads(),
                                                   int((rows.size() + B - 1) / B)));
-    std::atomic<size_t> next{0}, done{0}, exact{0}, cells_right{0}, steps_total{0};
+    std::atomic<size_t> next{0}, done{0};
     std::mutex error_mu;
     std::string error;
     auto work = [&] {
         try {
             Solver solver(m, B, 1);
             std::vector<int> slot_row(size_t(B), -1);
+            std::vector<char> early_scored(size_t(B), 0);
+            auto score = [&](Score& s, int b) {
+                const auto& want = ans[size_t(slot_row[size_t(b)])];
+                const int32_t* p = solver.predictions(b);
+                int right = 0;
+                for (int i = 0; i < T; ++i) right += p[i] == want[size_t(i)];
+                s.exact += right == T;
+                s.cells_right += size_t(right);
+                s.steps += size_t(solver.steps_done(b));
+            };
             for (;;) {
                 for (int b = 0; b < B; ++b) {
                     if (solver.active(b)) continue;
                     if (slot_row[size_t(b)] >= 0) {  // finished: score it
-                        const auto& want = ans[size_t(slot_row[size_t(b)])];
-                        const int32_t* p = solver.predictions(b);
-                        int right = 0;
-                        for (int i = 0; i < T; ++i) right += p[i] == want[size_t(i)];
-                        exact += right == T;
-                        cells_right += size_t(right);
-                        steps_total += size_t(solver.steps_done(b));
+                        if (score_early && !early_scored[size_t(b)]) score(early_score, b);
+                        if (score_all) score(all_score, b);
                         ++done;
                         slot_row[size_t(b)] = -1;
                     }
@@ -352,13 +365,20 @@ static int cmd_eval(const Args& a) {
                     if (r < rows.size()) {
                         solver.set_puzzle(b, q[r].data(), 0);
                         slot_row[size_t(b)] = int(r);
+                        early_scored[size_t(b)] = 0;
                     }
                 }
                 if (!solver.any_active()) return;
                 solver.step();
-                for (int b = 0; b < B; ++b)
-                    if (solver.active(b) && solver.steps_done(b) >= N) solver.halt(b);
-                if (early) solver.halt_confident();
+                for (int b = 0; b < B; ++b) {
+                    if (!solver.active(b)) continue;
+                    if (score_early && score_all && !early_scored[size_t(b)] && solver.q_halt(b) > 0.f) {
+                        score(early_score, b);  // where early halting would have stopped it
+                        early_scored[size_t(b)] = 1;
+                    }
+                    if (solver.steps_done(b) >= N) solver.halt(b);
+                }
+                if (!score_all) solver.halt_confident();
             }
         } catch (const std::exception& e) {
             std::lock_guard<std::mutex> lock(error_mu);
@@ -368,11 +388,12 @@ static int cmd_eval(const Args& a) {
     };
     const auto t0 = Clock::now();
     const bool tty = isatty(2);
+    const Score& shown = score_early ? early_score : all_score;
     auto report = [&](bool final) {
         const size_t d = done;
         std::fprintf(stderr, "%seval %zu/%zu  exact %.2f%%  cells %.2f%%  mean steps %.2f  %.1f puzzles/s%s",
-                     tty ? "\r" : "", d, rows.size(), d ? 100.0 * double(exact) / double(d) : 0.0,
-                     d ? 100.0 * double(cells_right) / (double(d) * T) : 0.0, d ? double(steps_total) / double(d) : 0.0,
+                     tty ? "\r" : "", d, rows.size(), d ? 100.0 * double(shown.exact) / double(d) : 0.0,
+                     d ? 100.0 * double(shown.cells_right) / (double(d) * T) : 0.0, d ? double(shown.steps) / double(d) : 0.0,
                      double(d) / std::max(1e-9, ms_since(t0) / 1000), (final || !tty) ? "\n" : "");
     };
     std::vector<std::thread> pool;
@@ -384,18 +405,27 @@ static int cmd_eval(const Args& a) {
     for (std::thread& t : pool) t.join();
     if (!error.empty()) throw Error(error);
     report(true);
-    const double secs = ms_since(t0) / 1000;
-    const double n = double(done), exact_acc = double(exact) / n, cell_acc = double(cells_right) / (n * T),
-                 mean_steps = double(steps_total) / n;
-    if (json)
-        std::printf("%s\n", nlohmann::json({{"count", size_t(done)}, {"exact_accuracy", exact_acc}, {"cell_accuracy", cell_acc},
-                                            {"mean_steps", mean_steps}, {"halt", early ? "early" : "never"},
-                                            {"seconds", secs}, {"threads", workers}, {"batch", B},
-                                            {"kernels", m->int8_kernels() ? "simd+int8" : m->simd_kernels() ? "simd" : "eigen"}})
-                                .dump().c_str());
-    else
-        std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  %.1f s\n", size_t(done), 100 * exact_acc,
-                    100 * cell_acc, mean_steps, early ? "early" : "never", secs);
+    const double secs = ms_since(t0) / 1000, n = double(done);
+    auto metrics = [&](const Score& s) {
+        return nlohmann::json({{"exact_accuracy", double(s.exact) / n}, {"cell_accuracy", double(s.cells_right) / (n * T)},
+                               {"mean_steps", double(s.steps) / n}});
+    };
+    if (json) {
+        nlohmann::json out = {{"count", size_t(done)}, {"halt", halt}, {"seconds", secs}, {"threads", workers}, {"batch", B},
+                              {"kernels", m->int8_kernels() ? "simd+int8" : m->simd_kernels() ? "simd" : "eigen"}};
+        if (halt == "both") {
+            out["early"] = metrics(early_score);
+            out["never"] = metrics(all_score);
+        } else {
+            out.update(metrics(shown));
+        }
+        std::printf("%s\n", out.dump().c_str());
+    } else {
+        for (const auto& [name, s] : {std::pair<const char*, const Score*>{"early", &early_score}, {"never", &all_score}})
+            if (halt == name || halt == "both")
+                std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  %.1f s\n", size_t(done),
+                            100 * double(s->exact) / n, 100 * double(s->cells_right) / (n * T), double(s->steps) / n, name, secs);
+    }
     return 0;
 }
 

@@ -106,3 +106,9 @@ def test_eval_agrees_with_python_evaluator(tmp_path):
         assert engine["count"] == 24
         for key in ("exact_accuracy", "cell_accuracy", "mean_steps"):
             assert engine[key] == pytest.approx(mine[mode][key], abs=1e-9), (mode, key)
+    # --halt both: one pass, all steps, with each puzzle also scored where early halting would have stopped it
+    both = json.loads(run("eval", weights, "--data", csv, "--halt", "both", "--batch", 5, "--json").strip().splitlines()[-1])
+    assert both["count"] == 24 and both["halt"] == "both"
+    for mode in ("early", "never"):
+        for key in ("exact_accuracy", "cell_accuracy", "mean_steps"):
+            assert both[mode][key] == pytest.approx(mine[mode][key], abs=1e-9), (mode, key)
