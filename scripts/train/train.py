@@ -362,6 +362,10 @@ def build_data(args, rank):
         return stream, hq, ha, "generated 30x30 mazes (scripts/train/data.py generate_maze, path >= 110)"
     if not args.train:
         raise SystemExit("train: give --train CSV file(s) or --generate")
+    for path in args.train:  # a resumed checkpoint names the files it was trained on, perhaps on another machine
+        if not os.path.exists(path):
+            raise SystemExit(f"train: training file {path} (--train, or the resumed checkpoint's 'train') not found: "
+                             f"pass --train with where those files are here")
     q, a = data.load_csv(args.train, args.task)
     order = np.random.default_rng(12345).permutation(len(q))  # fixed: the same slice on every resume
     held, rest = order[:args.holdout], order[args.holdout:]
