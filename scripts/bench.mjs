@@ -10,9 +10,12 @@
 //   node scripts/bench.mjs [--models sudoku_mlp,maze_att] [--threads 1,2] [--steps N] [--skip-ort] [--skip-native] [--skip-int8]
 //
 // Weights (scripts/make_random_weights.py) and ONNX files (scripts/export_onnx.py) are made in build/bench/ when
-// missing. Each figure is ms per supervision step over the steps after the first (a warm-up): the best (used for
-// the JSON and GFLOP/s: on a shared machine the least disturbed) and the mean; read them with the load average
-// printed beside them. Prints a table, then, last, one JSON line:
+// missing. The WASM runtimes of one (model, threads) row are timed in turns, one step each per round (ours f32,
+// ours int8, onnxruntime-web, again...), so that a busy spell of a shared machine slows all of them rather than
+// one; native runs after them. onnxruntime-web reads its thread count once per module instance, so each thread
+// count gets its own instance in a worker thread. Each figure is ms per supervision step over the rounds after the
+// first (a warm-up): the best (used for the JSON and GFLOP/s: on a shared machine the least disturbed) and the
+// mean; read them with the load average printed beside them. Prints a table, then, last, one JSON line:
 // the sudoku_mlp single-thread figures at the top level (model, threads, ours_wasm_ms_per_step, ...) and every
 // measured row under "rows".
 import { execFileSync } from 'node:child_process';
@@ -20,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
 import { TRM } from '../web/trm.js';
 
@@ -74,15 +78,19 @@ function int8File(m) {
   return file;
 }
 
-async function oursWasm(m, threads, steps, file = m.file) {
+// A runtime in the turns: step() times one supervision step (ms). Ours: a one-step solve each time (the first
+// step of a solve costs what any step costs; the worker times the step itself, not the messages).
+async function oursWasm(m, threads, file = m.file) {
   const trm = await TRM.load(fs.readFileSync(file), { threads });
-  try {
-    const ms = [];
-    for await (const s of trm.solve(puzzle(m), { halt: 'never', maxSteps: steps })) ms.push(s.ms);
-    return { ...summarise(ms), backend: trm.info.backend, threads: trm.info.threads };
-  } finally {
-    trm.dispose();
-  }
+  return {
+    backend: trm.info.backend,
+    async step() {
+      let ms = 0;
+      for await (const s of trm.solve(puzzle(m), { halt: 'never', maxSteps: 1 })) ms = s.ms;
+      return ms;
+    },
+    close: () => trm.dispose(),
+  };
 }
 
 function oursNative(m, threads, steps) {
@@ -93,32 +101,45 @@ function oursNative(m, threads, steps) {
 }
 
 // --- onnxruntime-web --------------------------------------------------------------------------------------------
-async function ortWasm(m, threads, steps) {
-  if (!fs.existsSync(m.onnx)) {
-    execFileSync(PY, [path.join(ROOT, 'scripts/export_onnx.py'), m.file, '--out', m.onnx], { stdio: 'inherit' });
-  }
+// In a worker thread of its own (a fresh module instance reads env.wasm.numThreads); it answers each message
+// with the ms of one session.run, the carry going on from run to run as in a solve.
+async function ortWorkerMain({ onnx, threads, S, D }) {
   const ort = await import('onnxruntime-web');
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.simd = true;
   ort.env.logLevel = 'error';
-  const session = await ort.InferenceSession.create(fs.readFileSync(m.onnx), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-  const n = m.S * m.D;
+  const session = await ort.InferenceSession.create(fs.readFileSync(onnx), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const n = S * D;
   let seed = 7;
   const rand = () => { const a = new Float32Array(n); for (let i = 0; i < n; ++i) { seed = (seed * 1664525 + 1013904223) >>> 0; a[i] = seed / 2 ** 32 - 0.5; } return a; };
-  const dims = [1, m.S, m.D];
+  const dims = [1, S, D];
   let feeds = { z_H: new ort.Tensor('float32', rand(), dims), z_L: new ort.Tensor('float32', rand(), dims), x: new ort.Tensor('float32', rand(), dims) };
-  const ms = [];
-  try {
-    for (let s = 0; s < steps; ++s) {
-      const t0 = performance.now();
-      const out = await session.run(feeds);
-      ms.push(performance.now() - t0);
-      feeds = { z_H: out.z_H_out, z_L: out.z_L_out, x: feeds.x };  // the carry goes on, as in a solve
-    }
-  } finally {
-    await session.release();
+  parentPort.on('message', async (msg) => {
+    if (msg === 'close') { await session.release(); parentPort.close(); return; }
+    const t0 = performance.now();
+    const out = await session.run(feeds);
+    const ms = performance.now() - t0;
+    feeds = { z_H: out.z_H_out, z_L: out.z_L_out, x: feeds.x };
+    parentPort.postMessage(ms);
+  });
+  parentPort.postMessage('ready');
+}
+
+async function ortWasm(m, threads) {
+  if (!fs.existsSync(m.onnx)) {
+    execFileSync(PY, [path.join(ROOT, 'scripts/export_onnx.py'), m.file, '--out', m.onnx], { stdio: 'inherit' });
   }
-  return summarise(ms);
+  const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { ort: { onnx: m.onnx, threads, S: m.S, D: m.D } } });
+  const next = () => new Promise((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  const ready = await next();
+  if (ready !== 'ready') throw new Error(`onnxruntime-web worker: ${ready}`);
+  return {
+    async step() { const r = next(); worker.postMessage('step'); return r; },
+    async close() { worker.postMessage('close'); await new Promise((resolve) => worker.once('exit', resolve)); },
+  };
 }
 
 // --- GEMM peak ----------------------------------------------------------------------------------------------
@@ -132,7 +153,10 @@ function gemmPeak() {
 async function main() {
   console.log(`${os.cpus().length} hardware threads (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${load()}`);
   const peak = gemmPeak();
-  if (peak) console.log(`WASM SIMD GEMM peak (512^3, best of 9): ${peak.peak_gflops.toFixed(1)} GFLOP/s (${peak.peak_kernel}); load ${load()}`);
+  if (peak) {
+    console.log(`WASM SIMD GEMM peak (512^3, best of 9): ${peak.peak_gflops.toFixed(1)} GFLOP/s (${peak.peak_kernel}); load ${load()}`);
+    console.log(`core clock ~${peak.clock_ghz_estimate} GHz (dependent-multiply estimate): the peak is ${peak.peak_flops_per_cycle} flop/cycle`);
+  }
   else console.log('WASM GEMM benchmark not built (scripts/build.sh wasm); peak skipped');
   const rows = [];
   for (const name of MODELS) {
@@ -145,34 +169,44 @@ async function main() {
       const show = (label, r) => {
         console.log(`${label.padEnd(34)} ${String(threads).padStart(7)} ${r.ms.toFixed(1).padStart(10)} ${r.mean.toFixed(1).padStart(10)} ${(m.flopsPerStep / r.ms / 1e6).toFixed(1).padStart(8)}   ${load()}`);
       };
-      const w = await oursWasm(m, threads, steps);
-      show(`ours ${w.backend}`, w);
-      row.ours_wasm_ms_per_step = +w.ms.toFixed(2);
+      // The WASM runtimes in turns, one step each per round; the first round is a warm-up.
+      const runtimes = [];
+      const w = await oursWasm(m, threads);
+      runtimes.push({ key: 'ours_wasm_ms_per_step', label: `ours ${w.backend}`, rt: w });
       if (!args.includes('--skip-int8')) {
-        const q = await oursWasm(m, threads, steps, int8File(m));
-        show(`ours ${q.backend}, int8 weights`, q);
-        row.ours_wasm_int8_ms_per_step = +q.ms.toFixed(2);
-        row.int8_speedup = +(w.ms / q.ms).toFixed(2);
+        const q = await oursWasm(m, threads, int8File(m));
+        runtimes.push({ key: 'ours_wasm_int8_ms_per_step', label: `ours ${q.backend}, int8 weights`, rt: q });
       }
+      if (!args.includes('--skip-ort')) runtimes.push({ key: 'ort_wasm_ms_per_step', label: 'onnxruntime-web wasm (simd)', rt: await ortWasm(m, threads) });
+      const times = runtimes.map(() => []);
+      try {
+        for (let round = 0; round < steps; ++round)
+          for (const [i, r] of runtimes.entries()) times[i].push(await r.rt.step());
+      } finally {
+        for (const r of runtimes) await r.rt.close();
+      }
+      const result = {};
+      for (const [i, r] of runtimes.entries()) {
+        result[r.key] = summarise(times[i]);
+        show(r.label, result[r.key]);
+        row[r.key] = +result[r.key].ms.toFixed(2);
+      }
+      if (row.ours_wasm_int8_ms_per_step) row.int8_speedup = +(row.ours_wasm_ms_per_step / row.ours_wasm_int8_ms_per_step).toFixed(2);
+      if (row.ort_wasm_ms_per_step) row.speedup_vs_ort = +(row.ort_wasm_ms_per_step / row.ours_wasm_ms_per_step).toFixed(2);
       if (!args.includes('--skip-native') && fs.existsSync(NATIVE)) {
         const n = oursNative(m, threads, steps);
         show('ours native', n);
         row.native_ms_per_step = +n.ms.toFixed(2);
       }
-      if (!args.includes('--skip-ort')) {
-        const o = await ortWasm(m, threads, steps);
-        show('onnxruntime-web wasm (simd)', o);
-        row.ort_wasm_ms_per_step = +o.ms.toFixed(2);
-        row.speedup_vs_ort = +(o.ms / w.ms).toFixed(2);
-      }
-      row.ours_gflops = +(m.flopsPerStep / w.ms / 1e6).toFixed(2);
+      row.ours_gflops = +(m.flopsPerStep / row.ours_wasm_ms_per_step / 1e6).toFixed(2);
       if (peak) row.fraction_of_peak = +(row.ours_gflops / peak.peak_gflops).toFixed(2);
       row.load = load();
       rows.push(row);
     }
   }
   const head = rows.find((r) => r.model === 'sudoku_mlp' && r.threads === 1) ?? rows[0];
-  console.log(JSON.stringify({ ...head, gemm_peak_gflops: peak?.peak_gflops ?? null, gemm_peak_kernel: peak?.peak_kernel ?? null, rows }));
+  console.log(JSON.stringify({ ...head, gemm_peak_gflops: peak?.peak_gflops ?? null, gemm_peak_kernel: peak?.peak_kernel ?? null, clock_ghz_estimate: peak?.clock_ghz_estimate ?? null, rows }));
 }
 
-await main();
+if (isMainThread) await main();
+else await ortWorkerMain(workerData.ort);

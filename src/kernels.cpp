@@ -182,6 +182,19 @@ const char* simd_name() { return TRM_SIMD_NAME; }
 
 namespace {
 
+// The first ncols (<= 8) of the 8 values y0, y1 into c: whole vectors when all 8 fit.
+static inline void store_row8(float* c, f32x4 y0, f32x4 y1, int ncols) {
+    if (ncols == kPanel) {
+        f32x4_store(c, y0);
+        f32x4_store(c + 4, y1);
+        return;
+    }
+    float tmp[kPanel];
+    f32x4_store(tmp, y0);
+    f32x4_store(tmp + 4, y1);
+    for (int j = 0; j < ncols; ++j) c[j] = tmp[j];
+}
+
 template <int R, int NB>
 struct Acc {
     f32x4 v[R][NB];
@@ -195,8 +208,12 @@ static inline void fma_k(Acc<R, NB>& acc, const f32x4 (&av)[R], const float* lo,
         for (int j = 0; j < NB; ++j) acc.v[r][j] = f32x4_madd(acc.v[r][j], av[r], bv[j]);
 }
 
+// How a tile leaves its sums: stored (or added to c, for a later block of K), or as SwiGLU: the tile's first
+// two vectors per row are gate columns, the last two the matching up columns, and c gets silu(gate) * up (8 wide).
+enum class Epilogue { Store, SwiGLU };
+
 // accumulate: c += the product (a later block of K) instead of c = it.
-template <int R, int NB, bool LANES>
+template <int R, int NB, bool LANES, Epilogue EPI = Epilogue::Store>
 static inline void tile(int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c, int ldc,
                         int ncols, bool accumulate) {
     Acc<R, NB> acc;
@@ -223,6 +240,14 @@ static inline void tile(int K, const float* a, int lda, const float* lo, const f
         for (int r = 0; r < R; ++r) av[r] = f32x4_splat(a[size_t(r) * lda + k]);
         fma_k<R, NB>(acc, av, lo + size_t(k) * kstride, hi + size_t(k) * kstride);
     }
+    if constexpr (EPI == Epilogue::SwiGLU) {
+        static_assert(NB == 4, "a SwiGLU tile is 8 gate + 8 up columns");
+        for (int r = 0; r < R; ++r) {
+            float* cr = c + size_t(r) * ldc;
+            store_row8(cr, swiglu4(acc.v[r][0], acc.v[r][2]), swiglu4(acc.v[r][1], acc.v[r][3]), ncols);
+        }
+        return;
+    }
     for (int r = 0; r < R; ++r) {
         float* cr = c + size_t(r) * ldc;
         if (ncols == 4 * NB) {
@@ -237,38 +262,48 @@ static inline void tile(int K, const float* a, int lda, const float* lo, const f
 }
 
 // Rows [0, M) of one column strip: tiles of MR rows, then one tile of the M % MR left over.
-template <int R, int NB, bool LANES>
+template <int R, int NB, bool LANES, Epilogue EPI>
 static inline void tile_rest(int left, int K, const float* a, int lda, const float* lo, const float* hi, int kstride,
                              float* c, int ldc, int ncols, bool accumulate) {
     if constexpr (R > 0) {
-        if (left == R) tile<R, NB, LANES>(K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
-        else tile_rest<R - 1, NB, LANES>(left, K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
+        if (left == R) tile<R, NB, LANES, EPI>(K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
+        else tile_rest<R - 1, NB, LANES, EPI>(left, K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
     }
 }
 
-template <int MR, int NB, bool LANES>
+template <int MR, int NB, bool LANES, Epilogue EPI = Epilogue::Store>
 static inline void strip(int M, int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c,
                          int ldc, int ncols, bool accumulate = false) {
     int m = 0;
     for (; m + MR <= M; m += MR)
-        tile<MR, NB, LANES>(K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols, accumulate);
+        tile<MR, NB, LANES, EPI>(K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols, accumulate);
     if (m < M)
-        tile_rest<MR - 1, NB, LANES>(M - m, K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols,
-                                     accumulate);
+        tile_rest<MR - 1, NB, LANES, EPI>(M - m, K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc,
+                                          ncols, accumulate);
 }
 
-// y = x w^T over packed panels: rows in blocks of kRowBlock and K in blocks of KC (0: all of K), so that the block
+// y = x w^T over packed panels: rows in blocks (row_block) and K in blocks of KC (0: all of K), so that the block
 // of x stays in cache while every panel streams past it and each panel's slice stays in L1; then column strips of
 // 4*NB, then row tiles. K blocks after the first accumulate into y.
-constexpr int kRowBlock = 64;
+//
+// Rows per block: as many as keep the block of x within 256 KiB (L2 of every current x86 and ARM core), in
+// blocks of equal size. The weights are the large operand (megabytes, fetched from L3 in a step), and each block
+// streams all of them once, so fewer blocks fetch them fewer times: with 64-row blocks the 97 rows of a sudoku
+// step took two passes over the weights and a 33-row block with a 1-row remainder tile.
+static inline int row_block(int M, int K) {
+    const int fit = std::max(16, int((size_t(256) << 10) / (sizeof(float) * size_t(std::max(K, 1)))));
+    const int blocks = (M + fit - 1) / fit;
+    return std::max(1, (M + blocks - 1) / blocks);
+}
 
 template <int MR, int NB, bool LANES, int KC>
 static void gemm_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {
     const size_t panel = size_t(K) * kPanel;
     const int W = 4 * NB;
     const int kc = KC > 0 ? KC : std::max(K, 1);
-    for (int m0 = 0; m0 < M; m0 += kRowBlock) {
-        const int mb = std::min(kRowBlock, M - m0);
+    const int rb = row_block(M, std::min(K, kc));
+    for (int m0 = 0; m0 < M; m0 += rb) {
+        const int mb = std::min(rb, M - m0);
         float* yb = y + size_t(m0) * ldy;
         for (int k0 = 0; k0 < K || k0 == 0; k0 += kc) {
             const int kb = std::min(kc, K - k0);
@@ -289,7 +324,58 @@ static void gemm_packed(int M, int N, int K, const float* x, int ldx, const floa
     }
 }
 
+// act = silu(x w_gate^T) * (x w_up^T) over SwiGLU pair panels: per 8 output columns, a 4x16 tile whose low
+// panel is the gate and whose high panel is the up projection, with the SwiGLU epilogue.
+template <int MR, bool LANES>
+static void gemm_swiglu(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {
+    const size_t panel = size_t(K) * kPanel;
+    const int rb = row_block(M, K);
+    for (int m0 = 0; m0 < M; m0 += rb) {
+        const int mb = std::min(rb, M - m0);
+        for (int n = 0; n < I; n += kPanel) {
+            const float* gate = pairs + size_t(n / kPanel) * 2 * panel;
+            strip<MR, 4, LANES, Epilogue::SwiGLU>(mb, K, x + size_t(m0) * ldx, ldx, gate, gate + panel, kPanel,
+                                                  y + size_t(m0) * ldy + n, ldy, std::min(kPanel, I - n));
+        }
+    }
+}
+
 }  // namespace
+
+void pack_swiglu_panels_into(int I, int K, const float* gate_up, float* out) {
+    const size_t panel = size_t(K) * kPanel;
+    for (int n = 0; n < I; n += kPanel) {
+        const int nn = std::min(kPanel, I - n);
+        float* o = out + size_t(n / kPanel) * 2 * panel;
+        pack_panels_into(nn, K, gate_up + size_t(n) * K, K, o);                    // gate rows n..n+nn
+        pack_panels_into(nn, K, gate_up + (size_t(I) + n) * K, K, o + panel);      // up rows I+n..I+n+nn
+    }
+}
+
+void gemm_swiglu_packed_4x16__f32x4(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {
+    gemm_swiglu<4, false>(M, I, K, x, ldx, pairs, y, ldy);
+}
+void gemm_swiglu_packed_4x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y,
+                                          int ldy) {
+    gemm_swiglu<4, true>(M, I, K, x, ldx, pairs, y, ldy);
+}
+void gemm_swiglu_packed_3x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y,
+                                          int ldy) {
+    gemm_swiglu<3, true>(M, I, K, x, ldx, pairs, y, ldy);
+}
+const GemmSwigluKernel kGemmSwigluKernels[] = {
+    {"gemm_swiglu_packed_4x16__f32x4", gemm_swiglu_packed_4x16__f32x4},
+    {"gemm_swiglu_packed_4x16__f32x4_lanes", gemm_swiglu_packed_4x16__f32x4_lanes},
+    {"gemm_swiglu_packed_3x16__f32x4_lanes", gemm_swiglu_packed_3x16__f32x4_lanes},
+};
+const int kGemmSwigluKernelCount = int(sizeof(kGemmSwigluKernels) / sizeof(kGemmSwigluKernels[0]));
+
+// Chosen by measurement (gemm_bench --shapes sudoku_mlp_gate_up --cold 1, under node, two runs): 4x16 lanes
+// 25.6-26.5 GFLOP/s including the gating, 4x16 splat 23.3-23.4, 3x16 lanes 23.0-23.4; the unfused 4x8 product
+// alone ran at 26.2-27.5 in the same runs, and the separate gating pass it needs is serial.
+void gemm_swiglu_packed(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {
+    gemm_swiglu_packed_4x16__f32x4_lanes(M, I, K, x, ldx, pairs, y, ldy);
+}
 
 #define TRM_GEMM_PACKED(NAME, MR, NB, LANES, KC)                                                              \
     void NAME(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {        \
@@ -407,16 +493,7 @@ static inline void tile_i16(int pairs, const int16_t* a, int lda, const float* s
         const f32x4 s = f32x4_splat(sa[r]);
         const f32x4 y0 = f32x4_mul(f32x4_from_i32x4(acc[r][0]), f32x4_mul(s, sb0));
         const f32x4 y1 = f32x4_mul(f32x4_from_i32x4(acc[r][1]), f32x4_mul(s, sb1));
-        float* cr = c + size_t(r) * ldc;
-        if (ncols == kPanel) {
-            f32x4_store(cr, y0);
-            f32x4_store(cr + 4, y1);
-        } else {
-            float tmp[kPanel];
-            f32x4_store(tmp, y0);
-            f32x4_store(tmp + 4, y1);
-            for (int j = 0; j < ncols; ++j) cr[j] = tmp[j];
-        }
+        store_row8(c + size_t(r) * ldc, y0, y1, ncols);
     }
 }
 
@@ -429,15 +506,16 @@ static inline void tile_i16_rest(int left, int pairs, const int16_t* a, int lda,
     }
 }
 
-// Rows in blocks of kRowBlock (the block of a stays in cache while the panels stream past), then 8-column
-// panels, then row tiles of MR and one of the remainder.
+// Rows in blocks (row_block: the block of a stays in cache while the panels stream past), then 8-column panels,
+// then row tiles of MR and one of the remainder.
 template <int MR>
 static void gemm_pairs(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,
                        const float* sb, float* y, int ldy) {
     const int pairs = i16_padded_k(K) / 2;
     const size_t panel = size_t(pairs) * 16;
-    for (int m0 = 0; m0 < M; m0 += kRowBlock) {
-        const int mb = std::min(kRowBlock, M - m0);
+    const int rb = row_block(M, K / 2);  // int16 rows: half the bytes of float ones
+    for (int m0 = 0; m0 < M; m0 += rb) {
+        const int mb = std::min(rb, M - m0);
         for (int n = 0; n < N; n += kPanel) {
             const int16_t* pn = panels + size_t(n / kPanel) * panel;
             const int nc = std::min(kPanel, N - n);

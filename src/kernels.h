@@ -71,6 +71,24 @@ extern const int kGemmPackedKernelCount;
 // The packed kernel the engine runs (Solver::linear, Solver::matmul after packing its right operand, attention):
 // the one place that dispatches, chosen by measurement.
 void gemm_nt_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy);
+// ---- Fused SwiGLU: act[M, I] = silu(x w_gate^T) * (x w_up^T), w_gate/w_up = rows [0, I) / [I, 2I) of a
+// gate_up matrix [2I, K], packed once as pair panels: per 8 output columns the gate panel, then the up panel. The
+// gate_up product's [M, 2I] never exists; each tile applies the gating to its own sums.
+inline size_t swiglu_packed_size(int I, int K) { return 2 * packed_size(I, K); }
+void pack_swiglu_panels_into(int I, int K, const float* gate_up, float* out);  // gate_up [2I, K] -> pair panels
+using GemmSwigluFn = void (*)(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
+void gemm_swiglu_packed_4x16__f32x4(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
+void gemm_swiglu_packed_4x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
+void gemm_swiglu_packed_3x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
+struct GemmSwigluKernel {
+    const char* name;
+    GemmSwigluFn fn;
+};
+extern const GemmSwigluKernel kGemmSwigluKernels[];
+extern const int kGemmSwigluKernelCount;
+// The one the engine runs; `pairs` points at the pair of column 0 of this call (8-aligned).
+void gemm_swiglu_packed(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
+
 // ---- Integer GEMM for int8 weights (also written once against simd.h) ----
 // Both operands as int16 (int8 weights widened, activations quantised to int16 at a range that cannot overflow);
 // products summed in pairs of k into int32 lanes (i32x4.dot_i16x8 / pmaddwd), exact; then y = acc * sa[m] * sb[n].

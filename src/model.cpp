@@ -269,6 +269,12 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
             m->packed_.push_back(pack_panels(w, int(N), int(K)));
             return m->packed_.back().data();
         };
+        auto pack_swiglu = [&](const float* gate_up, int64_t I, int64_t K, const Int8Matrix& i8) -> const float* {
+            if (i8.data) return nullptr;
+            m->packed_.emplace_back(swiglu_packed_size(int(I), int(K)));
+            pack_swiglu_panels_into(int(I), int(K), gate_up, m->packed_.back().data());
+            return m->packed_.back().data();
+        };
         m->lm_head_i8 = int8_of(m->lm_head, V, D, false);
         m->lm_head_packed = pack(m->lm_head, V, D, m->lm_head_i8);
         for (LayerWeights& L : m->layers) {
@@ -283,7 +289,7 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
             }
             L.gate_up_i8 = int8_of(L.mlp_gate_up, 2 * I, D, false);
             L.down_i8 = int8_of(L.mlp_down, D, I, false);
-            L.gate_up_packed = pack(L.mlp_gate_up, 2 * I, D, L.gate_up_i8);
+            L.gate_up_pairs = pack_swiglu(L.mlp_gate_up, I, D, L.gate_up_i8);
             L.down_packed = pack(L.mlp_down, D, I, L.down_i8);
         }
     }
@@ -474,9 +480,9 @@ void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w
     });
 }
 
-// SIMD kernels: b (activations) is packed into panels first (O(KN), against the product's O(MKN)), in parallel,
-// then column blocks of y run on the packed kernel; an int8 a quantises b's columns into int16 pair panels
-// instead. Eigen: row blocks.
+// SIMD kernels: b (activations) is packed into panels first (O(KN), against the product's O(MKN)), then y's
+// columns run on the packed kernel; an int8 a quantises b's columns into int16 pair panels instead. Each column
+// block packs the columns it multiplies, so packing and product share one parallel loop. Eigen: row blocks.
 void Solver::matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8, const float* b, float* y) {
     if (model_->simd_kernels()) {
         const int bs = block_size(N, pool_->size());
@@ -487,9 +493,6 @@ void Solver::matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8,
             pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
                 const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
                 quantize_cols_to_pair_panels(K, n, b + n0, N, panels + size_t(n0) * Kp, bscale + n0);
-            });
-            pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
-                const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
                 gemm_nt_pairs(M, n, K, a_i8.data, Kp, a_i8.scale, panels + size_t(n0) * Kp, bscale + n0, y + n0, N);
             });
             return;
@@ -498,9 +501,6 @@ void Solver::matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8,
         pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
             const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
             pack_panels_kn_into(K, n, b + n0, N, panels + size_t(n0) * K);
-        });
-        pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
-            const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
             gemm_nt_packed(M, n, K, a, K, panels + size_t(n0) * K, y + n0, N);
         });
         return;
@@ -573,8 +573,16 @@ void Solver::mlp_t_block(float* h, const LayerWeights& w) {
 // h = rms(h + down(silu(gate(h)) * up(h))), over the hidden axis.
 void Solver::mlp_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, I = cfg_.mlp_width();
-    linear(S, 2 * I, D, h, D, w.mlp_gate_up, w.gate_up_packed, w.gate_up_i8, gate_up_.data(), 2 * I);  // [S, 2I]
-    swiglu_rows(S, I, gate_up_.data(), act_.data());                                      // [S, I]
+    if (w.gate_up_pairs) {  // SIMD kernels: both products and the gating in one pass, by column blocks of act
+        const int bs = block_size(I, pool_->size());
+        pool_->parallel_for((I + bs - 1) / bs, [&](int i) {
+            const int n0 = i * bs, n = std::min(I, n0 + bs) - n0;
+            gemm_swiglu_packed(S, n, D, h, D, w.gate_up_pairs + size_t(n0) * 2 * D, act_.data() + n0, I);  // [S, n]
+        });
+    } else {
+        linear(S, 2 * I, D, h, D, w.mlp_gate_up, nullptr, w.gate_up_i8, gate_up_.data(), 2 * I);  // [S, 2I]
+        swiglu_rows(S, I, gate_up_.data(), act_.data());                                           // [S, I]
+    }
     linear(S, D, I, act_.data(), I, w.mlp_down, w.down_packed, w.down_i8, tmp_.data(), D);  // [S, D]
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
 }

@@ -53,7 +53,7 @@ struct LayerWeights {
     const float* o_proj = nullptr;        // [D, D]    (attention variant)
     const float* qkv_packed = nullptr;    // panels of qkv_proj
     const float* o_packed = nullptr;      // panels of o_proj
-    const float* gate_up_packed = nullptr;  // panels of mlp_gate_up
+    const float* gate_up_pairs = nullptr;   // SwiGLU pair panels of mlp_gate_up (gate and up in one product)
     const float* down_packed = nullptr;     // panels of mlp_down
     const float* mlp_t_gate_up = nullptr; // [2*I_t, S] (mlp_t variant)
     const float* mlp_t_down = nullptr;    // [S, I_t]  (mlp_t variant)

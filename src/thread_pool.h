@@ -1,7 +1,13 @@
 // A fixed pool of worker threads that runs one parallel loop at a time: parallel_for(n, fn) calls fn(i) for
 // i in [0, n) across the pool and the calling thread, and returns when all are done. Threads are created once;
 // a loop allocates nothing. With one thread (or a WASM build without pthreads) everything runs inline.
+//
+// A step runs hundreds of loops of about a millisecond each, so waking a sleeping thread (a futex, in WASM
+// Atomics.wait/notify: tens of microseconds, more under load) would cost a visible share of the work. Waiting
+// threads therefore spin for a while (kSpinIterations) before they sleep on a condition variable: back to back
+// loops never sleep, and an idle pool (between solves) does not burn a core.
 #pragma once
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -30,19 +36,23 @@ public:
     }
 
     static int hardware_threads();
+    static constexpr int kSpinIterations = 1 << 16;  // about 50-100 us of polling before a wait sleeps
 
 private:
     using Call = void (*)(void* fn, int i);
     void run(int n, Call call, void* fn);
-    void work(int id);
+    void work();
+    void take_items();  // runs items of the current loop until none is left
     std::vector<std::thread> workers_;
-    std::mutex mu_;
+    std::mutex mu_;  // guards only the sleeping: the loop's fields are published by generation_
     std::condition_variable start_cv_, done_cv_;
     Call call_ = nullptr;
     void* fn_ = nullptr;
-    int n_ = 0, next_ = 0, busy_ = 0;
-    unsigned generation_ = 0;
-    bool stop_ = false;
+    int n_ = 0;
+    std::atomic<int> next_{0};           // the next item to take
+    std::atomic<int> busy_{0};           // workers not yet done with the current loop
+    std::atomic<unsigned> generation_{0};  // incremented to start a loop (release: call_, fn_, n_ are set)
+    std::atomic<bool> stop_{false};
 };
 
 }  // namespace trm

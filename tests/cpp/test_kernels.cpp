@@ -157,8 +157,8 @@ TEST_CASE("softmax rows sum to one and follow exp ratios; argmax takes the first
 
 TEST_CASE("every packed SIMD kernel matches the Eigen path on sizes with every remainder", "[kernels]") {
     INFO("instruction set " << simd_name());
-    // Rows: every remainder of tiles of 4, 6 and 8 and more than one row block of 64; columns: every remainder
-    // of 8 and 16; K: below and past the vector width and past a K block of 256 (with a remainder).
+    // Rows: every remainder of tiles of 4, 6 and 8; columns: every remainder of 8 and 16; K: below and past the
+    // vector width and past a K block of 256 (with a remainder). Several row blocks: the next test.
     for (int M : {1, 2, 3, 4, 5, 6, 7, 9, 13, 70})
         for (int N : {1, 7, 8, 9, 17, 24, 35})
             for (int K : {1, 3, 16, 33, 300}) {
@@ -196,6 +196,56 @@ TEST_CASE("every packed SIMD kernel matches the Eigen path on sizes with every r
                 pack_panels_into(N, K, ws.data(), K + 4, wp.data());
                 CHECK(wp == panels);
             }
+}
+
+TEST_CASE("packed kernels split rows into blocks of equal size when x outgrows 256 KiB", "[kernels]") {
+    // 203 rows of K = 700 floats are 555 KiB: three row blocks of 68, 68 and 67 rows (remainder tiles in each).
+    const int M = 203, N = 19, K = 700;
+    auto x = random_vector(size_t(M) * K, 21), w = random_vector(size_t(N) * K, 22);
+    std::vector<float> ref(size_t(M) * N);
+    gemm_nt(M, N, K, x.data(), K, w.data(), K, ref.data(), N);
+    const auto panels = pack_panels(w.data(), N, K);
+    for (int k = 0; k <= kGemmPackedKernelCount; ++k) {
+        const bool chosen = k == kGemmPackedKernelCount;
+        INFO("kernel " << (chosen ? "gemm_nt_packed (the dispatched one)" : kGemmPackedKernels[k].name));
+        std::vector<float> got(size_t(M) * N, 5.f);
+        (chosen ? gemm_nt_packed : kGemmPackedKernels[k].fn)(M, N, K, x.data(), K, panels.data(), got.data(), N);
+        CHECK(max_abs_diff(got, ref) < 1e-5f * K);
+    }
+}
+
+TEST_CASE("every fused SwiGLU kernel matches gemm_nt then swiglu_rows", "[kernels]") {
+    INFO("instruction set " << simd_name());
+    // Rows: every remainder of tiles of 3 and 4, and several row blocks (203 x 700); output columns: every
+    // remainder of 8; K: below and past the vector width.
+    for (auto [M, I, K] : {std::tuple{1, 1, 1}, {2, 7, 3}, {3, 8, 4}, {5, 9, 16}, {7, 17, 33}, {13, 24, 5}, {203, 11, 700}}) {
+        INFO("M=" << M << " I=" << I << " K=" << K);
+        const int ldx = K + 1, ldy = I + 3;
+        auto x = random_vector(size_t(M) * ldx, unsigned(M * 100 + I * 10 + K));
+        auto gate_up = random_vector(size_t(2 * I) * K, unsigned(I * 7 + K));
+        std::vector<float> gu(size_t(M) * 2 * I), act(size_t(M) * I), ref(size_t(M) * ldy, 5.f);
+        gemm_nt(M, 2 * I, K, x.data(), ldx, gate_up.data(), K, gu.data(), 2 * I);
+        swiglu_rows(M, I, gu.data(), act.data());
+        for (int m = 0; m < M; ++m)
+            for (int j = 0; j < I; ++j) ref[size_t(m) * ldy + j] = act[size_t(m) * I + j];
+        std::vector<float> pairs(swiglu_packed_size(I, K), 99.f);
+        pack_swiglu_panels_into(I, K, gate_up.data(), pairs.data());
+        for (int k = 0; k <= kGemmSwigluKernelCount; ++k) {
+            const bool chosen = k == kGemmSwigluKernelCount;
+            INFO("kernel " << (chosen ? "gemm_swiglu_packed (the dispatched one)" : kGemmSwigluKernels[k].name));
+            std::vector<float> got(size_t(M) * ldy, 5.f);
+            (chosen ? gemm_swiglu_packed : kGemmSwigluKernels[k].fn)(M, I, K, x.data(), ldx, pairs.data(), got.data(), ldy);
+            CHECK(max_abs_diff(got, ref) < 1e-5f * K);  // the padding columns of y keep their 5.f too
+        }
+        // A call on the pairs of columns 8.. (as a thread's column block) gives those columns.
+        if (I > 8) {
+            std::vector<float> part(size_t(M) * ldy, 5.f), whole(size_t(M) * ldy, 5.f);
+            gemm_swiglu_packed(M, I, K, x.data(), ldx, pairs.data(), whole.data(), ldy);
+            gemm_swiglu_packed(M, 8, K, x.data(), ldx, pairs.data(), part.data(), ldy);
+            gemm_swiglu_packed(M, I - 8, K, x.data(), ldx, pairs.data() + size_t(2) * K * 8, part.data() + 8, ldy);
+            CHECK(part == whole);
+        }
+    }
 }
 
 TEST_CASE("packed panels start at 8-aligned column offsets, as the threaded split uses them", "[kernels]") {
