@@ -36,7 +36,7 @@ public:
     }
 
     static int hardware_threads();
-    static constexpr int kSpinIterations = 1 << 16;  // about 50-100 us of polling before a wait sleeps
+    static constexpr int kSpinIterations = 1 << 16;  // polls (tens of microseconds) before a wait sleeps
 
 private:
     using Call = void (*)(void* fn, int i);
