@@ -324,9 +324,13 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     const size_t I = size_t(cfg_.mlp_width()), It = cfg_.mlp_t ? size_t(cfg_.mlp_t_width()) : 0;
     // Refuse before allocating anything large: per slot the carry and input (3 S D) and outputs; once the scratch.
     const size_t groups = size_t(std::min(cfg_.num_heads, pool_->size()));
+    // gate_up_ holds [S, 2I] only where the gating is a separate pass (Eigen or int8); the fused kernel needs none.
+    bool unfused = false;
+    for (const LayerWeights& w : model_->layers) unfused = unfused || !w.gate_up_pairs;
+    const size_t gate_up_floats = std::max(unfused ? S * 2 * I : 0, 2 * It * D);
     const double floats = double(B) * (3.0 * S * D + T * V + T) +
                           (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(S) * S + double(cfg_.head_dim()) * S)) +
-                          2.0 * S * D + std::max(S * 2.0 * I, 2.0 * It * D) + std::max(double(S) * I, double(It) * D) + S * V +
+                          2.0 * S * D + double(gate_up_floats) + std::max(double(S) * I, double(It) * D) + S * V +
                           (model_->int8_kernels() ? 0.5 * double(std::max({S, T, D + 8})) * (std::max({D, I, S, It}) + 1) : 0.0);  // act_i16_
     if (floats * sizeof(float) > double(kActivationBudget))
         throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(int64_t(floats * 4 / (1 << 20))) +
@@ -353,7 +357,7 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
         colnorm_.resize(D);
         if (model_->simd_kernels()) panels_.resize(std::max(packed_size(D_, S_), packed_size(D_, int(It))));
     }
-    gate_up_.resize(std::max(S * 2 * I, 2 * It * D));
+    gate_up_.resize(gate_up_floats);
     act_.resize(std::max(S * I, It * D));
     if (model_->int8_kernels()) {  // rows of x up to [max(S, seq_len), max(D, I)], or b [max(S, I_t), D] as panels
         const int Kmax = int(std::max({D, I, S, It}));

@@ -178,7 +178,7 @@ private:
     std::vector<float> colnorm_;  // [D]      column sums of squares (token-mixing block)
     std::vector<float> panels_;   // SIMD kernels only: activations packed as kernels.h panels; per head group
                                   // k [S, hd] and v [S, hd] (attention), or the right operand of matmul (mlp_t)
-    std::vector<float> gate_up_;  // [S, 2I] or [2I_t, D]
+    std::vector<float> gate_up_;  // [S, 2I] (unfused gating only) or [2I_t, D]
     std::vector<float> act_;      // [S, I]  or [I_t, D]
     // Integer kernels only (int8 files): activations quantised to int16 (rows of x, or pair panels of b) + scales.
     std::vector<int16_t> act_i16_;
