@@ -3,7 +3,11 @@
 #   TRM_WASM_THREADS=OFF -> trm-wasm.mjs/.wasm            single-thread SIMD, runs everywhere
 #   TRM_WASM_THREADS=ON  -> trm-wasm-threads.mjs/.wasm    -pthread SIMD (shared memory; needs cross-origin isolation
 #                           in browsers), plus trm-wasm-threads.worker.js, the pthread worker Emscripten emits
+# TRM_WASM_RELAXED_SIMD=ON builds either one with relaxed SIMD's fused multiply-add (src/simd.h) under the same
+# output name; scripts/build_wasm.sh keeps its .wasm as trm-wasm[-threads]-relaxed.wasm beside the plain one (the
+# JavaScript glue is the same file) and web/trm-worker.js picks it where the engine validates relaxed SIMD.
 option(TRM_WASM_THREADS "Build the pthreads variant" OFF)
+option(TRM_WASM_RELAXED_SIMD "Build with relaxed SIMD (fused multiply-add)" OFF)
 
 # Debian's nlohmann_json points at /usr/include, whose glibc headers must not shadow Emscripten's libc: expose only
 # its own folder, through a link in the build tree.
@@ -25,6 +29,10 @@ else()
   set(trm_wasm_name trm-wasm)
 endif()
 
+if(TRM_WASM_RELAXED_SIMD)
+  target_compile_options(trm_core PUBLIC -mrelaxed-simd)
+endif()
+
 add_executable(trm_wasm bindings/trm_bindings.cpp)
 target_link_libraries(trm_wasm PRIVATE trm_core)
 set_target_properties(trm_wasm PROPERTIES OUTPUT_NAME ${trm_wasm_name} SUFFIX ".mjs")
@@ -39,4 +47,10 @@ if(TRM_WASM_THREADS)
   # The engine's ThreadPool creates its threads inside a blocking call, so their Workers must exist beforehand:
   # web/trm-worker.js passes Module.trmPoolSize (threads - 1, at least 1) and the module waits for them to load.
   target_link_options(trm_wasm PRIVATE -sPTHREAD_POOL_SIZE=Module.trmPoolSize)
+endif()
+if(TRM_WASM_RELAXED_SIMD)
+  # LLVM 14 emits the pre-standard fma opcode; engines run only the standard relaxed_madd (TOOLCHAIN.md).
+  add_custom_command(TARGET trm_wasm POST_BUILD
+    COMMAND node ${CMAKE_SOURCE_DIR}/scripts/wasm_relaxed_madd.mjs $<TARGET_FILE_DIR:trm_wasm>/${trm_wasm_name}.wasm
+    VERBATIM)
 endif()

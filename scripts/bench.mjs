@@ -2,12 +2,16 @@
 // This engine against onnxruntime-web, one supervision step at batch 1, random weights, paper-size models:
 //   sudoku_mlp  token-MLP, hidden 512, seq 81 + 16 prefix, H_cycles 3 x L_cycles 6   (~25.6 GFLOP a step)
 //   maze_att    attention, hidden 512, 8 heads, RoPE, 900 + 16 positions, H3 x L4    (~190 GFLOP a step)
-// Ours: WASM single-thread and WASM threads (web/trm.js in Node), the same in WASM with the weights stored as int8
-// (scripts/quantize.py; the integer kernels), native (build/native/trm solve --json).
+// Ours: WASM single-thread and WASM threads (web/trm.js in Node), each as the relaxed-SIMD build (fused multiply-add,
+// what Chrome 114+ and Node 22+ run) and the plain SIMD build (every other engine); the relaxed build with the weights
+// stored as int8 (scripts/quantize.py; the integer kernels); native (build/native/trm solve --json). Under a Node
+// without relaxed SIMD by default (Node 20), the script runs itself again with --experimental-wasm-relaxed-simd.
 // onnxruntime-web (npm, WASM backend with SIMD) runs the same weights exported by scripts/export_onnx.py.
-// Also the machine's WASM SIMD GEMM peak: the best kernel of build/wasm/tests/gemm_bench.cjs on a 512^3 product.
+// Also the machine's WASM SIMD GEMM peak: the best kernel of build/wasm/tests/gemm_bench[_relaxed].cjs on a 512^3
+// product, for each build.
 //
-//   node scripts/bench.mjs [--models sudoku_mlp,maze_att] [--threads 1,2] [--steps N] [--skip-ort] [--skip-native] [--skip-int8]
+//   node scripts/bench.mjs [--models sudoku_mlp,maze_att] [--threads 1,2] [--steps N] [--skip-ort] [--skip-native]
+//                          [--skip-int8] [--skip-plain-simd]
 //
 // Weights (scripts/make_random_weights.py) and ONNX files (scripts/export_onnx.py) are made in build/bench/ when
 // missing. The WASM runtimes of one (model, threads) row are timed in turns, one step each per round (ours f32,
@@ -18,19 +22,21 @@
 // mean; read them with the load average printed beside them. Prints a table, then, last, one JSON line:
 // the sudoku_mlp single-thread figures at the top level (model, threads, ours_wasm_ms_per_step, ...) and every
 // measured row under "rows".
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 
-import { TRM } from '../web/trm.js';
+import { TRM, relaxedSimdSupported as hasRelaxedSimd } from '../web/trm.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH = path.join(ROOT, 'build/bench');
 const NATIVE = path.join(ROOT, 'build/native/trm');
 const GEMM_BENCH = path.join(ROOT, 'build/wasm/tests/gemm_bench.cjs');
+const GEMM_BENCH_RELAXED = path.join(ROOT, 'build/wasm/tests/gemm_bench_relaxed.cjs');
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 const PY = '/usr/bin/python3';
 
 const args = process.argv.slice(2);
@@ -80,8 +86,8 @@ function int8File(m) {
 
 // A runtime in the turns: step() times one supervision step (ms). Ours: a one-step solve each time (the first
 // step of a solve costs what any step costs; the worker times the step itself, not the messages).
-async function oursWasm(m, threads, file = m.file) {
-  const trm = await TRM.load(fs.readFileSync(file), { threads });
+async function oursWasm(m, threads, file = m.file, relaxedSimd = 'auto') {
+  const trm = await TRM.load(fs.readFileSync(file), { threads, relaxedSimd });
   return {
     backend: trm.info.backend,
     async step() {
@@ -143,21 +149,27 @@ async function ortWasm(m, threads) {
 }
 
 // --- GEMM peak ----------------------------------------------------------------------------------------------
-function gemmPeak() {
-  if (!fs.existsSync(GEMM_BENCH)) return null;
-  const out = execFileSync(process.execPath, [GEMM_BENCH, '--shapes', 'peak', '--reps', '9'], { encoding: 'utf8' });
+function gemmPeak(file) {
+  if (!fs.existsSync(file)) return null;
+  const flags = process.execArgv.filter((a) => a === RELAXED_FLAG);
+  const out = execFileSync(process.execPath, [...flags, file, '--shapes', 'peak', '--reps', '9'], { encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').at(-1)).summary;
 }
 
 // --- main ---------------------------------------------------------------------------------------------------
 async function main() {
   console.log(`${os.cpus().length} hardware threads (${os.cpus()[0]?.model ?? 'unknown CPU'}), load average ${load()}`);
-  const peak = gemmPeak();
-  if (peak) {
-    console.log(`WASM SIMD GEMM peak (512^3, best of 9): ${peak.peak_gflops.toFixed(1)} GFLOP/s (${peak.peak_kernel}); load ${load()}`);
-    console.log(`core clock ~${peak.clock_ghz_estimate} GHz (dependent-multiply estimate): the peak is ${peak.peak_flops_per_cycle} flop/cycle`);
+  const relaxed = hasRelaxedSimd();
+  if (!relaxed) console.log('this Node does not run WASM relaxed SIMD: only the plain SIMD build is timed');
+  const plainPeak = gemmPeak(GEMM_BENCH);
+  const relaxedPeak = relaxed ? gemmPeak(GEMM_BENCH_RELAXED) : null;
+  const peak = relaxed ? relaxedPeak : plainPeak;  // of the build that 'auto' picks here
+  for (const [name, p] of [['SIMD', plainPeak], ['relaxed-SIMD', relaxedPeak]]) {
+    if (!p) continue;
+    console.log(`WASM ${name} GEMM peak (512^3, best of 9): ${p.peak_gflops.toFixed(1)} GFLOP/s (${p.peak_kernel}); `
+      + `core clock ~${p.clock_ghz_estimate} GHz (dependent-multiply estimate): ${p.peak_flops_per_cycle} flop/cycle; load ${load()}`);
   }
-  else console.log('WASM GEMM benchmark not built (scripts/build.sh wasm); peak skipped');
+  if (!peak) console.log('WASM GEMM benchmark not built (scripts/build.sh wasm); peak skipped');
   const rows = [];
   for (const name of MODELS) {
     const m = modelInfo(name);
@@ -173,6 +185,10 @@ async function main() {
       const runtimes = [];
       const w = await oursWasm(m, threads);
       runtimes.push({ key: 'ours_wasm_ms_per_step', label: `ours ${w.backend}`, rt: w });
+      if (relaxed && !args.includes('--skip-plain-simd')) {
+        const p = await oursWasm(m, threads, m.file, false);
+        runtimes.push({ key: 'ours_wasm_plain_simd_ms_per_step', label: `ours ${p.backend}`, rt: p });
+      }
       if (!args.includes('--skip-int8')) {
         const q = await oursWasm(m, threads, int8File(m));
         runtimes.push({ key: 'ours_wasm_int8_ms_per_step', label: `ours ${q.backend}, int8 weights`, rt: q });
@@ -192,21 +208,42 @@ async function main() {
         row[r.key] = +result[r.key].ms.toFixed(2);
       }
       if (row.ours_wasm_int8_ms_per_step) row.int8_speedup = +(row.ours_wasm_ms_per_step / row.ours_wasm_int8_ms_per_step).toFixed(2);
-      if (row.ort_wasm_ms_per_step) row.speedup_vs_ort = +(row.ort_wasm_ms_per_step / row.ours_wasm_ms_per_step).toFixed(2);
+      if (row.ort_wasm_ms_per_step) {
+        row.speedup_vs_ort = +(row.ort_wasm_ms_per_step / row.ours_wasm_ms_per_step).toFixed(2);
+        if (row.ours_wasm_plain_simd_ms_per_step) {
+          row.plain_simd_speedup_vs_ort = +(row.ort_wasm_ms_per_step / row.ours_wasm_plain_simd_ms_per_step).toFixed(2);
+        }
+      }
       if (!args.includes('--skip-native') && fs.existsSync(NATIVE)) {
         const n = oursNative(m, threads, steps);
         show('ours native', n);
         row.native_ms_per_step = +n.ms.toFixed(2);
       }
       row.ours_gflops = +(m.flopsPerStep / row.ours_wasm_ms_per_step / 1e6).toFixed(2);
-      if (peak) row.fraction_of_peak = +(row.ours_gflops / peak.peak_gflops).toFixed(2);
+      if (row.ours_wasm_plain_simd_ms_per_step) {
+        row.plain_simd_gflops = +(m.flopsPerStep / row.ours_wasm_plain_simd_ms_per_step / 1e6).toFixed(2);
+      }
+      if (threads === 1) {  // the peaks are single-thread figures
+        if (peak) row.fraction_of_peak = +(row.ours_gflops / peak.peak_gflops).toFixed(2);
+        if (row.plain_simd_gflops && plainPeak) row.plain_simd_fraction_of_peak = +(row.plain_simd_gflops / plainPeak.peak_gflops).toFixed(2);
+      }
       row.load = load();
       rows.push(row);
     }
   }
   const head = rows.find((r) => r.model === 'sudoku_mlp' && r.threads === 1) ?? rows[0];
-  console.log(JSON.stringify({ ...head, gemm_peak_gflops: peak?.peak_gflops ?? null, gemm_peak_kernel: peak?.peak_kernel ?? null, clock_ghz_estimate: peak?.clock_ghz_estimate ?? null, rows }));
+  console.log(JSON.stringify({ ...head, relaxed_simd: relaxed, gemm_peak_gflops: peak?.peak_gflops ?? null,
+    gemm_peak_kernel: peak?.peak_kernel ?? null, plain_simd_gemm_peak_gflops: plainPeak?.peak_gflops ?? null,
+    clock_ghz_estimate: peak?.clock_ghz_estimate ?? null, rows }));
 }
 
-if (isMainThread) await main();
+// Node 20 runs relaxed SIMD only behind a V8 flag, which NODE_OPTIONS does not take: run again with it.
+function rerunWithRelaxedSimd() {
+  if (hasRelaxedSimd() || process.execArgv.includes(RELAXED_FLAG)) return false;
+  if (spawnSync(process.execPath, [RELAXED_FLAG, '-e', '0']).status !== 0) return false;  // a Node without the flag
+  const r = spawnSync(process.execPath, [RELAXED_FLAG, ...process.execArgv, fileURLToPath(import.meta.url), ...args], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
+
+if (isMainThread) rerunWithRelaxedSimd() || await main();
 else await ortWorkerMain(workerData.ort);

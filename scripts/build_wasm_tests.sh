@@ -3,7 +3,8 @@
 # .wasm inlined, run by Node), called at the end of scripts/build_wasm.sh:
 #   build/wasm/tests/kernel_tests.cjs   tests/cpp/test_kernels.cpp (Catch2): every kernel against Eigen, WASM SIMD
 #   build/wasm/tests/gemm_bench.cjs     tests/bench/gemm_bench.cpp: GFLOP/s of each packed kernel and of Eigen
-# tests/js/kernels.test.mjs runs the first; scripts/bench.mjs the second.
+#   build/wasm/tests/*_relaxed.cjs      both again with relaxed SIMD (src/simd.h; needs an engine that runs it)
+# tests/js/kernels.test.mjs runs the kernel tests; scripts/bench.mjs the benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NODE_PATH=/usr/share/nodejs  # Debian's emcc needs its own acorn (TOOLCHAIN.md)
@@ -13,7 +14,12 @@ mkdir -p "$out/include"
 ln -sfn /usr/include/catch2 "$out/include/catch2"
 flags=(-O3 -msimd128 -std=c++17 -DNDEBUG -DEIGEN_DONT_VECTORIZE -Isrc -isystem /usr/include/eigen3
        -isystem "$out/include" -sALLOW_MEMORY_GROWTH=1 -sENVIRONMENT=node -sSINGLE_FILE=1)
-em++ "${flags[@]}" -fexceptions tests/cpp/test_main.cpp tests/cpp/test_kernels.cpp src/kernels.cpp \
-  -o "$out/kernel_tests.cjs"
-em++ "${flags[@]}" tests/bench/gemm_bench.cpp src/kernels.cpp -o "$out/gemm_bench.cjs"
-echo "wasm tests: $out/kernel_tests.cjs $out/gemm_bench.cjs"
+for variant in "" _relaxed; do
+  extra=()
+  [ -n "$variant" ] && extra=(-mrelaxed-simd)
+  em++ "${flags[@]}" "${extra[@]}" -fexceptions tests/cpp/test_main.cpp tests/cpp/test_kernels.cpp src/kernels.cpp \
+    -o "$out/kernel_tests$variant.cjs"
+  em++ "${flags[@]}" "${extra[@]}" tests/bench/gemm_bench.cpp src/kernels.cpp -o "$out/gemm_bench$variant.cjs"
+done
+node scripts/wasm_relaxed_madd.mjs "$out/kernel_tests_relaxed.cjs" "$out/gemm_bench_relaxed.cjs"
+echo "wasm tests: $out/kernel_tests.cjs $out/gemm_bench.cjs $out/kernel_tests_relaxed.cjs $out/gemm_bench_relaxed.cjs"

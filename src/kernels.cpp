@@ -182,16 +182,15 @@ const char* simd_name() { return TRM_SIMD_NAME; }
 
 namespace {
 
-// The first ncols (<= 8) of the 8 values y0, y1 into c: whole vectors when all 8 fit.
-static inline void store_row8(float* c, f32x4 y0, f32x4 y1, int ncols) {
-    if (ncols == kPanel) {
-        f32x4_store(c, y0);
-        f32x4_store(c + 4, y1);
+// The first ncols (<= 4 * N) of the 4 * N values v into c: whole vectors when all fit.
+template <int N>
+static inline void store_cols(float* c, const f32x4 (&v)[N], int ncols) {
+    if (ncols == 4 * N) {
+        for (int j = 0; j < N; ++j) f32x4_store(c + 4 * j, v[j]);
         return;
     }
-    float tmp[kPanel];
-    f32x4_store(tmp, y0);
-    f32x4_store(tmp + 4, y1);
+    float tmp[4 * N];
+    for (int j = 0; j < N; ++j) f32x4_store(tmp + 4 * j, v[j]);
     for (int j = 0; j < ncols; ++j) c[j] = tmp[j];
 }
 
@@ -200,22 +199,25 @@ struct Acc {
     f32x4 v[R][NB];
 };
 
-template <int R, int NB>
+// The NB vectors of b at one k: LO from lo, the rest from hi.
+template <int R, int NB, int LO>
 static inline void fma_k(Acc<R, NB>& acc, const f32x4 (&av)[R], const float* lo, const float* hi) {
     f32x4 bv[NB];
-    for (int j = 0; j < NB; ++j) bv[j] = f32x4_load(j < 2 ? lo + 4 * j : hi + 4 * (j - 2));
+    for (int j = 0; j < NB; ++j) bv[j] = f32x4_load(j < LO ? lo + 4 * j : hi + 4 * (j - LO));
     for (int r = 0; r < R; ++r)
         for (int j = 0; j < NB; ++j) acc.v[r][j] = f32x4_madd(acc.v[r][j], av[r], bv[j]);
 }
 
-// How a tile leaves its sums: stored (or added to c, for a later block of K), or as SwiGLU: the tile's first
-// two vectors per row are gate columns, the last two the matching up columns, and c gets silu(gate) * up (8 wide).
+// How a tile leaves its sums: stored (or added to c, for a later block of K), or as SwiGLU: the tile's first NB/2
+// vectors per row are gate columns (from lo), the last NB/2 the matching up columns (from hi), and c gets
+// silu(gate) * up (2 * NB wide).
 enum class Epilogue { Store, SwiGLU };
 
 // accumulate: c += the product (a later block of K) instead of c = it.
 template <int R, int NB, bool LANES, Epilogue EPI = Epilogue::Store>
 static inline void tile(int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c, int ldc,
                         int ncols, bool accumulate) {
+    constexpr int LO = EPI == Epilogue::SwiGLU ? NB / 2 : 2;  // vectors of b from lo: gates, or one 8-column panel
     Acc<R, NB> acc;
     for (int r = 0; r < R; ++r)
         for (int j = 0; j < NB; ++j) acc.v[r][j] = f32x4_zero();
@@ -226,25 +228,27 @@ static inline void tile(int K, const float* a, int lda, const float* lo, const f
             for (int r = 0; r < R; ++r) a4[r] = f32x4_load(a + size_t(r) * lda + k);
             const size_t o = size_t(k) * kstride;
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<0>(a4[r]);
-            fma_k<R, NB>(acc, av, lo + o, hi + o);
+            fma_k<R, NB, LO>(acc, av, lo + o, hi + o);
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<1>(a4[r]);
-            fma_k<R, NB>(acc, av, lo + o + kstride, hi + o + kstride);
+            fma_k<R, NB, LO>(acc, av, lo + o + kstride, hi + o + kstride);
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<2>(a4[r]);
-            fma_k<R, NB>(acc, av, lo + o + 2 * kstride, hi + o + 2 * kstride);
+            fma_k<R, NB, LO>(acc, av, lo + o + 2 * kstride, hi + o + 2 * kstride);
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<3>(a4[r]);
-            fma_k<R, NB>(acc, av, lo + o + 3 * kstride, hi + o + 3 * kstride);
+            fma_k<R, NB, LO>(acc, av, lo + o + 3 * kstride, hi + o + 3 * kstride);
         }
     }
     for (; k < K; ++k) {
         f32x4 av[R];
         for (int r = 0; r < R; ++r) av[r] = f32x4_splat(a[size_t(r) * lda + k]);
-        fma_k<R, NB>(acc, av, lo + size_t(k) * kstride, hi + size_t(k) * kstride);
+        fma_k<R, NB, LO>(acc, av, lo + size_t(k) * kstride, hi + size_t(k) * kstride);
     }
     if constexpr (EPI == Epilogue::SwiGLU) {
-        static_assert(NB == 4, "a SwiGLU tile is 8 gate + 8 up columns");
+        constexpr int H = NB / 2;
+        static_assert(NB % 2 == 0, "a SwiGLU tile holds as many up columns as gate columns");
         for (int r = 0; r < R; ++r) {
-            float* cr = c + size_t(r) * ldc;
-            store_row8(cr, swiglu4(acc.v[r][0], acc.v[r][2]), swiglu4(acc.v[r][1], acc.v[r][3]), ncols);
+            f32x4 act[H];
+            for (int j = 0; j < H; ++j) act[j] = swiglu4(acc.v[r][j], acc.v[r][H + j]);
+            store_cols<H>(c + size_t(r) * ldc, act, ncols);
         }
         return;
     }
@@ -271,13 +275,19 @@ static inline void tile_rest(int left, int K, const float* a, int lda, const flo
     }
 }
 
+// A single row left over joins the last tile instead (MR + 1 rows: 97 sudoku positions are 23 x 4 + 5), since a
+// 1-row tile loads a b vector for every multiply-add.
 template <int MR, int NB, bool LANES, Epilogue EPI = Epilogue::Store>
 static inline void strip(int M, int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c,
                          int ldc, int ncols, bool accumulate = false) {
+    const int whole = M % MR == 1 && M > MR ? M - MR - 1 : M;  // rows in tiles of MR
     int m = 0;
-    for (; m + MR <= M; m += MR)
+    for (; m + MR <= whole; m += MR)
         tile<MR, NB, LANES, EPI>(K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols, accumulate);
-    if (m < M)
+    if (M - m == MR + 1)
+        tile<MR + 1, NB, LANES, EPI>(K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols,
+                                     accumulate);
+    else if (m < M)
         tile_rest<MR - 1, NB, LANES, EPI>(M - m, K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc,
                                           ncols, accumulate);
 }
@@ -324,18 +334,21 @@ static void gemm_packed(int M, int N, int K, const float* x, int ldx, const floa
     }
 }
 
-// act = silu(x w_gate^T) * (x w_up^T) over SwiGLU pair panels: per 8 output columns, a 4x16 tile whose low
-// panel is the gate and whose high panel is the up projection, with the SwiGLU epilogue.
-template <int MR, bool LANES>
+// act = silu(x w_gate^T) * (x w_up^T) over SwiGLU pair panels: per W = 2 * NB output columns (8 or 4: all or
+// half of a panel), a tile of 4 * NB products whose lo vectors come from the gate panel and whose hi vectors from
+// the up panel, with the SwiGLU epilogue.
+template <int MR, int NB, bool LANES>
 static void gemm_swiglu(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {
+    constexpr int W = 2 * NB;
+    static_assert(kPanel % W == 0, "a SwiGLU tile covers a whole panel or a half");
     const size_t panel = size_t(K) * kPanel;
     const int rb = row_block(M, K);
     for (int m0 = 0; m0 < M; m0 += rb) {
         const int mb = std::min(rb, M - m0);
-        for (int n = 0; n < I; n += kPanel) {
-            const float* gate = pairs + size_t(n / kPanel) * 2 * panel;
-            strip<MR, 4, LANES, Epilogue::SwiGLU>(mb, K, x + size_t(m0) * ldx, ldx, gate, gate + panel, kPanel,
-                                                  y + size_t(m0) * ldy + n, ldy, std::min(kPanel, I - n));
+        for (int n = 0; n < I; n += W) {
+            const float* gate = pairs + size_t(n / kPanel) * 2 * panel + n % kPanel;
+            strip<MR, NB, LANES, Epilogue::SwiGLU>(mb, K, x + size_t(m0) * ldx, ldx, gate, gate + panel, kPanel,
+                                                   y + size_t(m0) * ldy + n, ldy, std::min(W, I - n));
         }
     }
 }
@@ -352,29 +365,31 @@ void pack_swiglu_panels_into(int I, int K, const float* gate_up, float* out) {
     }
 }
 
-void gemm_swiglu_packed_4x16__f32x4(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {
-    gemm_swiglu<4, false>(M, I, K, x, ldx, pairs, y, ldy);
-}
-void gemm_swiglu_packed_4x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y,
-                                          int ldy) {
-    gemm_swiglu<4, true>(M, I, K, x, ldx, pairs, y, ldy);
-}
-void gemm_swiglu_packed_3x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y,
-                                          int ldy) {
-    gemm_swiglu<3, true>(M, I, K, x, ldx, pairs, y, ldy);
-}
+#define TRM_GEMM_SWIGLU(NAME, MR, NB, LANES)                                                                  \
+    void NAME(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {          \
+        gemm_swiglu<MR, NB, LANES>(M, I, K, x, ldx, pairs, y, ldy);                                           \
+    }
+TRM_GEMM_SWIGLU(gemm_swiglu_packed_4x16__f32x4, 4, 4, false)
+TRM_GEMM_SWIGLU(gemm_swiglu_packed_4x16__f32x4_lanes, 4, 4, true)
+TRM_GEMM_SWIGLU(gemm_swiglu_packed_3x16__f32x4_lanes, 3, 4, true)
+TRM_GEMM_SWIGLU(gemm_swiglu_packed_4x8__f32x4, 4, 2, false)
+TRM_GEMM_SWIGLU(gemm_swiglu_packed_6x8__f32x4, 6, 2, false)
+#undef TRM_GEMM_SWIGLU
 const GemmSwigluKernel kGemmSwigluKernels[] = {
     {"gemm_swiglu_packed_4x16__f32x4", gemm_swiglu_packed_4x16__f32x4},
     {"gemm_swiglu_packed_4x16__f32x4_lanes", gemm_swiglu_packed_4x16__f32x4_lanes},
     {"gemm_swiglu_packed_3x16__f32x4_lanes", gemm_swiglu_packed_3x16__f32x4_lanes},
+    {"gemm_swiglu_packed_4x8__f32x4", gemm_swiglu_packed_4x8__f32x4},
+    {"gemm_swiglu_packed_6x8__f32x4", gemm_swiglu_packed_6x8__f32x4},
 };
 const int kGemmSwigluKernelCount = int(sizeof(kGemmSwigluKernels) / sizeof(kGemmSwigluKernels[0]));
 
-// Chosen by measurement (gemm_bench --shapes sudoku_mlp_gate_up --cold 1, under node, two runs): 4x16 lanes
-// 25.6-26.5 GFLOP/s including the gating, 4x16 splat 23.3-23.4, 3x16 lanes 23.0-23.4; the unfused 4x8 product
-// alone ran at 26.2-27.5 in the same runs, and the separate gating pass it needs is serial.
+// Chosen by measurement (gemm_bench --shapes sudoku_mlp_gate_up --cold 1, under node, two runs, GFLOP/s including
+// the gating): relaxed SIMD 4x8 35.2, 4x16 lanes 32.0, 3x16 lanes 32.9 (a 4x16 tile's 16 accumulators and 4 b
+// vectors do not fit x64's 16 vector registers; with the multiply-add in two instructions the spills were hidden);
+// plain SIMD 4x8 26.3, 4x16 lanes 26.2, 3x16 lanes 22.4.
 void gemm_swiglu_packed(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {
-    gemm_swiglu_packed_4x16__f32x4_lanes(M, I, K, x, ldx, pairs, y, ldy);
+    gemm_swiglu_packed_4x8__f32x4(M, I, K, x, ldx, pairs, y, ldy);
 }
 
 #define TRM_GEMM_PACKED(NAME, MR, NB, LANES, KC)                                                              \
@@ -493,7 +508,7 @@ static inline void tile_i16(int pairs, const int16_t* a, int lda, const float* s
         const f32x4 s = f32x4_splat(sa[r]);
         const f32x4 y0 = f32x4_mul(f32x4_from_i32x4(acc[r][0]), f32x4_mul(s, sb0));
         const f32x4 y1 = f32x4_mul(f32x4_from_i32x4(acc[r][1]), f32x4_mul(s, sb1));
-        store_row8(c + size_t(r) * ldc, y0, y1, ncols);
+        store_cols<2>(c + size_t(r) * ldc, {y0, y1}, ncols);
     }
 }
 

@@ -80,6 +80,8 @@ using GemmSwigluFn = void (*)(int M, int I, int K, const float* x, int ldx, cons
 void gemm_swiglu_packed_4x16__f32x4(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
 void gemm_swiglu_packed_4x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
 void gemm_swiglu_packed_3x16__f32x4_lanes(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
+void gemm_swiglu_packed_4x8__f32x4(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
+void gemm_swiglu_packed_6x8__f32x4(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy);
 struct GemmSwigluKernel {
     const char* name;
     GemmSwigluFn fn;

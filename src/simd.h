@@ -6,7 +6,11 @@
 
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
+#if defined(__wasm_relaxed_simd__)
+#define TRM_SIMD_NAME "wasmsimd-relaxed"
+#else
 #define TRM_SIMD_NAME "wasmsimd"
+#endif
 typedef v128_t f32x4;
 static inline f32x4 f32x4_load(const float* p) { return wasm_v128_load(p); }
 static inline void f32x4_store(float* p, f32x4 v) { wasm_v128_store(p, v); }
@@ -14,8 +18,19 @@ static inline f32x4 f32x4_splat(float x) { return wasm_f32x4_splat(x); }
 static inline f32x4 f32x4_zero() { return wasm_f32x4_splat(0.f); }
 static inline f32x4 f32x4_add(f32x4 a, f32x4 b) { return wasm_f32x4_add(a, b); }
 static inline f32x4 f32x4_mul(f32x4 a, f32x4 b) { return wasm_f32x4_mul(a, b); }
-// acc + a * b (two instructions: Node 20 has no fused multiply-add for WASM)
+#if defined(__wasm_relaxed_simd__)
+// acc + a * b in one relaxed-SIMD instruction (a fused multiply-add on x86 with FMA and on ARM; relaxed SIMD lets
+// an engine without one round twice). LLVM 14 knows only the pre-standard f32x4.fma; the build rewrites it to the
+// standard f32x4.relaxed_madd (scripts/wasm_relaxed_madd.mjs), which computes x * y + z from its operands (x, y, z):
+// hence this order. Run unrewritten, the prototype would compute a + b * acc.
+typedef float trm_f32x4_vec __attribute__((vector_size(16)));
+static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) {
+    return (f32x4)__builtin_wasm_fma_f32x4((trm_f32x4_vec)a, (trm_f32x4_vec)b, (trm_f32x4_vec)acc);
+}
+#else
+// acc + a * b in two instructions: plain WASM SIMD has no fused multiply-add
 static inline f32x4 f32x4_madd(f32x4 acc, f32x4 a, f32x4 b) { return wasm_f32x4_add(acc, wasm_f32x4_mul(a, b)); }
+#endif
 // lane L of v in all four lanes
 template <int L> static inline f32x4 f32x4_lane(f32x4 v) { return wasm_i32x4_shuffle(v, v, L, L, L, L); }
 static inline f32x4 f32x4_sub(f32x4 a, f32x4 b) { return wasm_f32x4_sub(a, b); }

@@ -1,7 +1,7 @@
 // The engine's worker: loads a WASM build, holds the model, runs solves step by step and posts every step.
 // A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task
 // codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
-//   {type: 'load', bytes, label, threads}          -> {id, value: info}
+//   {type: 'load', bytes, label, threads, relaxedSimd} -> {id, value: info}
 //   {type: 'solve', input, halt, maxSteps, logits} -> {id, step} for every step, then {id, value: {stepsDone}}
 //   {type: 'solveArc', task, label, taskId, test, maxCopies, halt, maxSteps}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone, copies}}
@@ -11,12 +11,17 @@
 // A failure answers {id, error: message}, the C++ message verbatim. The worker says {ready: true} once listening.
 import createSingleThread from '../build/wasm/trm-wasm.mjs';
 
-// The two builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them.
+// The builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them. Each
+// has a relaxed-SIMD .wasm (fused multiply-add) that runs with the same glue.
 const BUILDS = {
-  single: { wasm: new URL('../build/wasm/trm-wasm.wasm', import.meta.url) },
+  single: {
+    wasm: new URL('../build/wasm/trm-wasm.wasm', import.meta.url),
+    relaxedWasm: new URL('../build/wasm/trm-wasm-relaxed.wasm', import.meta.url),
+  },
   threads: {
     js: new URL('../build/wasm/trm-wasm-threads.mjs', import.meta.url),
     wasm: new URL('../build/wasm/trm-wasm-threads.wasm', import.meta.url),
+    relaxedWasm: new URL('../build/wasm/trm-wasm-threads-relaxed.wasm', import.meta.url),
     worker: new URL('../build/wasm/trm-wasm-threads.worker.js', import.meta.url),
   },
 };
@@ -38,7 +43,7 @@ const yieldToEvents = typeof setImmediate === 'function'
 
 // --- engine ------------------------------------------------------------------------------------------------------
 let M = null;        // the Emscripten module
-let backend = null;  // 'wasm-simd' | 'wasm-simd-threads'
+let backend = null;  // 'wasm-simd' | 'wasm-relaxed-simd', with '-threads' for the pthreads build
 let threads = 1;
 let fallback = null; // why the threaded build was not used, when it was asked for
 let model = null;    // Embind Model
@@ -61,14 +66,16 @@ async function nodeFile(url) {
   return { bytes: await readFile(url), path: fileURLToPath(url) };
 }
 
-async function startSingle() {
-  const opts = { locateFile: (p) => (p.endsWith('.wasm') ? BUILDS.single.wasm.href : p) };
-  if (isNode) opts.wasmBinary = (await nodeFile(BUILDS.single.wasm)).bytes;  // Node's fetch() cannot read files
+async function startSingle(relaxed) {
+  const wasm = relaxed ? BUILDS.single.relaxedWasm : BUILDS.single.wasm;
+  const opts = { locateFile: (p) => (p.endsWith('.wasm') ? wasm.href : p) };
+  if (isNode) opts.wasmBinary = (await nodeFile(wasm)).bytes;  // Node's fetch() cannot read files
   return createSingleThread(opts);
 }
 
-async function startThreads(n) {
+async function startThreads(n, relaxed) {
   const b = BUILDS.threads;
+  const wasm = relaxed ? b.relaxedWasm : b.wasm;
   const { default: create } = await import(/* @vite-ignore */ b.js.href);
   // A bundler may inline the small pthread worker script as a data: URL, from which a Worker cannot import the glue:
   // serve it from a blob: URL of this origin instead.
@@ -81,10 +88,10 @@ async function startThreads(n) {
   const opts = {
     trmPoolSize: n - 1,             // PTHREAD_POOL_SIZE (bindings/wasm.cmake): the solver's threads besides this one
     mainScriptUrlOrBlob: b.js.href, // what the pthread workers import
-    locateFile: (p) => (p.endsWith('.wasm') ? b.wasm.href : p.endsWith('.worker.js') ? workerUrl : p),
+    locateFile: (p) => (p.endsWith('.wasm') ? wasm.href : p.endsWith('.worker.js') ? workerUrl : p),
   };
   if (isNode) {
-    opts.wasmBinary = (await nodeFile(b.wasm)).bytes;
+    opts.wasmBinary = (await nodeFile(wasm)).bytes;
     const worker = (await nodeFile(b.worker)).path;  // Node's Worker wants a path
     opts.locateFile = (p) => (p.endsWith('.worker.js') ? worker : p);
   }
@@ -100,20 +107,22 @@ async function startThreads(n) {
   }
 }
 
-async function start(requested) {
+// relaxed: the relaxed-SIMD build, chosen by web/trm.js where the engine runs it.
+async function start(requested, relaxed) {
   if (M) return;
+  const simd = relaxed ? 'wasm-relaxed-simd' : 'wasm-simd';
   if (requested > 1) {
     try {
-      M = await startThreads(requested);
-      backend = 'wasm-simd-threads';
+      M = await startThreads(requested, relaxed);
+      backend = `${simd}-threads`;
       threads = requested;
       return;
     } catch (e) {
       fallback = `threaded build unavailable (${e?.message ?? e}); using the single-thread build`;
     }
   }
-  M = await startSingle();
-  backend = 'wasm-simd';
+  M = await startSingle(relaxed);
+  backend = simd;
   threads = 1;
 }
 
@@ -140,8 +149,8 @@ function oneSlotSolver() {
   return solver;
 }
 
-async function load({ bytes, label, threads: requested }) {
-  await start(requested);
+async function load({ bytes, label, threads: requested, relaxedSimd }) {
+  await start(requested, relaxedSimd);
   const next = check(M.loadModel(new Uint8Array(bytes), label));  // on failure the current model stays
   dropSolver();
   model?.delete();

@@ -74,6 +74,25 @@ async function startWorker() {
 
 // threads: 'auto' | number -> how many the engine should use; 1 selects the single-thread build. Threads need
 // SharedArrayBuffer: in browsers only on cross-origin-isolated pages (COOP/COEP headers).
+// The smallest module with an f32x4.relaxed_madd: an engine without relaxed SIMD (Chrome before 114, Node 20 without
+// --experimental-wasm-relaxed-simd, others) refuses it. A page and its workers share the engine's features.
+const RELAXED_SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+export const relaxedSimdSupported = () => WebAssembly.validate(RELAXED_SIMD_PROBE);
+
+// relaxedSimd: 'auto' | boolean -> whether to run the relaxed-SIMD build (fused multiply-add).
+function chooseRelaxedSimd(requested = 'auto') {
+  if (requested === 'auto') return relaxedSimdSupported();
+  if (typeof requested !== 'boolean') {
+    throw new Error(`TRM.load: option relaxedSimd = ${JSON.stringify(requested)}; expected 'auto', true or false`);
+  }
+  if (requested && !relaxedSimdSupported()) {
+    throw new Error('TRM.load: option relaxedSimd = true, but this JavaScript engine does not run WebAssembly relaxed '
+      + "SIMD (Chrome 114+, Node 22+, or Node 20 with --experimental-wasm-relaxed-simd); use 'auto' or false");
+  }
+  return requested;
+}
+
 async function chooseThreads(requested = 'auto') {
   if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1)) {
     throw new Error(`TRM.load: option threads = ${JSON.stringify(requested)}; expected 'auto' or an integer >= 1`);
@@ -251,18 +270,21 @@ export class TRM {
   #dead = null;          // the error that ended the worker
   #restarting = null;    // a promise while a crashed worker is being replaced
   #threads = 1;
+  #relaxedSimd = false;
   info = null;
 
-  constructor(worker, threads) {
+  constructor(worker, threads, relaxedSimd) {
     this.#worker = worker;
     this.#threads = threads;
+    this.#relaxedSimd = relaxedSimd;
     worker.listen((msg) => this.#receive(msg), (err) => this.#fail(err));
   }
 
   // Starts a worker and loads a weight file into it. See web/trm.d.ts for the options.
   static async load(source, options = {}) {
     const threads = await chooseThreads(options.threads);
-    const trm = new TRM(await startWorker(), threads);
+    const relaxedSimd = chooseRelaxedSimd(options.relaxedSimd);
+    const trm = new TRM(await startWorker(), threads, relaxedSimd);
     try {
       await trm.loadModel(source, options);
     } catch (e) {
@@ -275,7 +297,8 @@ export class TRM {
   // Replaces the model with another weight file; on failure the current model stays.
   async loadModel(source, options = {}) {
     const { bytes, label, fromCache } = await fetchWeights(source, options);
-    const info = await this.#request({ type: 'load', bytes: bytes.buffer, label: options.label ?? label, threads: this.#threads },
+    const info = await this.#request({ type: 'load', bytes: bytes.buffer, label: options.label ?? label, threads: this.#threads,
+      relaxedSimd: this.#relaxedSimd },
       [bytes.buffer]);
     this.info = { ...info, url: typeof source === 'string' || source instanceof URL ? String(source) : null, fromCache };
     return this.info;
@@ -371,7 +394,8 @@ export class TRM {
         this.#worker = await startWorker();
         this.#worker.listen((m) => this.#receive(m), (e) => this.#fail(e));
         this.#restarting = null;
-        if (reload) await this.#request({ type: 'load', bytes: reload.bytes, label: reload.label, threads: this.#threads }, [reload.bytes]);
+        if (reload) await this.#request({ type: 'load', bytes: reload.bytes, label: reload.label, threads: this.#threads,
+          relaxedSimd: this.#relaxedSimd }, [reload.bytes]);
       } catch (e) {
         this.#restarting = null;
         this.#fail(new Error(`trm: the engine crashed and could not be restarted (${e.message})`));

@@ -260,7 +260,9 @@ TEST_CASE("packed panels start at 8-aligned column offsets, as the threaded spli
 }
 
 TEST_CASE("the SIMD layer is the target's own, not the scalar fallback", "[kernels]") {
-#if defined(__wasm__)
+#if defined(__wasm_relaxed_simd__)
+    CHECK(std::string(simd_name()) == "wasmsimd-relaxed");
+#elif defined(__wasm__)
     CHECK(std::string(simd_name()) == "wasmsimd");
 #elif defined(__SSE2__)
     CHECK(std::string(simd_name()) == "sse");

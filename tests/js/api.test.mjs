@@ -6,7 +6,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 
 import { TRM } from '../../web/trm.js';
-import { caseWeights, SUDOKU } from './helpers.mjs';
+import { caseWeights, NO_RELAXED_SIMD, RELAXED_SIMD, SIMD_BACKEND, SUDOKU } from './helpers.mjs';
 
 const collect = async (run) => { const steps = []; for await (const s of run) steps.push(s); return steps; };
 
@@ -43,7 +43,7 @@ describe('solving a sudoku step by step', () => {
 
   test('info describes the model and the build', () => {
     const i = trm.info;
-    assert.equal(i.backend, 'wasm-simd');
+    assert.equal(i.backend, SIMD_BACKEND);
     assert.equal(i.threads, 1);
     assert.equal(i.task.kind, 'sudoku');
     assert.equal(i.config.seq_len, 81);
@@ -224,13 +224,60 @@ describe('sources and lifecycle', () => {
   });
 });
 
+describe('the relaxed-SIMD build (option relaxedSimd)', () => {
+  test('a value other than auto, true or false is refused by name', async () => {
+    await assert.rejects(TRM.load(caseWeights('sudoku_att_rope'), { relaxedSimd: 'yes' }),
+      { message: `TRM.load: option relaxedSimd = "yes"; expected 'auto', true or false` });
+  });
+
+  test('false runs the plain SIMD build; true the relaxed one, or refuses where the engine cannot', async () => {
+    const plain = await TRM.load(caseWeights('sudoku_att_rope'), { threads: 1, relaxedSimd: false });
+    try {
+      assert.equal(plain.info.backend, 'wasm-simd');
+    } finally {
+      plain.dispose();
+    }
+    if (!RELAXED_SIMD) {
+      await assert.rejects(TRM.load(caseWeights('sudoku_att_rope'), { relaxedSimd: true }),
+        /option relaxedSimd = true, but this JavaScript engine does not run WebAssembly relaxed SIMD/);
+      return;
+    }
+    for (const threads of [1, 2]) {
+      const relaxed = await TRM.load(caseWeights('sudoku_att_rope'), { threads, relaxedSimd: true });
+      try {
+        assert.equal(relaxed.info.backend, threads === 1 ? 'wasm-relaxed-simd' : 'wasm-relaxed-simd-threads');
+      } finally {
+        relaxed.dispose();
+      }
+    }
+  });
+
+  test('both builds give the same steps (to rounding: a fused multiply-add rounds once)', { skip: NO_RELAXED_SIMD }, async () => {
+    const runs = [];
+    for (const relaxedSimd of [false, true]) {
+      const t = await TRM.load(caseWeights('sudoku_att_rope'), { threads: 1, relaxedSimd });
+      try {
+        runs.push(await collect(t.solve(SUDOKU, { halt: 'never' })));
+      } finally {
+        t.dispose();
+      }
+    }
+    const [plain, relaxed] = runs;
+    assert.equal(relaxed.length, plain.length);
+    relaxed.forEach((s, k) => {
+      assert.equal(s.prediction, plain[k].prediction);
+      assert.ok(Math.abs(s.qHalt - plain[k].qHalt) < 1e-4, `step ${k + 1}: qHalt ${s.qHalt} vs ${plain[k].qHalt}`);
+    });
+  });
+});
+
 describe('the threaded build', () => {
   let trm;
   before(async () => { trm = await TRM.load(caseWeights('sudoku_att_rope'), { threads: 2 }); });
   after(() => trm.dispose());
 
   test('streams the same steps as the single-thread build, and cancels within one step', async () => {
-    assert.equal(trm.info.backend, 'wasm-simd-threads');
+    assert.equal(trm.info.backend, `${SIMD_BACKEND}-threads`);
     assert.equal(trm.info.threads, 2);
     const single = await TRM.load(caseWeights('sudoku_att_rope'), { threads: 1 });
     const expected = await collect(single.solve(SUDOKU, { halt: 'never' }));
@@ -243,7 +290,7 @@ describe('the threaded build', () => {
     });
     const maze = await TRM.load(caseWeights('maze_att_rope'), { threads: 2 });
     try {
-      assert.equal(maze.info.backend, 'wasm-simd-threads');
+      assert.equal(maze.info.backend, `${SIMD_BACKEND}-threads`);
       await checkCancel(maze);
     } finally {
       maze.dispose();

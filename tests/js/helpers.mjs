@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { readSafetensors } from '../../scripts/trm.mjs';
+import { relaxedSimdSupported } from '../../web/trm.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const VECTORS = path.join(ROOT, 'tests/vectors');
@@ -69,3 +70,10 @@ export function argmaxMismatches(got, ref, V, gap = 1e-3) {
 }
 
 export const nativeBuilt = () => fs.existsSync(NATIVE_CLI);
+
+// The build TRM.load picks by default here: relaxed SIMD where this Node runs it (scripts/test.sh runs the suites
+// with --experimental-wasm-relaxed-simd, which Node 20 needs), else plain SIMD.
+export const RELAXED_SIMD = relaxedSimdSupported();
+export const SIMD_BACKEND = RELAXED_SIMD ? 'wasm-relaxed-simd' : 'wasm-simd';
+export const NO_RELAXED_SIMD = RELAXED_SIMD ? false
+  : 'this Node does not run WASM relaxed SIMD (run node with --experimental-wasm-relaxed-simd, as scripts/test.sh does)';

@@ -5,16 +5,18 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
 import { TRM } from '../../web/trm.js';
-import { argmaxMismatches, CASES, caseWeights, reference, relativeError } from './helpers.mjs';
+import { argmaxMismatches, CASES, caseWeights, NO_RELAXED_SIMD, reference, relativeError } from './helpers.mjs';
 
+for (const relaxedSimd of [false, true])
 for (const threads of [1, 2]) {
-  describe(`reference cases, ${threads === 1 ? 'single-thread' : 'threaded'} build`, () => {
+  const backend = `wasm-${relaxedSimd ? 'relaxed-' : ''}simd${threads === 1 ? '' : '-threads'}`;
+  describe(`reference cases, ${backend} build`, { skip: relaxedSimd && NO_RELAXED_SIMD }, () => {
     for (const name of CASES) {
       test(name, async () => {
         const ref = reference(name);
-        const trm = await TRM.load(caseWeights(name), { threads });
+        const trm = await TRM.load(caseWeights(name), { threads, relaxedSimd });
         try {
-          assert.equal(trm.info.backend, threads === 1 ? 'wasm-simd' : 'wasm-simd-threads');
+          assert.equal(trm.info.backend, backend);
           const V = trm.info.config.vocab_size;
           const { steps } = await trm.predict(ref.get('inputs'), ref.get('puzzle_identifiers'), { steps: ref.steps });
           assert.equal(steps.length, ref.steps);

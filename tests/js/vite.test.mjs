@@ -1,7 +1,7 @@
 // Embedding: tests/vite-app imports 'trm-web' (this package) and is built with Vite. The bundle must carry the
-// worker and both .wasm files; then the built app runs in Chromium (when installed), on a plain page (single-thread
-// build) and on a cross-origin-isolated one (threaded build), solves a sudoku, and loads the weights from the Cache API
-// on the second visit.
+// worker and the four .wasm files (single-thread and threads, each plain and relaxed SIMD); then the built app runs
+// in Chromium (when installed), on a plain page (single-thread build) and on a cross-origin-isolated one (threaded
+// build), solves a sudoku, and loads the weights from the Cache API on the second visit.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -26,8 +26,10 @@ describe('a Vite app built against the package', () => {
   });
   after(() => fs.rmSync(out, { recursive: true, force: true }));
 
-  test('the bundle holds the worker and both WASM builds', () => {
-    assert.ok(files.some((f) => /^trm-wasm-[\w-]+\.wasm$/.test(f) && !f.startsWith('trm-wasm-threads')), files.join(' '));
+  test('the bundle holds the worker and the four WASM builds', () => {
+    assert.equal(files.filter((f) => /^trm-wasm-[\w-]+\.wasm$/.test(f)).length, 4, files.join(' '));
+    assert.ok(files.some((f) => /^trm-wasm-relaxed-[\w-]+\.wasm$/.test(f)), files.join(' '));
+    assert.ok(files.some((f) => /^trm-wasm-threads-relaxed-[\w-]+\.wasm$/.test(f)), files.join(' '));
     assert.ok(files.some((f) => /^trm-wasm-threads-[\w-]+\.wasm$/.test(f)), files.join(' '));
     assert.ok(files.some((f) => /^trm-worker-[\w-]+\.js$/.test(f)), files.join(' '));
   });
@@ -61,7 +63,9 @@ describe('a Vite app built against the package', () => {
             return JSON.parse(text);
           };
           const r = await visit();
-          assert.equal(r.backend, isolated ? 'wasm-simd-threads' : 'wasm-simd', r.fallback);
+          // 'auto' picks the relaxed-SIMD build where the browser runs it (Chromium 114+), with its .wasm bundled too.
+          const simd = r.relaxedSimd ? 'wasm-relaxed-simd' : 'wasm-simd';
+          assert.equal(r.backend, isolated ? `${simd}-threads` : simd, r.fallback);
           assert.equal(r.step, 3);
           assert.equal(r.prediction.length, 81);
           assert.equal(r.fromCache, false);
