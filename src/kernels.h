@@ -34,8 +34,8 @@ void softmax_rows(int rows, int cols, float* x, float scale);
 int32_t argmax(const float* x, int n);
 
 // ---- SIMD GEMM over weights packed once at load (the WASM path; also built natively, for tests) ----
-// Written once against the f32x4 layer of simd.h, so `__f32x4` means WASM SIMD128 in WASM builds and SSE (with FMA
-// where the CPU has it) natively; simd_name() says which.
+// Written once against the f32x4 layer of simd.h, so `__f32x4` means WASM SIMD128 in WASM builds (with relaxed SIMD's
+// fused multiply-add in the relaxed builds) and SSE (with FMA where the CPU has it) natively; simd_name() says which.
 // Panels of 8 output columns, k-major: panel p holds w[8p + j][k] at p*K*8 + k*8 + j; the last panel is
 // zero-padded, so every panel load is in bounds.
 constexpr int kPanel = 8;

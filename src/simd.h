@@ -1,5 +1,5 @@
-// The few 4-lane float operations the kernels need, mapped once per instruction set (WASM SIMD128, SSE/FMA,
-// or plain C++). Kernels are written once against these names.
+// The few 4-lane float operations the kernels need, mapped once per instruction set (WASM SIMD128 with or without
+// relaxed SIMD, SSE/FMA, or plain C++). Kernels are written once against these names.
 #pragma once
 #include <cstdint>
 #include <cstring>
