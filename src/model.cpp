@@ -585,7 +585,11 @@ void Solver::mlp_block(float* h, const LayerWeights& w) {
         });
     } else {
         linear(S, 2 * I, D, h, D, w.mlp_gate_up, nullptr, w.gate_up_i8, gate_up_.data(), 2 * I);  // [S, 2I]
-        swiglu_rows(S, I, gate_up_.data(), act_.data());                                           // [S, I]
+        const int rs = block_size(S, pool_->size());  // the gating by row blocks: S * I exponentials
+        pool_->parallel_for((S + rs - 1) / rs, [&](int i) {
+            const int r0 = i * rs, rows = std::min(S, r0 + rs) - r0;
+            swiglu_rows(rows, I, gate_up_.data() + size_t(r0) * 2 * I, act_.data() + size_t(r0) * I);  // [S, I]
+        });
     }
     linear(S, D, I, act_.data(), I, w.mlp_down, w.down_packed, w.down_i8, tmp_.data(), D);  // [S, D]
     add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
