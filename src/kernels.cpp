@@ -104,19 +104,23 @@ void softmax_rows(int rows, int cols, float* x, float scale) {
     const f32x4 vscale = f32x4_splat(scale);
     for (int r = 0; r < rows; ++r) {
         float* xr = x + size_t(r) * cols;
-        float mx = -INFINITY;
-        for (int c = 0; c < cols; ++c) mx = std::max(mx, xr[c] * scale);
+        // The row's largest x*scale, 4 lanes at a time (a scalar max is a serial chain the compiler keeps as is).
+        f32x4 vmax = f32x4_splat(-INFINITY);
+        int c = 0;
+        for (; c + 4 <= cols; c += 4) vmax = f32x4_max(vmax, f32x4_mul(f32x4_load(xr + c), vscale));
+        float lanes[4];
+        f32x4_store(lanes, vmax);
+        float mx = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+        for (; c < cols; ++c) mx = std::max(mx, xr[c] * scale);
         // e^(x*scale - max) on 4 lanes with the polynomial exp of simd.h (arguments <= 0; below -87 it gives
         // e^-87 ~ 1.6e-38 instead of a smaller number or 0: nothing against a sum of at least 1).
         const f32x4 vmx = f32x4_splat(mx);
         f32x4 vsum = f32x4_zero();
-        int c = 0;
-        for (; c + 4 <= cols; c += 4) {
+        for (c = 0; c + 4 <= cols; c += 4) {
             const f32x4 e = f32x4_exp(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
             f32x4_store(xr + c, e);
             vsum = f32x4_add(vsum, e);
         }
-        float lanes[4];
         f32x4_store(lanes, vsum);
         float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
         for (; c < cols; ++c) {
@@ -124,7 +128,9 @@ void softmax_rows(int rows, int cols, float* x, float scale) {
             sum += xr[c];
         }
         const float inv = 1.f / sum;
-        for (c = 0; c < cols; ++c) xr[c] *= inv;
+        const f32x4 vinv = f32x4_splat(inv);
+        for (c = 0; c + 4 <= cols; c += 4) f32x4_store(xr + c, f32x4_mul(f32x4_load(xr + c), vinv));
+        for (; c < cols; ++c) xr[c] *= inv;
     }
 }
 
@@ -297,13 +303,14 @@ static inline void strip(int M, int K, const float* a, int lda, const float* lo,
 // 4*NB, then row tiles. K blocks after the first accumulate into y.
 //
 // Rows per block: as many as keep the block of x within 256 KiB (L2 of every current x86 and ARM core), in
-// blocks of equal size. The weights are the large operand (megabytes, fetched from L3 in a step), and each block
+// blocks of equal size rounded up to whole 4-row tiles (the last block takes the rest). The weights are the large operand (megabytes, fetched from L3 in a step), and each block
 // streams all of them once, so fewer blocks fetch them fewer times: with 64-row blocks the 97 rows of a sudoku
 // step took two passes over the weights and a 33-row block with a 1-row remainder tile.
 static inline int row_block(int M, int K) {
     const int fit = std::max(16, int((size_t(256) << 10) / (sizeof(float) * size_t(std::max(K, 1)))));
     const int blocks = (M + fit - 1) / fit;
-    return std::max(1, (M + blocks - 1) / blocks);
+    if (blocks == 1) return std::max(1, M);
+    return ((M + blocks - 1) / blocks + 3) / 4 * 4;  // whole 4-row tiles: 916 rows are 7 x 116 + 104, not 8 x 115
 }
 
 template <int MR, int NB, bool LANES, int KC>
