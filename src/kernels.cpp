@@ -434,7 +434,8 @@ const int kGemmPackedKernelCount = int(sizeof(kGemmPackedKernels) / sizeof(kGemm
 // ---------------------------------------------------------------------------------------------------------------
 // Integer GEMM (int8 weights). A tile of R rows x 8 columns keeps 2R int32 accumulators; per pair of k it loads
 // the panel's two vectors once and, per row, broadcasts the row's (k, k+1) pair: one dot per 4 outputs and 2 k,
-// twice the multiply-adds per instruction of the f32 tile (WASM has no fused multiply-add).
+// twice the multiply-adds per instruction of the plain-SIMD f32 tile (two instructions per multiply-add); the
+// relaxed-SIMD f32 tile's fused multiply-add matches the integer tile's count.
 
 size_t pair_panels_size(int N, int K) { return size_t((N + kPanel - 1) / kPanel) * size_t(i16_padded_k(K)) * kPanel; }
 
