@@ -75,12 +75,10 @@ void swiglu_rows(int rows, int I, const float* gu, float* out) {
     }
 }
 
-void swiglu_blocks(int I, int cols, const float* gu, float* out) {
-    const size_t n = size_t(I) * cols;
-    const float* u = gu + n;
+void swiglu(size_t n, const float* gate, const float* up, float* out) {
     size_t i = 0;
-    for (; i + 4 <= n; i += 4) f32x4_store(out + i, swiglu4(f32x4_load(gu + i), f32x4_load(u + i)));
-    for (; i < n; ++i) out[i] = silu(gu[i]) * u[i];
+    for (; i + 4 <= n; i += 4) f32x4_store(out + i, swiglu4(f32x4_load(gate + i), f32x4_load(up + i)));
+    for (; i < n; ++i) out[i] = silu(gate[i]) * up[i];
 }
 
 void rope(int S, int heads, int hd, float* v, int ld, const float* cos, const float* sin) {
@@ -451,31 +449,79 @@ void pack_pair_panels_i8(int N, int K, const int8_t* w, int16_t* out) {
     }
 }
 
-int i16_range(int K) {
-    const int64_t q = (int64_t(1) << 31) / (int64_t(127) * std::max(i16_padded_k(K), 1)) - 1;
+int i16_range(int K, int other) {
+    const int64_t q = (int64_t(1) << 31) / (int64_t(other) * std::max(i16_padded_k(K), 1)) - 1;
     return int(std::max<int64_t>(1, std::min<int64_t>(q, 32767)));
+}
+
+int i16_range_both(int K) {
+    int64_t q = int64_t(std::sqrt(double(int64_t(1) << 31) / std::max(i16_padded_k(K), 1)));
+    while (q > 1 && q * q * std::max(i16_padded_k(K), 1) >= (int64_t(1) << 31)) --q;  // the sqrt's rounding
+    return int(std::min<int64_t>(q, 32767));
 }
 
 // scale = absmax / range; q = round(x / scale). A zero row gets scale 0 (and q 0): its products are 0 either way.
 static inline float quant_scale(float absmax, int range) { return absmax > 0.f ? absmax / float(range) : 0.f; }
+static inline float quant_inv(float absmax, int range) { return absmax > 0.f ? float(range) / absmax : 0.f; }
 static inline int16_t quant(float x, float inv) { return int16_t(std::lrint(x * inv)); }
 
-void quantize_rows_i16(int M, int K, const float* x, int ldx, int16_t* q, int ldq, float* scale) {
-    const int range = i16_range(K);
+static float absmax_row(const float* x, int K) {
+    f32x4 m4 = f32x4_zero();
+    int k = 0;
+    for (; k + 4 <= K; k += 4) m4 = f32x4_max(m4, f32x4_abs(f32x4_load(x + k)));
+    float lanes[4];
+    f32x4_store(lanes, m4);
+    float m = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+    for (; k < K; ++k) m = std::max(m, std::fabs(x[k]));
+    return m;
+}
+
+// q[0, Kp) = round(x[0, K) * inv), zero-padded to even K.
+static void quantize_row(const float* x, int K, float inv, int16_t* q) {
+    const f32x4 vinv = f32x4_splat(inv);
+    int k = 0;
+    for (; k + 4 <= K; k += 4) f32x4_store_i16(q + k, f32x4_mul(f32x4_load(x + k), vinv));
+    for (; k < K; ++k) q[k] = quant(x[k], inv);
+    if (K & 1) q[K] = 0;
+}
+
+void quantize_rows_i16(int M, int K, const float* x, int ldx, int range, int16_t* q, int ldq, float* scale) {
     for (int m = 0; m < M; ++m) {
-        const float* xr = x + size_t(m) * ldx;
-        int16_t* qr = q + size_t(m) * ldq;
-        float absmax = 0.f;
-        for (int k = 0; k < K; ++k) absmax = std::max(absmax, std::fabs(xr[k]));
+        const float absmax = absmax_row(x + size_t(m) * ldx, K);
         scale[m] = quant_scale(absmax, range);
-        const float inv = absmax > 0.f ? float(range) / absmax : 0.f;
-        for (int k = 0; k < K; ++k) qr[k] = quant(xr[k], inv);
-        if (K & 1) qr[K] = 0;
+        quantize_row(x + size_t(m) * ldx, K, quant_inv(absmax, range), q + size_t(m) * ldq);
     }
 }
 
-void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int16_t* panels, float* scale) {
-    const int range = i16_range(K), Kp = i16_padded_k(K);
+void quantize_rows_to_pair_panels(int N, int K, const float* w, int ldw, int range, int16_t* panels, float* scale) {
+    const int Kp = i16_padded_k(K);
+    for (int n0 = 0; n0 < N; n0 += kPanel) {
+        int16_t* o = panels + size_t(n0 / kPanel) * Kp * kPanel;
+        for (int j = 0; j < kPanel; ++j) {
+            const int n = n0 + j;
+            int16_t* oj = o + 2 * j;  // pair kk of this row goes to oj[16 kk], oj[16 kk + 1]
+            if (n >= N) {
+                for (int kk = 0; kk < Kp / 2; ++kk) oj[16 * kk] = oj[16 * kk + 1] = 0;
+                continue;
+            }
+            const float* wr = w + size_t(n) * ldw;
+            const float absmax = absmax_row(wr, K), inv = quant_inv(absmax, range);
+            scale[n] = quant_scale(absmax, range);
+            const f32x4 vinv = f32x4_splat(inv);
+            int k = 0;
+            for (; k + 4 <= K; k += 4) {  // 4 values are two pairs
+                int16_t four[4];
+                f32x4_store_i16(four, f32x4_mul(f32x4_load(wr + k), vinv));
+                std::memcpy(oj + 8 * k, four, 4);
+                std::memcpy(oj + 8 * k + 16, four + 2, 4);
+            }
+            for (; k < Kp; ++k) oj[8 * (k & ~1) + (k & 1)] = k < K ? quant(wr[k], inv) : int16_t(0);
+        }
+    }
+}
+
+void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int range, int16_t* panels, float* scale) {
+    const int Kp = i16_padded_k(K);
     for (int n0 = 0; n0 < N; n0 += kPanel) {
         const int nn = std::min(kPanel, N - n0);
         float inv[kPanel] = {};
@@ -483,7 +529,7 @@ void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int16_t
             float absmax = 0.f;
             for (int k = 0; k < K; ++k) absmax = std::max(absmax, std::fabs(b[size_t(k) * ldb + n0 + j]));
             scale[n0 + j] = quant_scale(absmax, range);
-            inv[j] = absmax > 0.f ? float(range) / absmax : 0.f;
+            inv[j] = quant_inv(absmax, range);
         }
         int16_t* o = panels + size_t(n0 / kPanel) * Kp * kPanel;
         for (int k = 0; k < Kp; ++k) {
@@ -491,6 +537,39 @@ void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int16_t
             for (int j = 0; j < kPanel; ++j)
                 o[size_t(k / 2) * 16 + 2 * j + (k & 1)] = (j < nn && k < K) ? quant(br[j], inv[j]) : int16_t(0);
         }
+    }
+}
+
+// e = e^(x*scale - max) is at most 1 (at the max), so q = round(e * range) puts the row's largest probability at
+// range, and the probabilities e / sum are q / (range * sum): the normalisation is a scale, never a pass.
+void softmax_rows_i16(int rows, int cols, const float* x, float scale, int range, int16_t* q, int ldq, float* qscale) {
+    const f32x4 vscale = f32x4_splat(scale), vrange = f32x4_splat(float(range));
+    for (int r = 0; r < rows; ++r) {
+        const float* xr = x + size_t(r) * cols;
+        int16_t* qr = q + size_t(r) * ldq;
+        f32x4 vmax = f32x4_splat(-INFINITY);
+        int c = 0;
+        for (; c + 4 <= cols; c += 4) vmax = f32x4_max(vmax, f32x4_mul(f32x4_load(xr + c), vscale));
+        float lanes[4];
+        f32x4_store(lanes, vmax);
+        float mx = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+        for (; c < cols; ++c) mx = std::max(mx, xr[c] * scale);
+        const f32x4 vmx = f32x4_splat(mx);
+        f32x4 vsum = f32x4_zero();
+        for (c = 0; c + 4 <= cols; c += 4) {
+            const f32x4 e = f32x4_exp(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
+            vsum = f32x4_add(vsum, e);
+            f32x4_store_i16(qr + c, f32x4_mul(e, vrange));
+        }
+        f32x4_store(lanes, vsum);
+        float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+        for (; c < cols; ++c) {
+            const float e = std::exp(xr[c] * scale - mx);
+            sum += e;
+            qr[c] = int16_t(std::lrint(e * float(range)));
+        }
+        if (cols & 1) qr[cols] = 0;
+        qscale[r] = 1.f / (float(range) * sum);
     }
 }
 

@@ -20,8 +20,8 @@ void add_rms_norm_cols(int rows, int cols, float* h, const float* d, float eps, 
 
 // SwiGLU gating: out[r, j] = silu(gu[r, j]) * gu[r, I + j] for r < rows, j < I; gu rows are 2I wide.
 void swiglu_rows(int rows, int I, const float* gu, float* out);
-// Same with gate and up stacked as row blocks: gate = gu[0:I, :], up = gu[I:2I, :], each [I, cols].
-void swiglu_blocks(int I, int cols, const float* gu, float* out);
+// Same over n contiguous values: out[i] = silu(gate[i]) * up[i] (gate and up: row blocks of one matrix).
+void swiglu(size_t n, const float* gate, const float* up, float* out);
 
 // Rotary position embedding in place on `heads` head vectors of width hd at stride `ld` per position:
 // (a, b) -> (a*cos - b*sin, b*cos + a*sin) with cos/sin tables [S, hd].
@@ -99,12 +99,22 @@ void gemm_swiglu_packed(int M, int I, int K, const float* x, int ldx, const floa
 constexpr int i16_padded_k(int K) { return K + (K & 1); }
 size_t pair_panels_size(int N, int K);  // int16s in the pair panels of an [N, K] matrix
 void pack_pair_panels_i8(int N, int K, const int8_t* w, int16_t* out);  // w [N, K] int8 (row-major) -> panels
-// The largest |q| for activations multiplied against int8 (|w| <= 127) over K: K * 127 * q_max < 2^31.
-int i16_range(int K);
-// x [M, K] -> q [M, Kp] (row stride ldq, zero-padded) with q ~ x / scale[m] per row, |q| <= i16_range(K).
-void quantize_rows_i16(int M, int K, const float* x, int ldx, int16_t* q, int ldq, float* scale);
-// b [K, N] row-major, one scale per column -> pair panels of b^T (b^T as the [N, K] right operand), scale [N].
-void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int16_t* panels, float* scale);
+// The largest |q| of one operand over K when the other's is at most `other`: Kp * other * q < 2^31, so no sum
+// overflows (other = 127: activations against int8 weights).
+int i16_range(int K, int other = 127);
+// One range for both operands: Kp * q^2 < 2^31 (two quantised activations: attention's products in int8 models).
+int i16_range_both(int K);
+// Quantisation to int16 with one scale per row or column: q = round(x / scale), scale = absmax / range, so
+// |q| <= range; an all-zero row gets scale 0.
+// x [M, K] -> q [M, Kp] (row stride ldq, zero-padded), scale [M].
+void quantize_rows_i16(int M, int K, const float* x, int ldx, int range, int16_t* q, int ldq, float* scale);
+// w [N, K] (row stride ldw) -> pair panels of w (w as the right operand), scale [N].
+void quantize_rows_to_pair_panels(int N, int K, const float* w, int ldw, int range, int16_t* panels, float* scale);
+// b [K, N] row-major -> pair panels of b^T (b^T as the [N, K] right operand), one scale per column, scale [N].
+void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int range, int16_t* panels, float* scale);
+// softmax_rows(x * scale) of x [rows, cols], quantised: q [rows, Kp] (row stride ldq, zero-padded), with the row's
+// largest probability at `range`, and qscale [rows], so that the probabilities are q * qscale. x is not written.
+void softmax_rows_i16(int rows, int cols, const float* x, float scale, int range, int16_t* q, int ldq, float* qscale);
 // y[M, N] = (a[M, Kp] * panels^T) * sa[m] * sb[n]; a's rows at stride lda (int16s); panels from column 0 of this
 // call (8-aligned), sb likewise.
 using GemmI16Fn = void (*)(int M, int N, int K, const int16_t* a, int lda, const float* sa, const int16_t* panels,

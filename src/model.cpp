@@ -316,6 +316,11 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
 // ---------------------------------------------------------------------------------------------------------------
 // Solver: the forward pass
 
+// int16s per head group in att_i16_: q rows [S, hd_p], k's pair panels, the weights' rows [S, S_p], v's pair panels.
+static size_t att_i16_per_group(int S, int hd) {
+    return size_t(S) * i16_padded_k(hd) + pair_panels_size(S, hd) + size_t(S) * i16_padded_k(S) + pair_panels_size(hd, S);
+}
+
 Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     : model_(std::move(model)), cfg_(model_->config()), pool_(new ThreadPool(threads)), batch_(batch),
       S_(cfg_.positions()), D_(cfg_.hidden_size) {
@@ -331,7 +336,8 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     const double floats = double(B) * (3.0 * S * D + T * V + T) +
                           (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(S) * S + double(cfg_.head_dim()) * S)) +
                           2.0 * S * D + double(gate_up_floats) + std::max(double(S) * I, double(It) * D) + S * V +
-                          (model_->int8_kernels() ? 0.5 * double(std::max({S, T, D + 8})) * (std::max({D, I, S, It}) + 1) : 0.0);  // act_i16_
+                          (model_->int8_kernels() ? 0.5 * double(std::max({S, T, D + 8})) * (std::max({D, I, S, It}) + 1) : 0.0) +  // act_i16_
+                          (model_->int8_kernels() && !cfg_.mlp_t ? groups * (0.5 * double(att_i16_per_group(S_, cfg_.head_dim())) + 3.0 * S + cfg_.head_dim()) : 0.0);
     if (floats * sizeof(float) > double(kActivationBudget))
         throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(int64_t(floats * 4 / (1 << 20))) +
                     " MiB of activations; the limit is " + std::to_string(kActivationBudget >> 20) + " MiB (use a smaller batch)");
@@ -352,7 +358,12 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
         attn_.resize(S * D);
         scores_.resize(groups * S * S);
         const int hd = cfg_.head_dim();
-        if (model_->simd_kernels()) panels_.resize(groups * (packed_size(S_, hd) + packed_size(hd, S_)));
+        if (model_->int8_kernels()) {
+            att_i16_.resize(groups * att_i16_per_group(S_, hd));
+            att_scale_.resize(groups * (3 * S + size_t(hd)));
+        } else if (model_->simd_kernels()) {
+            panels_.resize(groups * (packed_size(S_, hd) + packed_size(hd, S_)));
+        }
     } else {
         colnorm_.resize(D);
         if (model_->simd_kernels()) panels_.resize(std::max(packed_size(D_, S_), packed_size(D_, int(It))));
@@ -460,25 +471,26 @@ static int block_size(int n, int threads) {
     return std::max(16, ((n + parts - 1) / parts + 15) / 16 * 16);
 }
 
+template <class F> void Solver::in_blocks(int count, F&& f) {
+    const int bs = block_size(count, pool_->size());
+    pool_->parallel_for((count + bs - 1) / bs, [&](int i) { f(i * bs, std::min(count, (i + 1) * bs) - i * bs); });
+}
+
 void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed,
                     const Int8Matrix& w_i8, float* y, int ldy) {
-    const int bs = block_size(N, pool_->size());
     if (w_i8.data) {  // quantise x's rows once, then column blocks on the integer kernel
-        const int Kp = i16_padded_k(K), rs = block_size(M, pool_->size());
+        const int Kp = i16_padded_k(K);
         int16_t* xq = act_i16_.data();  // [M, Kp]
         float* xs = act_scale_.data();   // [M]
-        pool_->parallel_for((M + rs - 1) / rs, [&](int i) {
-            const int m0 = i * rs, m = std::min(M, m0 + rs) - m0;
-            quantize_rows_i16(m, K, x + size_t(m0) * ldx, ldx, xq + size_t(m0) * Kp, Kp, xs + m0);
+        in_blocks(M, [&](int m0, int m) {
+            quantize_rows_i16(m, K, x + size_t(m0) * ldx, ldx, i16_range(K), xq + size_t(m0) * Kp, Kp, xs + m0);
         });
-        pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
-            const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+        in_blocks(N, [&](int n0, int n) {
             gemm_nt_pairs(M, n, K, xq, Kp, xs, w_i8.data + size_t(n0) * Kp, w_i8.scale + n0, y + n0, ldy);  // n0 % 8 == 0
         });
         return;
     }
-    pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
-        const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+    in_blocks(N, [&](int n0, int n) {
         if (w_packed) gemm_nt_packed(M, n, K, x, ldx, w_packed + size_t(n0) * K, y + n0, ldy);  // n0 % 8 == 0
         else gemm_nt(M, n, K, x, ldx, w + size_t(n0) * K, K, y + n0, ldy);
     });
@@ -489,30 +501,33 @@ void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w
 // block packs the columns it multiplies, so packing and product share one parallel loop. Eigen: row blocks.
 void Solver::matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8, const float* b, float* y) {
     if (model_->simd_kernels()) {
-        const int bs = block_size(N, pool_->size());
         if (a_i8.data) {
             const int Kp = i16_padded_k(K);
             int16_t* panels = act_i16_.data();  // [ceil(N/8), Kp/2, 16]
             float* bscale = act_scale_.data();  // [N]
-            pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
-                const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
-                quantize_cols_to_pair_panels(K, n, b + n0, N, panels + size_t(n0) * Kp, bscale + n0);
+            in_blocks(N, [&](int n0, int n) {
+                quantize_cols_to_pair_panels(K, n, b + n0, N, i16_range(K), panels + size_t(n0) * Kp, bscale + n0);
                 gemm_nt_pairs(M, n, K, a_i8.data, Kp, a_i8.scale, panels + size_t(n0) * Kp, bscale + n0, y + n0, N);
             });
             return;
         }
         float* panels = panels_.data();  // [ceil(N/8), K, 8]
-        pool_->parallel_for((N + bs - 1) / bs, [&](int i) {
-            const int n0 = i * bs, n = std::min(N, n0 + bs) - n0;
+        in_blocks(N, [&](int n0, int n) {
             pack_panels_kn_into(K, n, b + n0, N, panels + size_t(n0) * K);
             gemm_nt_packed(M, n, K, a, K, panels + size_t(n0) * K, y + n0, N);
         });
         return;
     }
-    const int bs = block_size(M, pool_->size());
-    pool_->parallel_for((M + bs - 1) / bs, [&](int i) {
-        const int m0 = i * bs, m = std::min(M, m0 + bs) - m0;
+    in_blocks(M, [&](int m0, int m) {
         gemm_nn(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
+    });
+}
+
+// h = rms_norm(h + tmp_) row by row (attention and MLP blocks), in row blocks on the pool.
+void Solver::add_rms_norm_rows_on_pool(float* h) {
+    const int D = D_;
+    in_blocks(S_, [&](int r0, int rows) {
+        add_rms_norm_rows(rows, D, h + size_t(r0) * D, tmp_.data() + size_t(r0) * D, float(cfg_.rms_norm_eps));
     });
 }
 
@@ -533,35 +548,58 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
     float* qkv = qkv_.data();  // [S, 3D]: q heads, then k heads, then v heads
     linear(S, 3 * D, D, h, D, w.qkv_proj, w.qkv_packed, w.qkv_i8, qkv, 3 * D);
     if (cfg_.pos_encodings == PosEncoding::Rope) {
-        rope(S, H, hd, qkv, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());      // q
-        rope(S, H, hd, qkv + D, 3 * D, model_->rope_cos.data(), model_->rope_sin.data());  // k
+        in_blocks(S, [&](int s0, int n) {  // q's and k's heads at positions [s0, s0 + n)
+            const size_t at = size_t(s0) * 3 * D, tab = size_t(s0) * hd;
+            rope(n, H, hd, qkv + at, 3 * D, model_->rope_cos.data() + tab, model_->rope_sin.data() + tab);      // q
+            rope(n, H, hd, qkv + at + D, 3 * D, model_->rope_cos.data() + tab, model_->rope_sin.data() + tab);  // k
+        });
     }
     const float scale = 1.f / std::sqrt(float(hd));
     const int groups = int(scores_.size() / (size_t(S) * S));  // heads g, g + groups, ... share buffer g
-    const bool simd = model_->simd_kernels();
+    const bool simd = model_->simd_kernels(), int8 = model_->int8_kernels();
+    // int8 models run both products on the integer kernels, every operand quantised to int16 per row (q, k, the
+    // weights) or per column (v) at ranges whose int32 sums cannot overflow (kernels.h): q and k share one range
+    // (5,792 at hd 64); the weights get 14 bits (16,383), v the rest (142 at S 916). Of the weights' ranges tried
+    // (1,531 to 32,767), 16,383 moved the reference cases' logits least (tests/cpp/test_reference.cpp).
+    const int r_qk = i16_range_both(hd), r_p = 16383, r_v = i16_range(S, r_p);
     pool_->parallel_for(groups, [&](int g) {
         float* scores = scores_.data() + size_t(g) * S * S;  // [S, S]
         for (int head = g; head < H; head += groups) {
             const float* q = qkv + head * hd;
             const float* k = qkv + D + head * hd;
             const float* v = qkv + 2 * D + head * hd;
-            if (simd) {  // k and v packed into panels (per head: they are slices of qkv), then the packed kernel
+            float* out = attn_.data() + head * hd;  // [S, hd] at stride D
+            if (int8) {
+                const int hdp = i16_padded_k(hd), Sp = i16_padded_k(S);
+                int16_t* qq = att_i16_.data() + size_t(g) * att_i16_per_group(S, hd);  // [S, hdp]
+                int16_t* kq = qq + size_t(S) * hdp;                                     // k as pair panels [S, hd]
+                int16_t* pq = kq + pair_panels_size(S, hd);                             // [S, Sp]
+                int16_t* vq = pq + size_t(S) * Sp;                                      // v^T as pair panels [hd, S]
+                float* qs = att_scale_.data() + size_t(g) * (3 * size_t(S) + hd);  // [S]
+                float *ks = qs + S, *ps = ks + S, *vs = ps + S;                     // [S], [S], [hd]
+                quantize_rows_i16(S, hd, q, 3 * D, r_qk, qq, hdp, qs);
+                quantize_rows_to_pair_panels(S, hd, k, 3 * D, r_qk, kq, ks);
+                gemm_nt_pairs(S, S, hd, qq, hdp, qs, kq, ks, scores, S);  // q k^T
+                softmax_rows_i16(S, S, scores, scale, r_p, pq, Sp, ps);
+                quantize_cols_to_pair_panels(S, hd, v, 3 * D, r_v, vq, vs);
+                gemm_nt_pairs(S, hd, S, pq, Sp, ps, vq, vs, out, D);  // P v
+            } else if (simd) {  // k and v packed into panels (per head: they are slices of qkv), then the packed kernel
                 float* kp = panels_.data() + size_t(g) * (packed_size(S, hd) + packed_size(hd, S));  // k as w [S, hd]
                 float* vp = kp + packed_size(S, hd);                                                  // v as b [S, hd]
                 pack_panels_into(S, hd, k, 3 * D, kp);
                 gemm_nt_packed(S, S, hd, q, 3 * D, kp, scores, S);  // q k^T
                 softmax_rows(S, S, scores, scale);
                 pack_panels_kn_into(S, hd, v, 3 * D, vp);
-                gemm_nt_packed(S, hd, S, scores, S, vp, attn_.data() + head * hd, D);  // [S, hd] = P v
+                gemm_nt_packed(S, hd, S, scores, S, vp, out, D);  // [S, hd] = P v
             } else {
                 gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores, S);  // q k^T
                 softmax_rows(S, S, scores, scale);
-                gemm_nn(S, hd, S, scores, S, v, 3 * D, attn_.data() + head * hd, D);
+                gemm_nn(S, hd, S, scores, S, v, 3 * D, out, D);
             }
         }
     });
     linear(S, D, D, attn_.data(), D, w.o_proj, w.o_packed, w.o_i8, tmp_.data(), D);
-    add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
+    add_rms_norm_rows_on_pool(h);
 }
 
 // Token mixing over positions: on h^T [D, S], h^T = rms(h^T + SwiGLU_t(h^T)), norm over S.
@@ -569,7 +607,11 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
 void Solver::mlp_t_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, It = cfg_.mlp_t_width();
     matmul(2 * It, D, S, w.mlp_t_gate_up, w.mlp_t_gate_up_i8, h, gate_up_.data());  // [2I_t, D]
-    swiglu_blocks(It, D, gate_up_.data(), act_.data());          // [I_t, D]
+    const float* gate = gate_up_.data();  // [I_t, D], then up [I_t, D]
+    in_blocks(It, [&](int r0, int rows) {  // I_t * D exponentials, by row blocks
+        const size_t at = size_t(r0) * D;
+        swiglu(size_t(rows) * D, gate + at, gate + size_t(It) * D + at, act_.data() + at);  // [I_t, D]
+    });
     matmul(S, D, It, w.mlp_t_down, w.mlp_t_down_i8, act_.data(), tmp_.data());  // [S, D]
     add_rms_norm_cols(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps), colnorm_.data());
 }
@@ -578,21 +620,17 @@ void Solver::mlp_t_block(float* h, const LayerWeights& w) {
 void Solver::mlp_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, I = cfg_.mlp_width();
     if (w.gate_up_pairs) {  // SIMD kernels: both products and the gating in one pass, by column blocks of act
-        const int bs = block_size(I, pool_->size());
-        pool_->parallel_for((I + bs - 1) / bs, [&](int i) {
-            const int n0 = i * bs, n = std::min(I, n0 + bs) - n0;
+        in_blocks(I, [&](int n0, int n) {
             gemm_swiglu_packed(S, n, D, h, D, w.gate_up_pairs + size_t(n0) * 2 * D, act_.data() + n0, I);  // [S, n]
         });
     } else {
         linear(S, 2 * I, D, h, D, w.mlp_gate_up, nullptr, w.gate_up_i8, gate_up_.data(), 2 * I);  // [S, 2I]
-        const int rs = block_size(S, pool_->size());  // the gating by row blocks: S * I exponentials
-        pool_->parallel_for((S + rs - 1) / rs, [&](int i) {
-            const int r0 = i * rs, rows = std::min(S, r0 + rs) - r0;
+        in_blocks(S, [&](int r0, int rows) {  // the gating by row blocks: S * I exponentials
             swiglu_rows(rows, I, gate_up_.data() + size_t(r0) * 2 * I, act_.data() + size_t(r0) * I);  // [S, I]
         });
     }
     linear(S, D, I, act_.data(), I, w.mlp_down, w.down_packed, w.down_i8, tmp_.data(), D);  // [S, D]
-    add_rms_norm_rows(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps));
+    add_rms_norm_rows_on_pool(h);
 }
 
 }  // namespace trm

@@ -151,11 +151,14 @@ private:
     void attention_block(float* h, const LayerWeights& w);
     void mlp_t_block(float* h, const LayerWeights& w);
     void mlp_block(float* h, const LayerWeights& w);
+    void add_rms_norm_rows_on_pool(float* h);  // h = rms_norm(h + tmp_) per row
     void step_one(int b);
     // The hot spots, split across the pool: y = x w^T by column blocks, y = a b by row blocks.
     void linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, const Int8Matrix& w_i8,
                 float* y, int ldy);
     void matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8, const float* b, float* y);
+    // f(i0, n) for blocks [i0, i0 + n) that cover [0, count), run on the pool (model.cpp: block_size)
+    template <class F> void in_blocks(int count, F&& f);
 
     std::shared_ptr<const Model> model_;
     const Config& cfg_;
@@ -183,6 +186,10 @@ private:
     // Integer kernels only (int8 files): activations quantised to int16 (rows of x, or pair panels of b) + scales.
     std::vector<int16_t> act_i16_;
     std::vector<float> act_scale_;
+    // Integer kernels, attention: per head group q [S, hd_p] (int16 rows), k and v (pair panels), the attention
+    // weights [S, S_p] (int16 rows); then per group the scales of q [S], k [S], the weights [S] and v [hd].
+    std::vector<int16_t> att_i16_;
+    std::vector<float> att_scale_;
 };
 
 }  // namespace trm

@@ -52,6 +52,12 @@ static inline i32x4 i16x2_splat(const int16_t* p) { return wasm_v128_load32_spla
 static inline i32x4 i32x4_add(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
 static inline i32x4 i32x4_dot_i16x8(i32x4 a, i32x4 b) { return wasm_i32x4_dot_i16x8(a, b); }
 static inline f32x4 f32x4_from_i32x4(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
+static inline f32x4 f32x4_abs(f32x4 v) { return wasm_f32x4_abs(v); }
+// v rounded to the nearest integer (ties to even) as 4 int16s at p, saturating
+static inline void f32x4_store_i16(int16_t* p, f32x4 v) {
+    const v128_t i = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(v));
+    wasm_v128_store64_lane(p, wasm_i16x8_narrow_i32x4(i, i), 0);
+}
 
 #elif defined(__SSE2__)
 #include <immintrin.h>
@@ -85,6 +91,11 @@ static inline i32x4 i16x2_splat(const int16_t* p) { int32_t v; std::memcpy(&v, p
 static inline i32x4 i32x4_add(i32x4 a, i32x4 b) { return _mm_add_epi32(a, b); }
 static inline i32x4 i32x4_dot_i16x8(i32x4 a, i32x4 b) { return _mm_madd_epi16(a, b); }
 static inline f32x4 f32x4_from_i32x4(i32x4 v) { return _mm_cvtepi32_ps(v); }
+static inline f32x4 f32x4_abs(f32x4 v) { return _mm_andnot_ps(_mm_set1_ps(-0.f), v); }
+static inline void f32x4_store_i16(int16_t* p, f32x4 v) {  // cvtps rounds to nearest (MXCSR default); packs saturates
+    const __m128i i = _mm_cvtps_epi32(v);
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packs_epi32(i, i));
+}
 
 #else
 #define TRM_SIMD_NAME "scalar"
@@ -115,6 +126,10 @@ static inline i32x4 i32x4_dot_i16x8(i32x4 a, i32x4 b) {
     return r;
 }
 static inline f32x4 f32x4_from_i32x4(i32x4 a) { return {{float(a.v[0]), float(a.v[1]), float(a.v[2]), float(a.v[3])}}; }
+static inline f32x4 f32x4_abs(f32x4 a) { for (int i = 0; i < 4; ++i) a.v[i] = std::fabs(a.v[i]); return a; }
+static inline void f32x4_store_i16(int16_t* p, f32x4 a) {
+    for (int i = 0; i < 4; ++i) p[i] = int16_t(std::fmin(std::fmax(std::nearbyint(a.v[i]), -32768.f), 32767.f));
+}
 #endif
 
 // e^x for x in [-87, 88] (clamped), written once over the operations above: Cephes expf, x = n ln2 + r with

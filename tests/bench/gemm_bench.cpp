@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
         std::vector<int16_t> pairs(pair_panels_size(s.N, s.K)), xq(size_t(s.M) * i16_padded_k(s.K));
         std::vector<float> xs(size_t(s.M)), ws(size_t(s.N), 1.f / 127.f);
         pack_pair_panels_i8(s.N, s.K, w8.data(), pairs.data());
-        quantize_rows_i16(s.M, s.K, x.data(), s.K, xq.data(), i16_padded_k(s.K), xs.data());
+        quantize_rows_i16(s.M, s.K, x.data(), s.K, i16_range(s.K), xq.data(), i16_padded_k(s.K), xs.data());
         // Candidates are timed in turns (rep 1 of each, rep 2 of each, ...) so that a busy spell of a shared
         // machine slows every candidate a little rather than one a lot.
         struct Candidate {

@@ -75,7 +75,7 @@ TEST_CASE("residual + RMS norm over rows and over columns", "[kernels]") {
     CHECK(ms / C == Approx(1.0).epsilon(1e-3));
 }
 
-TEST_CASE("SwiGLU gating, interleaved rows and stacked blocks", "[kernels]") {
+TEST_CASE("SwiGLU gating, interleaved rows and separate gate and up", "[kernels]") {
     const int R = 3, I = 5;
     auto gu = random_vector(R * 2 * I, 7);
     std::vector<float> out(R * I), blocks(R * I);
@@ -85,8 +85,8 @@ TEST_CASE("SwiGLU gating, interleaved rows and stacked blocks", "[kernels]") {
             const double g = gu[r * 2 * I + j], u = gu[r * 2 * I + I + j];
             CHECK(out[r * I + j] == Approx(g / (1 + std::exp(-g)) * u).epsilon(1e-5));
         }
-    // Blocks: gate rows [0, I), up rows [I, 2I), each R wide.
-    swiglu_blocks(I, R, gu.data(), blocks.data());
+    // Gate rows [0, I), up rows [I, 2I), each R wide (15 values: 4-lane body and a remainder).
+    swiglu(size_t(I) * R, gu.data(), gu.data() + I * R, blocks.data());
     for (int j = 0; j < I * R; ++j) {
         const double g = gu[j], u = gu[I * R + j];
         CHECK(blocks[j] == Approx(g / (1 + std::exp(-g)) * u).epsilon(1e-5));
@@ -314,8 +314,8 @@ TEST_CASE("int16 quantisation: per-row and per-column scales, round to nearest, 
     for (int k = 0; k < K; ++k) x[size_t(2 * K + k)] = 0.f;
     std::vector<int16_t> q(size_t(M) * 8, 99);
     std::vector<float> scale(M);
-    quantize_rows_i16(M, K, x.data(), K, q.data(), 8, scale.data());
     const int range = i16_range(K);
+    quantize_rows_i16(M, K, x.data(), K, range, q.data(), 8, scale.data());
     CHECK(range == 32767);
     for (int m = 0; m < 2; ++m) {
         float absmax = 0;
@@ -332,7 +332,7 @@ TEST_CASE("int16 quantisation: per-row and per-column scales, round to nearest, 
     auto b = random_vector(size_t(K) * N, 22);
     std::vector<int16_t> panels(pair_panels_size(N, K), 99);
     std::vector<float> cs(N);
-    quantize_cols_to_pair_panels(K, N, b.data(), N, panels.data(), cs.data());
+    quantize_cols_to_pair_panels(K, N, b.data(), N, range, panels.data(), cs.data());
     const int Kp = i16_padded_k(K);
     for (int n = 0; n < N; ++n)
         for (int k = 0; k < Kp; ++k) {
@@ -340,4 +340,76 @@ TEST_CASE("int16 quantisation: per-row and per-column scales, round to nearest, 
             if (k == K) CHECK(v == 0);
             else CHECK(std::abs(double(v) * cs[size_t(n)] - b[size_t(k * N + n)]) <= 0.51 * cs[size_t(n)]);
         }
+}
+
+// Attention in int8 models multiplies two quantised activations: both at i16_range_both(K), the largest range whose
+// sums cannot overflow int32, the integer kernel must still be exact. The right operand goes through
+// quantize_rows_to_pair_panels: integer-valued rows whose largest |value| is the range quantise to themselves.
+TEST_CASE("two int16 operands at i16_range_both: exact products; rows quantised into pair panels", "[kernels][int8]") {
+    for (auto [M, N, K] : {std::tuple{5, 9, 3}, {13, 23, 64}, {9, 17, 916}}) {
+        const int r = i16_range_both(K), Kp = i16_padded_k(K), lda = Kp;
+        INFO("M=" << M << " N=" << N << " K=" << K << " range " << r);
+        CHECK(int64_t(Kp) * r * r < (int64_t(1) << 31));
+        CHECK(int64_t(Kp) * (r + 1) * (r + 1) >= (int64_t(1) << 31));
+        // Signs alike in a's row 0 and w's row 0: the sum of row 0 x column 0 is Kp r^2 - as close to 2^31 as it gets.
+        const int ldw = K + 5;
+        std::vector<float> w(size_t(N) * ldw, 1e9f);  // past K: must not be read
+        auto wf = random_vector(size_t(N) * K, 31);
+        for (int n = 0; n < N; ++n)
+            for (int k = 0; k < K; ++k) w[size_t(n) * ldw + k] = n == 0 || k == 0 ? float(r) : std::round(std::fmax(std::fmin(wf[size_t(n) * K + k], 1.f), -1.f) * r);
+        std::vector<int16_t> panels(pair_panels_size(N, K), 99);
+        std::vector<float> ws(N);
+        quantize_rows_to_pair_panels(N, K, w.data(), ldw, r, panels.data(), ws.data());
+        for (int n = 0; n < (N + 7) / 8 * 8; ++n)
+            for (int k = 0; k < Kp; ++k) {
+                const int16_t v = panels[size_t(n / 8) * Kp * 8 + size_t(k / 2) * 16 + 2 * (n % 8) + (k & 1)];
+                if (n >= N || k >= K) CHECK(v == 0);  // padding rows and the odd K's last pair
+                else CHECK(v == int16_t(w[size_t(n) * ldw + k]));
+            }
+        for (int n = 0; n < N; ++n) CHECK(ws[size_t(n)] == 1.f);
+        std::vector<int16_t> a(size_t(M) * lda, 0);
+        auto af = random_vector(size_t(M) * K, 32);
+        for (int m = 0; m < M; ++m)
+            for (int k = 0; k < K; ++k) a[size_t(m) * lda + k] = int16_t(m == 0 ? r : std::lrint(std::fmax(std::fmin(af[size_t(m) * K + k], 1.f), -1.f) * r));
+        auto sa = random_vector(size_t(M), 33);
+        std::vector<float> y(size_t(M) * N);
+        for (int kernel = 0; kernel < kGemmI16KernelCount; ++kernel) {
+            INFO(kGemmI16Kernels[kernel].name);
+            kGemmI16Kernels[kernel].fn(M, N, K, a.data(), lda, sa.data(), panels.data(), ws.data(), y.data(), N);
+            int bad = 0;
+            for (int m = 0; m < M; ++m)
+                for (int n = 0; n < N; ++n) {
+                    int64_t s = 0;
+                    for (int k = 0; k < K; ++k) s += int64_t(a[size_t(m) * lda + k]) * int64_t(w[size_t(n) * ldw + k]);
+                    const double want = double(s) * sa[size_t(m)];
+                    bad += std::fabs(y[size_t(m) * N + n] - want) > 1e-6 * std::fabs(want) + 1e-30;
+                }
+            CHECK(bad == 0);
+        }
+    }
+}
+
+TEST_CASE("quantised softmax: q * qscale is the softmax to half a step, the row's largest weight at the range", "[kernels][int8]") {
+    for (int C : {1, 7, 37, 916}) {
+        const int R = 3, range = 8191, ldq = i16_padded_k(C) + 2;
+        auto x = random_vector(size_t(R) * C, 41, 6.f), orig = x, want = x;
+        softmax_rows(R, C, want.data(), 0.7f);
+        std::vector<int16_t> q(size_t(R) * ldq, 99);
+        std::vector<float> qs(R);
+        softmax_rows_i16(R, C, x.data(), 0.7f, range, q.data(), ldq, qs.data());
+        CHECK(x == orig);
+        for (int r = 0; r < R; ++r) {
+            INFO("cols " << C << " row " << r);
+            int qmax = 0, bad = 0;
+            for (int c = 0; c < C; ++c) {
+                const double p = want[size_t(r) * C + c];
+                qmax = std::max(qmax, int(q[size_t(r) * ldq + c]));
+                bad += std::fabs(q[size_t(r) * ldq + c] * double(qs[size_t(r)]) - p) > 0.501 * qs[size_t(r)] + 2e-6 * p;  // 0.001: e * range rounds in float
+            }
+            CHECK(bad == 0);
+            CHECK(qmax == range);
+            if (C & 1) CHECK(q[size_t(r) * ldq + C] == 0);
+            for (int c = i16_padded_k(C); c < ldq; ++c) CHECK(q[size_t(r) * ldq + c] == 99);  // nothing past Kp
+        }
+    }
 }
