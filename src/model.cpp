@@ -559,9 +559,10 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
     const bool simd = model_->simd_kernels(), int8 = model_->int8_kernels();
     // int8 models run both products on the integer kernels, every operand quantised to int16 per row (q, k, the
     // weights) or per column (v) at ranges whose int32 sums cannot overflow (kernels.h): q and k share one range
-    // (5,792 at hd 64); the weights get 14 bits (16,383), v the rest (142 at S 916). Of the weights' ranges tried
-    // (1,531 to 32,767), 16,383 moved the reference cases' logits least (tests/cpp/test_reference.cpp).
-    const int r_qk = i16_range_both(hd), r_p = 16383, r_v = i16_range(S, r_p);
+    // (5,792 at hd 64); the weights get up to 14 bits (16,383; fewer above S 1,032, so that v keeps at least 126
+    // levels, about int8's), v the rest (142 at S 916). Of the weights' ranges tried (1,531 to 32,767), 16,383 moved the reference cases'
+    // logits least (tests/cpp/test_reference.cpp).
+    const int r_qk = i16_range_both(hd), r_p = std::min(16383, i16_range(S, 127)), r_v = i16_range(S, r_p);
     pool_->parallel_for(groups, [&](int g) {
         float* scores = scores_.data() + size_t(g) * S * S;  // [S, S]
         for (int head = g; head < H; head += groups) {
