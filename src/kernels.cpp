@@ -98,18 +98,26 @@ void rope(int S, int heads, int hd, float* v, int ld, const float* cos, const fl
     }
 }
 
+// The row's largest x*scale, 4 lanes at a time (a scalar max is a serial chain the compiler keeps as is).
+static float max_scaled(const float* x, int cols, float scale) {
+    const f32x4 vscale = f32x4_splat(scale);
+    f32x4 vmax = f32x4_splat(-INFINITY);
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) vmax = f32x4_max(vmax, f32x4_mul(f32x4_load(x + c), vscale));
+    float lanes[4];
+    f32x4_store(lanes, vmax);
+    float mx = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
+    for (; c < cols; ++c) mx = std::max(mx, x[c] * scale);
+    return mx;
+}
+
 void softmax_rows(int rows, int cols, float* x, float scale) {
     const f32x4 vscale = f32x4_splat(scale);
     for (int r = 0; r < rows; ++r) {
         float* xr = x + size_t(r) * cols;
-        // The row's largest x*scale, 4 lanes at a time (a scalar max is a serial chain the compiler keeps as is).
-        f32x4 vmax = f32x4_splat(-INFINITY);
-        int c = 0;
-        for (; c + 4 <= cols; c += 4) vmax = f32x4_max(vmax, f32x4_mul(f32x4_load(xr + c), vscale));
+        const float mx = max_scaled(xr, cols, scale);
         float lanes[4];
-        f32x4_store(lanes, vmax);
-        float mx = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
-        for (; c < cols; ++c) mx = std::max(mx, xr[c] * scale);
+        int c;
         // e^(x*scale - max) on 4 lanes with the polynomial exp of simd.h (arguments <= 0; below -87 it gives
         // e^-87 ~ 1.6e-38 instead of a smaller number or 0: nothing against a sum of at least 1).
         const f32x4 vmx = f32x4_splat(mx);
@@ -547,13 +555,9 @@ void softmax_rows_i16(int rows, int cols, const float* x, float scale, int range
     for (int r = 0; r < rows; ++r) {
         const float* xr = x + size_t(r) * cols;
         int16_t* qr = q + size_t(r) * ldq;
-        f32x4 vmax = f32x4_splat(-INFINITY);
-        int c = 0;
-        for (; c + 4 <= cols; c += 4) vmax = f32x4_max(vmax, f32x4_mul(f32x4_load(xr + c), vscale));
+        const float mx = max_scaled(xr, cols, scale);
         float lanes[4];
-        f32x4_store(lanes, vmax);
-        float mx = std::max(std::max(lanes[0], lanes[1]), std::max(lanes[2], lanes[3]));
-        for (; c < cols; ++c) mx = std::max(mx, xr[c] * scale);
+        int c;
         const f32x4 vmx = f32x4_splat(mx);
         f32x4 vsum = f32x4_zero();
         for (c = 0; c + 4 <= cols; c += 4) {
