@@ -3,6 +3,7 @@
 #include "model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -555,7 +556,10 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
         });
     }
     const float scale = 1.f / std::sqrt(float(hd));
-    const int groups = int(scores_.size() / (size_t(S) * S));  // heads g, g + groups, ... share buffer g
+    // One scratch buffer per pool thread (groups); each claims the next head until none is left, so a thread that
+    // the OS deschedules (a shared machine, a busy tab) leaves its heads to the others instead of stalling the step.
+    const int groups = int(scores_.size() / (size_t(S) * S));
+    std::atomic<int> next_head{0};
     const bool simd = model_->simd_kernels(), int8 = model_->int8_kernels();
     // int8 models run both products on the integer kernels, every operand quantised to int16 per row (q, k, the
     // weights) or per column (v) at ranges whose int32 sums cannot overflow (kernels.h): q and k share one range
@@ -565,7 +569,7 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
     const int r_qk = i16_range_both(hd), r_p = std::min(16383, i16_range(S, 127)), r_v = i16_range(S, r_p);
     pool_->parallel_for(groups, [&](int g) {
         float* scores = scores_.data() + size_t(g) * S * S;  // [S, S]
-        for (int head = g; head < H; head += groups) {
+        for (int head = next_head.fetch_add(1, std::memory_order_relaxed); head < H; head = next_head.fetch_add(1, std::memory_order_relaxed)) {
             const float* q = qkv + head * hd;
             const float* k = qkv + D + head * hd;
             const float* v = qkv + 2 * D + head * hd;

@@ -177,7 +177,7 @@ private:
     std::vector<float> tmp_;      // [S, D]   block output before the residual
     std::vector<float> qkv_;      // [S, 3D]
     std::vector<float> attn_;     // [S, D]   concatenated head outputs
-    std::vector<float> scores_;   // [G, S, S] attention weights, one per group of heads run in parallel
+    std::vector<float> scores_;   // [G, S, S] attention weights, one per pool thread (G = min(heads, threads))
     std::vector<float> colnorm_;  // [D]      column sums of squares (token-mixing block)
     std::vector<float> panels_;   // SIMD kernels only: activations packed as kernels.h panels; per head group
                                   // k [S, hd] and v [S, hd] (attention), or the right operand of matmul (mlp_t)
