@@ -309,14 +309,14 @@ static inline void strip(int M, int K, const float* a, int lda, const float* lo,
 // 4*NB, then row tiles. K blocks after the first accumulate into y.
 //
 // Rows per block: as many as keep the block of x within 256 KiB (L2 of every current x86 and ARM core), in
-// blocks of equal size rounded up to whole 4-row tiles (the last block takes the rest). The weights are the large operand (megabytes, fetched from L3 in a step), and each block
+// blocks of equal size rounded up to whole MR-row tiles (the last block takes the rest). The weights are the large operand (megabytes, fetched from L3 in a step), and each block
 // streams all of them once, so fewer blocks fetch them fewer times: with 64-row blocks the 97 rows of a sudoku
 // step took two passes over the weights and a 33-row block with a 1-row remainder tile.
-static inline int row_block(int M, int K) {
+static inline int row_block(int M, int K, int MR) {
     const int fit = std::max(16, int((size_t(256) << 10) / (sizeof(float) * size_t(std::max(K, 1)))));
     const int blocks = (M + fit - 1) / fit;
     if (blocks == 1) return std::max(1, M);
-    return ((M + blocks - 1) / blocks + 3) / 4 * 4;  // whole 4-row tiles: 916 rows are 7 x 116 + 104, not 8 x 115
+    return ((M + blocks - 1) / blocks + MR - 1) / MR * MR;  // whole tiles: 916 rows are 7 x 116 + 104, not 8 x 115
 }
 
 template <int MR, int NB, bool LANES, int KC>
@@ -324,7 +324,7 @@ static void gemm_packed(int M, int N, int K, const float* x, int ldx, const floa
     const size_t panel = size_t(K) * kPanel;
     const int W = 4 * NB;
     const int kc = KC > 0 ? KC : std::max(K, 1);
-    const int rb = row_block(M, std::min(K, kc));
+    const int rb = row_block(M, std::min(K, kc), MR);
     for (int m0 = 0; m0 < M; m0 += rb) {
         const int mb = std::min(rb, M - m0);
         float* yb = y + size_t(m0) * ldy;
@@ -355,7 +355,7 @@ static void gemm_swiglu(int M, int I, int K, const float* x, int ldx, const floa
     constexpr int W = 2 * NB;
     static_assert(kPanel % W == 0, "a SwiGLU tile covers a whole panel or a half");
     const size_t panel = size_t(K) * kPanel;
-    const int rb = row_block(M, K);
+    const int rb = row_block(M, K, MR);
     for (int m0 = 0; m0 < M; m0 += rb) {
         const int mb = std::min(rb, M - m0);
         for (int n = 0; n < I; n += W) {
@@ -619,7 +619,7 @@ static void gemm_pairs(int M, int N, int K, const int16_t* a, int lda, const flo
                        const float* sb, float* y, int ldy) {
     const int pairs = i16_padded_k(K) / 2;
     const size_t panel = size_t(pairs) * 16;
-    const int rb = row_block(M, K / 2);  // int16 rows: half the bytes of float ones
+    const int rb = row_block(M, K / 2, MR);  // int16 rows: half the bytes of float ones
     for (int m0 = 0; m0 < M; m0 += rb) {
         const int mb = std::min(rb, M - m0);
         for (int n = 0; n < N; n += kPanel) {
@@ -662,7 +662,17 @@ void gemm_nt_pairs(int M, int N, int K, const int16_t* a, int lda, const float* 
 // splat, 6x8 lanes and 8x8 lanes tiles came out within noise of each other (geometric means 14.5, 14.3, 14.1
 // GFLOP/s), ahead of Eigen's scalar path (8.9); 4x16 and 8x8 splat spill registers in V8 and lose. 4x8 splat is
 // the simplest of the three. Eigen does not win on any TRM shape in WASM, so there is no Eigen branch here.
+// Chosen by measurement (gemm_bench_relaxed.cjs / gemm_bench.cjs --shapes NAME --reps 3 under node, two runs,
+// GFLOP/s, 4x8 against 8x8 lanes). With relaxed SIMD's multiply-add and K above 512, a panel (K x 8 floats, over
+// 16 KiB) no longer stays in L1 beside the rows, and 8-row tiles read it half as often: att_mlp_down 39.2 and 36.8
+// against 41.9 and 41.3, att_pv 41.2 and 40.1 against 45.2 and 44.3, sudoku_mlp_down 37.1 and 38.1 against 42.4 and
+// 43.0. At K 512 and below 4x8 is as fast or faster (att_qkv 39.8 and 39.6 against 32.8 and 34.9). With the
+// multiply-add in two instructions (plain SIMD) 8x8 lanes is slower on those shapes too (25.5-26.8 against
+// 26.2-29.7), and the SSE build was not measured: both stay at 4x8.
 void gemm_nt_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {
+#if defined(__wasm_relaxed_simd__)
+    if (K > 512) return gemm_nt_packed_8x8__f32x4_lanes(M, N, K, x, ldx, panels, y, ldy);
+#endif
     gemm_nt_packed_4x8__f32x4(M, N, K, x, ldx, panels, y, ldy);
 }
 
