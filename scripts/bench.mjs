@@ -14,14 +14,16 @@
 //                          [--skip-int8] [--skip-plain-simd]
 //
 // Weights (scripts/make_random_weights.py) and ONNX files (scripts/export_onnx.py) are made in build/bench/ when
-// missing. The WASM runtimes of one (model, threads) row are timed in turns, one step each per round (ours f32,
-// ours int8, onnxruntime-web, again...), so that a busy spell of a shared machine slows all of them rather than
-// one; native runs after them. onnxruntime-web reads its thread count once per module instance, so each thread
-// count gets its own instance in a worker thread. Each figure is ms per supervision step over the rounds after the
-// first (a warm-up): the best (used for the JSON and GFLOP/s: on a shared machine the least disturbed) and the
-// mean; read them with the load average printed beside them. Prints a table, then, last, one JSON line:
-// the sudoku_mlp single-thread figures at the top level (model, threads, ours_wasm_ms_per_step, ...) and every
-// measured row under "rows".
+// missing. The WASM runtimes of a model, at every thread count, are timed in turns, one step each per round (ours
+// f32 at 1 thread, ours int8, onnxruntime-web, ..., then the same at 2 threads, again...), so that a busy spell of
+// a shared machine slows all of them rather than one; native runs after them. onnxruntime-web reads its thread
+// count once per module instance, so each thread count gets its own instance in a worker thread. Each figure is ms
+// per supervision step over the rounds after the first (a warm-up): the best (used for the JSON and GFLOP/s: on a
+// shared machine the least disturbed) and the mean; read them with the load average printed beside them. Each
+// ratio (against onnxruntime-web, int8 against f32, N threads against the first thread count) is given best
+// against best and as the median over the rounds of the two runtimes' ratio within a round ("_paired").
+// Prints a table, then, last, one JSON line: the sudoku_mlp single-thread figures at the top level (model,
+// threads, ours_wasm_ms_per_step, ...) and every measured row under "rows".
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -174,44 +176,70 @@ async function main() {
   for (const name of MODELS) {
     const m = modelInfo(name);
     const steps = Number(opt('--steps', m.flopsPerStep > 1e11 ? 2 : 4));
+    if (!Number.isInteger(steps) || steps < 2) throw new Error(`bench: --steps ${opt('--steps')}: expected a whole number of at least 2 (the first round is a warm-up)`);
     console.log(`\n${name}: S ${m.S}, hidden ${m.D}, ${(m.flopsPerStep / 1e9).toFixed(1)} GFLOP a step; ${steps} steps, first not counted`);
     console.log(`${'runtime'.padEnd(34)} ${'threads'.padStart(7)} ${'best ms'.padStart(10)} ${'mean ms'.padStart(10)} ${'GFLOP/s'.padStart(8)}   load`);
+    // Every WASM runtime of every thread count in turns, one step each per round; the first round is a warm-up.
+    // Taking turns across thread counts too means the 2-thread figures and their 1-thread baseline see the same
+    // spells of the shared machine's load.
+    const runtimes = [];
+    try {
+      for (const threads of THREADS) {
+        const add = (key, label, rt) => runtimes.push({ threads, key, label, rt });
+        const w = await oursWasm(m, threads);
+        add('ours_wasm_ms_per_step', `ours ${w.backend}`, w);
+        if (relaxed && !args.includes('--skip-plain-simd')) {
+          const p = await oursWasm(m, threads, m.file, false);
+          add('ours_wasm_plain_simd_ms_per_step', `ours ${p.backend}`, p);
+        }
+        if (!args.includes('--skip-int8')) {
+          const q = await oursWasm(m, threads, int8File(m));
+          add('ours_wasm_int8_ms_per_step', `ours ${q.backend}, int8 weights`, q);
+        }
+        if (!args.includes('--skip-ort')) add('ort_wasm_ms_per_step', 'onnxruntime-web wasm (simd)', await ortWasm(m, threads));
+      }
+      for (const r of runtimes) r.ms = [];
+      for (let round = 0; round < steps; ++round)
+        for (const r of runtimes) r.ms.push(await r.rt.step());
+    } finally {
+      for (const r of runtimes) await r.rt.close();
+    }
+    const modelRows = [];
     for (const threads of THREADS) {
       const row = { model: name, threads, flops_per_step: m.flopsPerStep };
       const show = (label, r) => {
         console.log(`${label.padEnd(34)} ${String(threads).padStart(7)} ${r.ms.toFixed(1).padStart(10)} ${r.mean.toFixed(1).padStart(10)} ${(m.flopsPerStep / r.ms / 1e6).toFixed(1).padStart(8)}   ${load()}`);
       };
-      // The WASM runtimes in turns, one step each per round; the first round is a warm-up.
-      const runtimes = [];
-      const w = await oursWasm(m, threads);
-      runtimes.push({ key: 'ours_wasm_ms_per_step', label: `ours ${w.backend}`, rt: w });
-      if (relaxed && !args.includes('--skip-plain-simd')) {
-        const p = await oursWasm(m, threads, m.file, false);
-        runtimes.push({ key: 'ours_wasm_plain_simd_ms_per_step', label: `ours ${p.backend}`, rt: p });
+      const mine = runtimes.filter((r) => r.threads === threads);
+      for (const r of mine) {
+        const s = summarise(r.ms);
+        show(r.label, s);
+        row[r.key] = +s.ms.toFixed(2);
       }
-      if (!args.includes('--skip-int8')) {
-        const q = await oursWasm(m, threads, int8File(m));
-        runtimes.push({ key: 'ours_wasm_int8_ms_per_step', label: `ours ${q.backend}, int8 weights`, rt: q });
+      // Ratios of two runtimes: best against best, and the median of the ratios within each round (after the
+      // warm-up), which a slow spell that spans a round's turns affects least.
+      const times = (t, key) => runtimes.find((r) => r.threads === t && r.key === key)?.ms;
+      const ratio = (num, den) => +(num / den).toFixed(2);
+      const pairedMedian = (num, den) => {
+        const rs = num.slice(1).map((x, i) => x / den[i + 1]).sort((a, b) => a - b);
+        const h = rs.length >> 1;
+        return +(rs.length % 2 ? rs[h] : (rs[h - 1] + rs[h]) / 2).toFixed(2);
+      };
+      const ours = times(threads, 'ours_wasm_ms_per_step');
+      const int8 = times(threads, 'ours_wasm_int8_ms_per_step'), plain = times(threads, 'ours_wasm_plain_simd_ms_per_step');
+      const ort = times(threads, 'ort_wasm_ms_per_step');
+      if (int8) [row.int8_speedup, row.int8_speedup_paired] = [ratio(row.ours_wasm_ms_per_step, row.ours_wasm_int8_ms_per_step), pairedMedian(ours, int8)];
+      if (ort) {
+        [row.speedup_vs_ort, row.speedup_vs_ort_paired] = [ratio(row.ort_wasm_ms_per_step, row.ours_wasm_ms_per_step), pairedMedian(ort, ours)];
+        if (plain) [row.plain_simd_speedup_vs_ort, row.plain_simd_speedup_vs_ort_paired] = [ratio(row.ort_wasm_ms_per_step, row.ours_wasm_plain_simd_ms_per_step), pairedMedian(ort, plain)];
       }
-      if (!args.includes('--skip-ort')) runtimes.push({ key: 'ort_wasm_ms_per_step', label: 'onnxruntime-web wasm (simd)', rt: await ortWasm(m, threads) });
-      const times = runtimes.map(() => []);
-      try {
-        for (let round = 0; round < steps; ++round)
-          for (const [i, r] of runtimes.entries()) times[i].push(await r.rt.step());
-      } finally {
-        for (const r of runtimes) await r.rt.close();
-      }
-      const result = {};
-      for (const [i, r] of runtimes.entries()) {
-        result[r.key] = summarise(times[i]);
-        show(r.label, result[r.key]);
-        row[r.key] = +result[r.key].ms.toFixed(2);
-      }
-      if (row.ours_wasm_int8_ms_per_step) row.int8_speedup = +(row.ours_wasm_ms_per_step / row.ours_wasm_int8_ms_per_step).toFixed(2);
-      if (row.ort_wasm_ms_per_step) {
-        row.speedup_vs_ort = +(row.ort_wasm_ms_per_step / row.ours_wasm_ms_per_step).toFixed(2);
-        if (row.ours_wasm_plain_simd_ms_per_step) {
-          row.plain_simd_speedup_vs_ort = +(row.ort_wasm_ms_per_step / row.ours_wasm_plain_simd_ms_per_step).toFixed(2);
+      if (threads !== THREADS[0]) {  // against the first thread count (1 in the default --threads 1,2)
+        const base = modelRows[0];
+        for (const key of ['ours_wasm_ms_per_step', 'ours_wasm_plain_simd_ms_per_step', 'ours_wasm_int8_ms_per_step', 'ort_wasm_ms_per_step']) {
+          if (!row[key]) continue;
+          const label = key.replace(/_ms_per_step$/, '');
+          row[`${label}_thread_speedup`] = ratio(base[key], row[key]);
+          row[`${label}_thread_speedup_paired`] = pairedMedian(times(THREADS[0], key), times(threads, key));
         }
       }
       if (!args.includes('--skip-native') && fs.existsSync(NATIVE)) {
@@ -228,8 +256,11 @@ async function main() {
         if (row.plain_simd_gflops && plainPeak) row.plain_simd_fraction_of_peak = +(row.plain_simd_gflops / plainPeak.peak_gflops).toFixed(2);
       }
       row.load = load();
-      rows.push(row);
+      const shown = Object.entries(row).filter(([k]) => /speedup/.test(k)).map(([k, v]) => `${k} ${v}`);
+      console.log(`  ratios (best/best, then the median per round): ${shown.join(', ')}`);
+      modelRows.push(row);
     }
+    rows.push(...modelRows);
   }
   const head = rows.find((r) => r.model === 'sudoku_mlp' && r.threads === 1) ?? rows[0];
   console.log(JSON.stringify({ ...head, relaxed_simd: relaxed, gemm_peak_gflops: peak?.peak_gflops ?? null,
