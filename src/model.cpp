@@ -317,9 +317,17 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
 // ---------------------------------------------------------------------------------------------------------------
 // Solver: the forward pass
 
-// int16s per head group in att_i16_: q rows [S, hd_p], k's pair panels, the weights' rows [S, S_p], v's pair panels.
+// Attention runs a head in blocks of this many query rows, so that a pool thread's scratch holds the scores of one
+// block, [64, S] (234 KiB at S 916), not [S, S] (3.4 MB; 27 MB for 8 threads, in WASM memory that never shrinks).
+// Timed alternately against whole heads on the paper-size maze model: no difference in speed at 1 or 2 threads.
+constexpr int kQueryBlock = 64;
+static int query_block(int S) { return std::min(S, kQueryBlock); }
+
+// int16s per head group in att_i16_: q rows [S, hd_p], k's pair panels, one query block's weights [Q, S_p], v's pair
+// panels.
 static size_t att_i16_per_group(int S, int hd) {
-    return size_t(S) * i16_padded_k(hd) + pair_panels_size(S, hd) + size_t(S) * i16_padded_k(S) + pair_panels_size(hd, S);
+    return size_t(S) * i16_padded_k(hd) + pair_panels_size(S, hd) + size_t(query_block(S)) * i16_padded_k(S) +
+           pair_panels_size(hd, S);
 }
 
 Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
@@ -335,10 +343,10 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     for (const LayerWeights& w : model_->layers) unfused = unfused || !w.gate_up_pairs;
     const size_t gate_up_floats = std::max(unfused ? S * 2 * I : 0, 2 * It * D);
     const double floats = double(B) * (3.0 * S * D + T * V + T) +
-                          (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(S) * S + double(cfg_.head_dim()) * S)) +
+                          (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(query_block(S_)) * S + 2.0 * cfg_.head_dim() * S)) +
                           2.0 * S * D + double(gate_up_floats) + std::max(double(S) * I, double(It) * D) + S * V +
                           (model_->int8_kernels() ? 0.5 * double(std::max({S, T, D + 8})) * (std::max({D, I, S, It}) + 1) : 0.0) +  // act_i16_
-                          (model_->int8_kernels() && !cfg_.mlp_t ? groups * (0.5 * double(att_i16_per_group(S_, cfg_.head_dim())) + 3.0 * S + cfg_.head_dim()) : 0.0);
+                          (model_->int8_kernels() && !cfg_.mlp_t ? groups * (0.5 * double(att_i16_per_group(S_, cfg_.head_dim())) + 2.0 * S + query_block(S_) + cfg_.head_dim()) : 0.0);
     if (floats * sizeof(float) > double(kActivationBudget))
         throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(int64_t(floats * 4 / (1 << 20))) +
                     " MiB of activations; the limit is " + std::to_string(kActivationBudget >> 20) + " MiB (use a smaller batch)");
@@ -357,11 +365,11 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     if (!cfg_.mlp_t) {
         qkv_.resize(S * 3 * D);
         attn_.resize(S * D);
-        scores_.resize(groups * S * S);
+        scores_.resize(groups * size_t(query_block(S_)) * S);
         const int hd = cfg_.head_dim();
         if (model_->int8_kernels()) {
             att_i16_.resize(groups * att_i16_per_group(S_, hd));
-            att_scale_.resize(groups * (3 * S + size_t(hd)));
+            att_scale_.resize(groups * (2 * S + size_t(query_block(S_)) + size_t(hd)));
         } else if (model_->simd_kernels()) {
             panels_.resize(groups * (packed_size(S_, hd) + packed_size(hd, S_)));
         }
@@ -558,7 +566,8 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
     const float scale = 1.f / std::sqrt(float(hd));
     // One scratch buffer per pool thread (groups); each claims the next head until none is left, so a thread that
     // the OS deschedules (a shared machine, a busy tab) leaves its heads to the others instead of stalling the step.
-    const int groups = int(scores_.size() / (size_t(S) * S));
+    const int Q = query_block(S);
+    const int groups = int(scores_.size() / (size_t(Q) * S));
     std::atomic<int> next_head{0};
     const bool simd = model_->simd_kernels(), int8 = model_->int8_kernels();
     // int8 models run both products on the integer kernels, every operand quantised to int16 per row (q, k, the
@@ -568,7 +577,7 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
     // logits least (tests/cpp/test_reference.cpp).
     const int r_qk = i16_range_both(hd), r_p = std::min(16383, i16_range(S, 127)), r_v = i16_range(S, r_p);
     pool_->parallel_for(groups, [&](int g) {
-        float* scores = scores_.data() + size_t(g) * S * S;  // [S, S]
+        float* scores = scores_.data() + size_t(g) * Q * S;  // [Q, S]: one block of query rows
         for (int head = next_head.fetch_add(1, std::memory_order_relaxed); head < H; head = next_head.fetch_add(1, std::memory_order_relaxed)) {
             const float* q = qkv + head * hd;
             const float* k = qkv + D + head * hd;
@@ -578,28 +587,37 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
                 const int hdp = i16_padded_k(hd), Sp = i16_padded_k(S);
                 int16_t* qq = att_i16_.data() + size_t(g) * att_i16_per_group(S, hd);  // [S, hdp]
                 int16_t* kq = qq + size_t(S) * hdp;                                     // k as pair panels [S, hd]
-                int16_t* pq = kq + pair_panels_size(S, hd);                             // [S, Sp]
-                int16_t* vq = pq + size_t(S) * Sp;                                      // v^T as pair panels [hd, S]
-                float* qs = att_scale_.data() + size_t(g) * (3 * size_t(S) + hd);  // [S]
-                float *ks = qs + S, *ps = ks + S, *vs = ps + S;                     // [S], [S], [hd]
+                int16_t* pq = kq + pair_panels_size(S, hd);                             // [Q, Sp]
+                int16_t* vq = pq + size_t(Q) * Sp;                                      // v^T as pair panels [hd, S]
+                float* qs = att_scale_.data() + size_t(g) * (2 * size_t(S) + Q + hd);  // [S]
+                float *ks = qs + S, *ps = ks + S, *vs = ps + Q;                        // [S], [Q], [hd]
                 quantize_rows_i16(S, hd, q, 3 * D, r_qk, qq, hdp, qs);
                 quantize_rows_to_pair_panels(S, hd, k, 3 * D, r_qk, kq, ks);
-                gemm_nt_pairs(S, S, hd, qq, hdp, qs, kq, ks, scores, S);  // q k^T
-                softmax_rows_i16(S, S, scores, scale, r_p, pq, Sp, ps);
                 quantize_cols_to_pair_panels(S, hd, v, 3 * D, r_v, vq, vs);
-                gemm_nt_pairs(S, hd, S, pq, Sp, ps, vq, vs, out, D);  // P v
+                for (int r0 = 0; r0 < S; r0 += Q) {
+                    const int rows = std::min(Q, S - r0);
+                    gemm_nt_pairs(rows, S, hd, qq + size_t(r0) * hdp, hdp, qs + r0, kq, ks, scores, S);  // q k^T
+                    softmax_rows_i16(rows, S, scores, scale, r_p, pq, Sp, ps);
+                    gemm_nt_pairs(rows, hd, S, pq, Sp, ps, vq, vs, out + size_t(r0) * D, D);  // P v
+                }
             } else if (simd) {  // k and v packed into panels (per head: they are slices of qkv), then the packed kernel
                 float* kp = panels_.data() + size_t(g) * (packed_size(S, hd) + packed_size(hd, S));  // k as w [S, hd]
                 float* vp = kp + packed_size(S, hd);                                                  // v as b [S, hd]
                 pack_panels_into(S, hd, k, 3 * D, kp);
-                gemm_nt_packed(S, S, hd, q, 3 * D, kp, scores, S);  // q k^T
-                softmax_rows(S, S, scores, scale);
                 pack_panels_kn_into(S, hd, v, 3 * D, vp);
-                gemm_nt_packed(S, hd, S, scores, S, vp, out, D);  // [S, hd] = P v
+                for (int r0 = 0; r0 < S; r0 += Q) {
+                    const int rows = std::min(Q, S - r0);
+                    gemm_nt_packed(rows, S, hd, q + size_t(r0) * 3 * D, 3 * D, kp, scores, S);  // q k^T
+                    softmax_rows(rows, S, scores, scale);
+                    gemm_nt_packed(rows, hd, S, scores, S, vp, out + size_t(r0) * D, D);  // [rows, hd] = P v
+                }
             } else {
-                gemm_nt(S, S, hd, q, 3 * D, k, 3 * D, scores, S);  // q k^T
-                softmax_rows(S, S, scores, scale);
-                gemm_nn(S, hd, S, scores, S, v, 3 * D, out, D);
+                for (int r0 = 0; r0 < S; r0 += Q) {
+                    const int rows = std::min(Q, S - r0);
+                    gemm_nt(rows, S, hd, q + size_t(r0) * 3 * D, 3 * D, k, 3 * D, scores, S);  // q k^T
+                    softmax_rows(rows, S, scores, scale);
+                    gemm_nn(rows, hd, S, scores, S, v, 3 * D, out + size_t(r0) * D, D);
+                }
             }
         }
     });

@@ -177,7 +177,8 @@ private:
     std::vector<float> tmp_;      // [S, D]   block output before the residual
     std::vector<float> qkv_;      // [S, 3D]
     std::vector<float> attn_;     // [S, D]   concatenated head outputs
-    std::vector<float> scores_;   // [G, S, S] attention weights, one per pool thread (G = min(heads, threads))
+    std::vector<float> scores_;   // [G, Q, S] attention weights of Q query rows (model.cpp kQueryBlock), one per pool
+                                  // thread (G = min(heads, threads))
     std::vector<float> colnorm_;  // [D]      column sums of squares (token-mixing block)
     std::vector<float> panels_;   // SIMD kernels only: activations packed as kernels.h panels; per head group
                                   // k [S, hd] and v [S, hd] (attention), or the right operand of matmul (mlp_t)
@@ -187,7 +188,8 @@ private:
     std::vector<int16_t> act_i16_;
     std::vector<float> act_scale_;
     // Integer kernels, attention: per head group q [S, hd_p] (int16 rows), k and v (pair panels), the attention
-    // weights [S, S_p] (int16 rows); then per group the scales of q [S], k [S], the weights [S] and v [hd].
+    // weights of one query block [Q, S_p] (int16 rows); then per group the scales of q [S], k [S], the weights [Q]
+    // and v [hd].
     std::vector<int16_t> att_i16_;
     std::vector<float> att_scale_;
 };
