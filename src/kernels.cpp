@@ -657,18 +657,19 @@ void gemm_nt_pairs(int M, int N, int K, const int16_t* a, int lda, const float* 
     gemm_nt_pairs_4x8__i16x8(M, N, K, a, lda, sa, panels, sb, y, ldy);
 }
 
-// The one place that chooses the kernel the engine runs, by measurement (tests/bench/gemm_bench.cpp under node,
-// best of 9 interleaved repetitions, twice, on a 2-core machine at load average 3-11): on the TRM shapes the 4x8
-// splat, 6x8 lanes and 8x8 lanes tiles came out within noise of each other (geometric means 14.5, 14.3, 14.1
-// GFLOP/s), ahead of Eigen's scalar path (8.9); 4x16 and 8x8 splat spill registers in V8 and lose. 4x8 splat is
-// the simplest of the three. Eigen does not win on any TRM shape in WASM, so there is no Eigen branch here.
-// Chosen by measurement (gemm_bench_relaxed.cjs / gemm_bench.cjs --shapes NAME --reps 3 under node, two runs,
-// GFLOP/s, 4x8 against 8x8 lanes). With relaxed SIMD's multiply-add and K above 512, a panel (K x 8 floats, over
-// 16 KiB) no longer stays in L1 beside the rows, and 8-row tiles read it half as often: att_mlp_down 39.2 and 36.8
-// against 41.9 and 41.3, att_pv 41.2 and 40.1 against 45.2 and 44.3, sudoku_mlp_down 37.1 and 38.1 against 42.4 and
-// 43.0. At K 512 and below 4x8 is as fast or faster (att_qkv 39.8 and 39.6 against 32.8 and 34.9). With the
-// multiply-add in two instructions (plain SIMD) 8x8 lanes is slower on those shapes too (25.5-26.8 against
-// 26.2-29.7), and the SSE build was not measured: both stay at 4x8.
+// The one place that chooses the kernel the engine runs, by measurement.
+// - Plain SIMD (tests/bench/gemm_bench.cpp under node, best of 9 interleaved repetitions, twice, on a 2-core
+//   machine at load average 3-11): on the TRM shapes the 4x8 splat, 6x8 lanes and 8x8 lanes tiles came out within
+//   noise of each other (geometric means 14.5, 14.3, 14.1 GFLOP/s), ahead of Eigen's scalar path (8.9); 4x16 and
+//   8x8 splat spill registers in V8 and lose. 4x8 splat is the simplest of the three. Eigen does not win on any
+//   TRM shape in WASM, so there is no Eigen branch here.
+// - Relaxed SIMD (gemm_bench_relaxed.cjs --shapes NAME --reps 3, two runs, GFLOP/s, 4x8 against 8x8 lanes): with
+//   the multiply-add in one instruction and K above 512, a panel (K x 8 floats, over 16 KiB) no longer stays in L1
+//   beside the rows, and 8-row tiles read it half as often: att_mlp_down 39.2 and 36.8 against 41.9 and 41.3,
+//   att_pv 41.2 and 40.1 against 45.2 and 44.3, sudoku_mlp_down 37.1 and 38.1 against 42.4 and 43.0. At K 512 and
+//   below 4x8 is as fast or faster (att_qkv 39.8 and 39.6 against 32.8 and 34.9).
+// Measured again in the plain build on those three K > 512 shapes (gemm_bench.cjs, same command), 8x8 lanes is
+// slower there (24.8-26.8 against 26.2-29.7), so the plain build stays at 4x8; the SSE build was not measured.
 void gemm_nt_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {
 #if defined(__wasm_relaxed_simd__)
     if (K > 512) return gemm_nt_packed_8x8__f32x4_lanes(M, N, K, x, ldx, panels, y, ldy);
