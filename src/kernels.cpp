@@ -149,7 +149,7 @@ int32_t argmax(const float* x, int n) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // SIMD GEMM over the f32x4 layer of simd.h. One register-tile template, c[R, 4*NB] = a[R, K] * b[K, 4*NB], where
-// b(k, j) = lo[k * kstride + j] for j < 8 and hi[k * kstride + j - 8] for j >= 8 (two 8-column panels, or one
+// b(k, j) = lo[k * 8 + j] for j < 8 and hi[k * 8 + j - 8] for j >= 8 (two 8-column panels, or one
 // row-major matrix with hi = lo + 8). LANES: read a 4 k-values at a time with one vector load and broadcast each
 // lane by a shuffle (one shuffle instead of a scalar load + splat per row and k).
 
@@ -226,33 +226,45 @@ static inline void fma_k(Acc<R, NB>& acc, const f32x4 (&av)[R], const float* lo,
 enum class Epilogue { Store, SwiGLU };
 
 // accumulate: c += the product (a later block of K) instead of c = it.
+//
+// Each row of a and the panels are read through pointers that move on with k (LANES: by 4 per pass, with constant
+// offsets inside it). Emscripten compiles with -mllvm -disable-lsr and V8 reduces no strength either, so an address
+// written as a + r * lda + k was recomputed from k at every use: two integer instructions per row and k, nearly as
+// many as the multiply-adds they fed (seen in node --print-wasm-code).
 template <int R, int NB, bool LANES, Epilogue EPI = Epilogue::Store>
-static inline void tile(int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c, int ldc,
-                        int ncols, bool accumulate) {
+static inline void tile(int K, const float* a, int lda, const float* lo, const float* hi, float* c, int ldc, int ncols,
+                        bool accumulate) {
     constexpr int LO = EPI == Epilogue::SwiGLU ? NB / 2 : 2;  // vectors of b from lo: gates, or one 8-column panel
+    constexpr int P = kPanel;                                  // floats per k in a panel
     Acc<R, NB> acc;
     for (int r = 0; r < R; ++r)
         for (int j = 0; j < NB; ++j) acc.v[r][j] = f32x4_zero();
+    const float* ar[R];
+    for (int r = 0; r < R; ++r) ar[r] = a + size_t(r) * lda;
     int k = 0;
     if (LANES) {
         for (; k + 4 <= K; k += 4) {
             f32x4 a4[R], av[R];
-            for (int r = 0; r < R; ++r) a4[r] = f32x4_load(a + size_t(r) * lda + k);
-            const size_t o = size_t(k) * kstride;
+            for (int r = 0; r < R; ++r) a4[r] = f32x4_load(ar[r]);
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<0>(a4[r]);
-            fma_k<R, NB, LO>(acc, av, lo + o, hi + o);
+            fma_k<R, NB, LO>(acc, av, lo, hi);
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<1>(a4[r]);
-            fma_k<R, NB, LO>(acc, av, lo + o + kstride, hi + o + kstride);
+            fma_k<R, NB, LO>(acc, av, lo + P, hi + P);
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<2>(a4[r]);
-            fma_k<R, NB, LO>(acc, av, lo + o + 2 * kstride, hi + o + 2 * kstride);
+            fma_k<R, NB, LO>(acc, av, lo + 2 * P, hi + 2 * P);
             for (int r = 0; r < R; ++r) av[r] = f32x4_lane<3>(a4[r]);
-            fma_k<R, NB, LO>(acc, av, lo + o + 3 * kstride, hi + o + 3 * kstride);
+            fma_k<R, NB, LO>(acc, av, lo + 3 * P, hi + 3 * P);
+            for (int r = 0; r < R; ++r) ar[r] += 4;
+            lo += 4 * P;
+            hi += 4 * P;
         }
     }
     for (; k < K; ++k) {
         f32x4 av[R];
-        for (int r = 0; r < R; ++r) av[r] = f32x4_splat(a[size_t(r) * lda + k]);
-        fma_k<R, NB, LO>(acc, av, lo + size_t(k) * kstride, hi + size_t(k) * kstride);
+        for (int r = 0; r < R; ++r) av[r] = f32x4_splat(*ar[r]++);
+        fma_k<R, NB, LO>(acc, av, lo, hi);
+        lo += P;
+        hi += P;
     }
     if constexpr (EPI == Epilogue::SwiGLU) {
         constexpr int H = NB / 2;
@@ -279,28 +291,28 @@ static inline void tile(int K, const float* a, int lda, const float* lo, const f
 
 // Rows [0, M) of one column strip: tiles of MR rows, then one tile of the M % MR left over.
 template <int R, int NB, bool LANES, Epilogue EPI>
-static inline void tile_rest(int left, int K, const float* a, int lda, const float* lo, const float* hi, int kstride,
-                             float* c, int ldc, int ncols, bool accumulate) {
+static inline void tile_rest(int left, int K, const float* a, int lda, const float* lo, const float* hi, float* c,
+                             int ldc, int ncols, bool accumulate) {
     if constexpr (R > 0) {
-        if (left == R) tile<R, NB, LANES, EPI>(K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
-        else tile_rest<R - 1, NB, LANES, EPI>(left, K, a, lda, lo, hi, kstride, c, ldc, ncols, accumulate);
+        if (left == R) tile<R, NB, LANES, EPI>(K, a, lda, lo, hi, c, ldc, ncols, accumulate);
+        else tile_rest<R - 1, NB, LANES, EPI>(left, K, a, lda, lo, hi, c, ldc, ncols, accumulate);
     }
 }
 
 // A single row left over joins the last tile instead (MR + 1 rows: 97 sudoku positions are 23 x 4 + 5), since a
 // 1-row tile loads a b vector for every multiply-add.
 template <int MR, int NB, bool LANES, Epilogue EPI = Epilogue::Store>
-static inline void strip(int M, int K, const float* a, int lda, const float* lo, const float* hi, int kstride, float* c,
-                         int ldc, int ncols, bool accumulate = false) {
+static inline void strip(int M, int K, const float* a, int lda, const float* lo, const float* hi, float* c, int ldc,
+                         int ncols, bool accumulate = false) {
     const int whole = M % MR == 1 && M > MR ? M - MR - 1 : M;  // rows in tiles of MR
     int m = 0;
     for (; m + MR <= whole; m += MR)
-        tile<MR, NB, LANES, EPI>(K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols, accumulate);
+        tile<MR, NB, LANES, EPI>(K, a + size_t(m) * lda, lda, lo, hi, c + size_t(m) * ldc, ldc, ncols, accumulate);
     if (M - m == MR + 1)
-        tile<MR + 1, NB, LANES, EPI>(K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc, ncols,
+        tile<MR + 1, NB, LANES, EPI>(K, a + size_t(m) * lda, lda, lo, hi, c + size_t(m) * ldc, ldc, ncols,
                                      accumulate);
     else if (m < M)
-        tile_rest<MR - 1, NB, LANES, EPI>(M - m, K, a + size_t(m) * lda, lda, lo, hi, kstride, c + size_t(m) * ldc, ldc,
+        tile_rest<MR - 1, NB, LANES, EPI>(M - m, K, a + size_t(m) * lda, lda, lo, hi, c + size_t(m) * ldc, ldc,
                                           ncols, accumulate);
 }
 
@@ -336,11 +348,11 @@ static void gemm_packed(int M, int N, int K, const float* x, int ldx, const floa
             int n = 0;
             for (; n + W <= N; n += W) {
                 const float* lo = pk + size_t(n / kPanel) * panel;
-                strip<MR, NB, LANES>(mb, kb, xb, ldx, lo, lo + panel, kPanel, yb + n, ldy, W, acc);
+                strip<MR, NB, LANES>(mb, kb, xb, ldx, lo, lo + panel, yb + n, ldy, W, acc);
             }
             for (; n < N; n += kPanel) {  // 16-wide tiles: the last 8-column panel alone
                 const float* lo = pk + size_t(n / kPanel) * panel;
-                strip<MR, 2, LANES>(mb, kb, xb, ldx, lo, lo, kPanel, yb + n, ldy, std::min(kPanel, N - n), acc);
+                strip<MR, 2, LANES>(mb, kb, xb, ldx, lo, lo, yb + n, ldy, std::min(kPanel, N - n), acc);
             }
             if (K == 0) break;
         }
@@ -360,7 +372,7 @@ static void gemm_swiglu(int M, int I, int K, const float* x, int ldx, const floa
         const int mb = std::min(rb, M - m0);
         for (int n = 0; n < I; n += W) {
             const float* gate = pairs + size_t(n / kPanel) * 2 * panel + n % kPanel;
-            strip<MR, NB, LANES, Epilogue::SwiGLU>(mb, K, x + size_t(m0) * ldx, ldx, gate, gate + panel, kPanel,
+            strip<MR, NB, LANES, Epilogue::SwiGLU>(mb, K, x + size_t(m0) * ldx, ldx, gate, gate + panel,
                                                    y + size_t(m0) * ldy + n, ldy, std::min(W, I - n));
         }
     }
