@@ -670,11 +670,11 @@ void gemm_nt_pairs(int M, int N, int K, const int16_t* a, int lda, const float* 
 }
 
 // The one place that chooses the kernel the engine runs, by measurement.
-// - Plain SIMD (tests/bench/gemm_bench.cpp under node, best of 9 interleaved repetitions, twice, on a 2-core
-//   machine at load average 3-11): on the TRM shapes the 4x8 splat, 6x8 lanes and 8x8 lanes tiles came out within
-//   noise of each other (geometric means 14.5, 14.3, 14.1 GFLOP/s), ahead of Eigen's scalar path (8.9); 4x16 and
-//   8x8 splat spill registers in V8 and lose. 4x8 splat is the simplest of the three. Eigen does not win on any
-//   TRM shape in WASM, so there is no Eigen branch here.
+// - Plain SIMD (gemm_bench.cjs --shapes all --reps 3, twice; geometric means over the ten TRM shapes, GFLOP/s):
+//   4x8 splat 26.3 and 26.3, the same with K in blocks of 256 26.7 and 27.8 (within noise, and one more loop), 4x16
+//   lanes 24.2 and 23.7, 8x8 lanes 23.9 and 23.1, 6x8 lanes 23.7 and 22.8, 6x8 and 8x8 splat 22.3-22.8 (their
+//   broadcasts and accumulators spill in V8), Eigen's scalar path 13.8 and 14.5. Eigen wins no TRM shape in WASM,
+//   so there is no Eigen branch here.
 // - Relaxed SIMD (gemm_bench_relaxed.cjs --shapes NAME --reps 3, two runs, GFLOP/s, 4x8 against 8x8 lanes): with
 //   the multiply-add in one instruction and K above 512, a panel (K x 8 floats, over 16 KiB) no longer stays in L1
 //   beside the rows, and 8-row tiles read it half as often: att_mlp_down 39.2 and 36.8 against 41.9 and 41.3,
