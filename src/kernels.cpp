@@ -149,9 +149,10 @@ int32_t argmax(const float* x, int n) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // SIMD GEMM over the f32x4 layer of simd.h. One register-tile template, c[R, 4*NB] = a[R, K] * b[K, 4*NB], where
-// b(k, j) = lo[k * 8 + j] for j < 8 and hi[k * 8 + j - 8] for j >= 8 (two 8-column panels, or one
-// row-major matrix with hi = lo + 8). LANES: read a 4 k-values at a time with one vector load and broadcast each
-// lane by a shuffle (one shuffle instead of a scalar load + splat per row and k).
+// b's row k is read from panel rows of 8 floats: its first LO vectors from lo + 8k, the rest from hi + 8k (two
+// 8-column panels; SwiGLU: the gate columns from lo, the matching up columns from hi). LANES: read a 4 k-values at
+// a time with one vector load and broadcast each lane by a shuffle (one shuffle instead of a scalar load + splat per
+// row and k).
 
 size_t packed_size(int N, int K) { return size_t((N + kPanel - 1) / kPanel) * size_t(K) * kPanel; }
 
