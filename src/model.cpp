@@ -329,6 +329,8 @@ static size_t att_i16_per_group(int S, int hd) {
     return size_t(S) * i16_padded_k(hd) + pair_panels_size(S, hd) + size_t(query_block(S)) * i16_padded_k(S) +
            pair_panels_size(hd, S);
 }
+// floats per head group in att_scale_: the scales of q [S], k [S], one query block's weights [Q] and v [hd].
+static size_t att_scale_per_group(int S, int hd) { return 2 * size_t(S) + size_t(query_block(S)) + size_t(hd); }
 
 Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     : model_(std::move(model)), cfg_(model_->config()), pool_(new ThreadPool(threads)), batch_(batch),
@@ -346,7 +348,7 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
                           (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(query_block(S_)) * S + 2.0 * cfg_.head_dim() * S)) +
                           2.0 * S * D + double(gate_up_floats) + std::max(double(S) * I, double(It) * D) + S * V +
                           (model_->int8_kernels() ? 0.5 * double(std::max({S, T, D + 8})) * (std::max({D, I, S, It}) + 1) : 0.0) +  // act_i16_
-                          (model_->int8_kernels() && !cfg_.mlp_t ? groups * (0.5 * double(att_i16_per_group(S_, cfg_.head_dim())) + 2.0 * S + query_block(S_) + cfg_.head_dim()) : 0.0);
+                          (model_->int8_kernels() && !cfg_.mlp_t ? groups * (0.5 * double(att_i16_per_group(S_, cfg_.head_dim())) + double(att_scale_per_group(S_, cfg_.head_dim()))) : 0.0);
     if (floats * sizeof(float) > double(kActivationBudget))
         throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(int64_t(floats * 4 / (1 << 20))) +
                     " MiB of activations; the limit is " + std::to_string(kActivationBudget >> 20) + " MiB (use a smaller batch)");
@@ -369,7 +371,7 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
         const int hd = cfg_.head_dim();
         if (model_->int8_kernels()) {
             att_i16_.resize(groups * att_i16_per_group(S_, hd));
-            att_scale_.resize(groups * (2 * S + size_t(query_block(S_)) + size_t(hd)));
+            att_scale_.resize(groups * att_scale_per_group(S_, hd));
         } else if (model_->simd_kernels()) {
             panels_.resize(groups * (packed_size(S_, hd) + packed_size(hd, S_)));
         }
@@ -589,7 +591,7 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
                 int16_t* kq = qq + size_t(S) * hdp;                                     // k as pair panels [S, hd]
                 int16_t* pq = kq + pair_panels_size(S, hd);                             // [Q, Sp]
                 int16_t* vq = pq + size_t(Q) * Sp;                                      // v^T as pair panels [hd, S]
-                float* qs = att_scale_.data() + size_t(g) * (2 * size_t(S) + Q + hd);  // [S]
+                float* qs = att_scale_.data() + size_t(g) * att_scale_per_group(S, hd);  // [S]
                 float *ks = qs + S, *ps = ks + S, *vs = ps + Q;                        // [S], [Q], [hd]
                 quantize_rows_i16(S, hd, q, 3 * D, r_qk, qq, hdp, qs);
                 quantize_rows_to_pair_panels(S, hd, k, 3 * D, r_qk, kq, ks);
