@@ -545,18 +545,44 @@ void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int ran
     const int Kp = i16_padded_k(K);
     for (int n0 = 0; n0 < N; n0 += kPanel) {
         const int nn = std::min(kPanel, N - n0);
-        float inv[kPanel] = {};
-        for (int j = 0; j < nn; ++j) {
-            float absmax = 0.f;
-            for (int k = 0; k < K; ++k) absmax = std::max(absmax, std::fabs(b[size_t(k) * ldb + n0 + j]));
-            scale[n0 + j] = quant_scale(absmax, range);
-            inv[j] = quant_inv(absmax, range);
-        }
         int16_t* o = panels + size_t(n0 / kPanel) * Kp * kPanel;
-        for (int k = 0; k < Kp; ++k) {
+        float inv[kPanel] = {};
+        if (nn < kPanel) {  // the last, partial panel: scalar, so that no load reads past column N
+            for (int j = 0; j < nn; ++j) {
+                float absmax = 0.f;
+                for (int k = 0; k < K; ++k) absmax = std::max(absmax, std::fabs(b[size_t(k) * ldb + n0 + j]));
+                scale[n0 + j] = quant_scale(absmax, range);
+                inv[j] = quant_inv(absmax, range);
+            }
+            for (int k = 0; k < Kp; ++k) {
+                const float* br = b + size_t(k) * ldb + n0;
+                for (int j = 0; j < kPanel; ++j)
+                    o[size_t(k / 2) * 16 + 2 * j + (k & 1)] = (j < nn && k < K) ? quant(br[j], inv[j]) : int16_t(0);
+            }
+            continue;
+        }
+        // A whole panel: its 8 columns are two vectors of each row, so the absmax and the rounding run 8 wide and
+        // rows k, k + 1 interleave straight into pair kk = k / 2.
+        f32x4 m_lo = f32x4_zero(), m_hi = f32x4_zero();
+        for (int k = 0; k < K; ++k) {
             const float* br = b + size_t(k) * ldb + n0;
-            for (int j = 0; j < kPanel; ++j)
-                o[size_t(k / 2) * 16 + 2 * j + (k & 1)] = (j < nn && k < K) ? quant(br[j], inv[j]) : int16_t(0);
+            m_lo = f32x4_max(m_lo, f32x4_abs(f32x4_load(br)));
+            m_hi = f32x4_max(m_hi, f32x4_abs(f32x4_load(br + 4)));
+        }
+        float absmax[kPanel];
+        f32x4_store(absmax, m_lo);
+        f32x4_store(absmax + 4, m_hi);
+        for (int j = 0; j < kPanel; ++j) {
+            scale[n0 + j] = quant_scale(absmax[j], range);
+            inv[j] = quant_inv(absmax[j], range);
+        }
+        const f32x4 inv_lo = f32x4_load(inv), inv_hi = f32x4_load(inv + 4);
+        for (int k = 0; k < K; k += 2, o += 16) {
+            const float* r0 = b + size_t(k) * ldb + n0;
+            const float* r1 = r0 + ldb;
+            const bool pad = k + 1 == K;  // odd K: the last pair's second row is zero
+            f32x4_store_i16_pairs(o, f32x4_mul(f32x4_load(r0), inv_lo), pad ? f32x4_zero() : f32x4_mul(f32x4_load(r1), inv_lo));
+            f32x4_store_i16_pairs(o + 8, f32x4_mul(f32x4_load(r0 + 4), inv_hi), pad ? f32x4_zero() : f32x4_mul(f32x4_load(r1 + 4), inv_hi));
         }
     }
 }

@@ -233,11 +233,12 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
             for (int64_t r = 0; r < t.shape[0]; ++r)
                 for (int64_t k = 0; k < t.shape[1]; ++k) dst[r * t.shape[1] + k] *= scale[size_t(r)];
         }
-        for (int64_t k = 0; k < t.numel(); ++k)
+        const int64_t n = t.numel();
+        for (int64_t k = 0; k < n; ++k)
             if (!std::isfinite(dst[k]))
                 throw Error(label + ": tensor '" + t.name + "' holds a non-finite value (NaN or Inf) at index " + std::to_string(k));
         *want[i].slot = dst;
-        dst += t.numel();
+        dst += n;
     }
 
     if (simd_kernels) {  // pack once here, so that no step ever re-packs

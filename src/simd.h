@@ -58,6 +58,12 @@ static inline void f32x4_store_i16(int16_t* p, f32x4 v) {
     const v128_t i = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(v));
     wasm_v128_store64_lane(p, wasm_i16x8_narrow_i32x4(i, i), 0);
 }
+// a and b rounded as above, interleaved as 8 int16s at p: a0 b0 a1 b1 a2 b2 a3 b3 (a pair panel's layout)
+static inline void f32x4_store_i16_pairs(int16_t* p, f32x4 a, f32x4 b) {
+    const v128_t ia = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(a)), ib = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(b));
+    const v128_t ab = wasm_i16x8_narrow_i32x4(ia, ib);  // a0..a3 b0..b3
+    wasm_v128_store(p, wasm_i16x8_shuffle(ab, ab, 0, 4, 1, 5, 2, 6, 3, 7));
+}
 
 #elif defined(__SSE2__)
 #include <immintrin.h>
@@ -96,6 +102,10 @@ static inline void f32x4_store_i16(int16_t* p, f32x4 v) {  // cvtps rounds to ne
     const __m128i i = _mm_cvtps_epi32(v);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(p), _mm_packs_epi32(i, i));
 }
+static inline void f32x4_store_i16_pairs(int16_t* p, f32x4 a, f32x4 b) {
+    const __m128i ia = _mm_cvtps_epi32(a), ib = _mm_cvtps_epi32(b);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm_unpacklo_epi16(_mm_packs_epi32(ia, ia), _mm_packs_epi32(ib, ib)));
+}
 
 #else
 #define TRM_SIMD_NAME "scalar"
@@ -129,6 +139,12 @@ static inline f32x4 f32x4_from_i32x4(i32x4 a) { return {{float(a.v[0]), float(a.
 static inline f32x4 f32x4_abs(f32x4 a) { for (int i = 0; i < 4; ++i) a.v[i] = std::fabs(a.v[i]); return a; }
 static inline void f32x4_store_i16(int16_t* p, f32x4 a) {
     for (int i = 0; i < 4; ++i) p[i] = int16_t(std::fmin(std::fmax(std::nearbyint(a.v[i]), -32768.f), 32767.f));
+}
+static inline void f32x4_store_i16_pairs(int16_t* p, f32x4 a, f32x4 b) {
+    int16_t qa[4], qb[4];
+    f32x4_store_i16(qa, a);
+    f32x4_store_i16(qb, b);
+    for (int i = 0; i < 4; ++i) p[2 * i] = qa[i], p[2 * i + 1] = qb[i];
 }
 #endif
 

@@ -328,18 +328,30 @@ TEST_CASE("int16 quantisation: per-row and per-column scales, round to nearest, 
     for (int k = 0; k < 8; ++k) CHECK(q[size_t(16 + k)] == 0);
     CHECK(i16_range(1365) * int64_t(127) * 1366 < (int64_t(1) << 31));
 
-    // Columns of b [K, N]: the panel entry of (n, k) is b[k][n] / scale[n], rounded.
-    auto b = random_vector(size_t(K) * N, 22);
-    std::vector<int16_t> panels(pair_panels_size(N, K), 99);
-    std::vector<float> cs(N);
-    quantize_cols_to_pair_panels(K, N, b.data(), N, range, panels.data(), cs.data());
-    const int Kp = i16_padded_k(K);
-    for (int n = 0; n < N; ++n)
-        for (int k = 0; k < Kp; ++k) {
-            const int16_t v = panels[size_t(n / 8) * Kp * 8 + size_t(k / 2) * 16 + 2 * (n % 8) + (k & 1)];
-            if (k == K) CHECK(v == 0);
-            else CHECK(std::abs(double(v) * cs[size_t(n)] - b[size_t(k * N + n)]) <= 0.51 * cs[size_t(n)]);
+    // Columns of b [K, N] (row stride ldb): the panel entry of (n, k) is b[k][n] / scale[n], rounded. Whole panels
+    // (8 columns) and the last partial one take different paths; odd K pads its last pair, columns past N are zero.
+    for (auto [Kb, N, ldb] : {std::tuple{7, 11, 11}, {8, 16, 19}, {1, 9, 9}, {5, 3, 4}}) {
+        INFO("K=" << Kb << " N=" << N << " ldb=" << ldb);
+        auto b = random_vector(size_t(Kb) * ldb, 22);
+        const int rb = i16_range(Kb);
+        std::vector<int16_t> panels(pair_panels_size(N, Kb), 99);
+        std::vector<float> cs(N);
+        quantize_cols_to_pair_panels(Kb, N, b.data(), ldb, rb, panels.data(), cs.data());
+        const int Kp = i16_padded_k(Kb);
+        int bad = 0;
+        for (int n = 0; n < (N + 7) / 8 * 8; ++n)
+            for (int k = 0; k < Kp; ++k) {
+                const int16_t v = panels[size_t(n / 8) * Kp * 8 + size_t(k / 2) * 16 + 2 * (n % 8) + (k & 1)];
+                if (k >= Kb || n >= N) bad += v != 0;
+                else bad += !(std::abs(double(v) * cs[size_t(n)] - b[size_t(k * ldb + n)]) <= 0.51 * cs[size_t(n)]);
+            }
+        CHECK(bad == 0);
+        for (int n = 0; n < N; ++n) {
+            float absmax = 0;
+            for (int k = 0; k < Kb; ++k) absmax = std::max(absmax, std::fabs(b[size_t(k * ldb + n)]));
+            CHECK(cs[size_t(n)] == Approx(absmax / rb));
         }
+    }
 }
 
 // Attention in int8 models multiplies two quantised activations: both at i16_range_both(K), the largest range whose
