@@ -112,25 +112,26 @@ static float max_scaled(const float* x, int cols, float scale) {
 }
 
 void softmax_rows(int rows, int cols, float* x, float scale) {
-    const f32x4 vscale = f32x4_splat(scale);
+    const float scale2 = scale * kLog2e;  // e^(x*scale) = 2^(x*scale2): the exponential without its own multiply
+    const f32x4 vscale = f32x4_splat(scale2);
     for (int r = 0; r < rows; ++r) {
         float* xr = x + size_t(r) * cols;
-        const float mx = max_scaled(xr, cols, scale);
+        const float mx = max_scaled(xr, cols, scale2);
         float lanes[4];
         int c;
-        // e^(x*scale - max) on 4 lanes with the polynomial exp of simd.h (arguments <= 0; below -87 it gives
-        // e^-87 ~ 1.6e-38 instead of a smaller number or 0: nothing against a sum of at least 1).
+        // 2^(x*scale2 - max) on 4 lanes with the polynomial exp2 of simd.h (arguments <= 0; below -126 it gives
+        // 2^-126 ~ 1.2e-38 instead of a smaller number or 0: nothing against a sum of at least 1).
         const f32x4 vmx = f32x4_splat(mx);
         f32x4 vsum = f32x4_zero();
         for (c = 0; c + 4 <= cols; c += 4) {
-            const f32x4 e = f32x4_exp(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
+            const f32x4 e = f32x4_exp2(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
             f32x4_store(xr + c, e);
             vsum = f32x4_add(vsum, e);
         }
         f32x4_store(lanes, vsum);
         float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
         for (; c < cols; ++c) {
-            xr[c] = std::exp(xr[c] * scale - mx);
+            xr[c] = std::exp2(xr[c] * scale2 - mx);
             sum += xr[c];
         }
         const float inv = 1.f / sum;
@@ -589,25 +590,27 @@ void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int ran
 
 // e = e^(x*scale - max) is at most 1 (at the max), so q = round(e * range) puts the row's largest probability at
 // range, and the probabilities e / sum are q / (range * sum): the normalisation is a scale, never a pass.
+// As in softmax_rows, e^(x*scale - max) is computed as 2^(x*scale2 - max2).
 void softmax_rows_i16(int rows, int cols, const float* x, float scale, int range, int16_t* q, int ldq, float* qscale) {
-    const f32x4 vscale = f32x4_splat(scale), vrange = f32x4_splat(float(range));
+    const float scale2 = scale * kLog2e;
+    const f32x4 vscale = f32x4_splat(scale2), vrange = f32x4_splat(float(range));
     for (int r = 0; r < rows; ++r) {
         const float* xr = x + size_t(r) * cols;
         int16_t* qr = q + size_t(r) * ldq;
-        const float mx = max_scaled(xr, cols, scale);
+        const float mx = max_scaled(xr, cols, scale2);
         float lanes[4];
         int c;
         const f32x4 vmx = f32x4_splat(mx);
         f32x4 vsum = f32x4_zero();
         for (c = 0; c + 4 <= cols; c += 4) {
-            const f32x4 e = f32x4_exp(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
+            const f32x4 e = f32x4_exp2(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
             vsum = f32x4_add(vsum, e);
             f32x4_store_i16(qr + c, f32x4_mul(e, vrange));
         }
         f32x4_store(lanes, vsum);
         float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
         for (; c < cols; ++c) {
-            const float e = std::exp(xr[c] * scale - mx);
+            const float e = std::exp2(xr[c] * scale2 - mx);
             sum += e;
             qr[c] = int16_t(std::lrint(e * float(range)));
         }

@@ -38,9 +38,15 @@ static inline f32x4 f32x4_div(f32x4 a, f32x4 b) { return wasm_f32x4_div(a, b); }
 static inline f32x4 f32x4_min(f32x4 a, f32x4 b) { return wasm_f32x4_pmin(a, b); }
 static inline f32x4 f32x4_max(f32x4 a, f32x4 b) { return wasm_f32x4_pmax(a, b); }
 static inline f32x4 f32x4_round(f32x4 v) { return wasm_f32x4_nearest(v); }  // to nearest integer, ties to even
-// 2^n for integer-valued n in [-126, 127]
+// Float to integer without i32x4.trunc_sat_f32x4, which V8 compiles to five x64 instructions (its NaN and
+// overflow fixes): for |v| < 2^22, v + 1.5 * 2^23 lands in [2^23, 2^24), where floats are the integers, so the add
+// rounds v to nearest (ties to even) and the sum's bits are 0x4B400000 + round(v).
+static inline v128_t i32x4_round_f32x4(f32x4 v) {
+    return wasm_i32x4_sub(wasm_f32x4_add(v, wasm_f32x4_splat(12582912.f)), wasm_i32x4_splat(0x4B400000));
+}
+// 2^n for integer-valued n in [-126, 127]: (n + 127) << 23 as float bits; the sum's 0x4B400000 shifts out of the word
 static inline f32x4 f32x4_exp2i(f32x4 n) {
-    return wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+    return wasm_i32x4_add(wasm_i32x4_shl(wasm_f32x4_add(n, wasm_f32x4_splat(12582912.f)), 23), wasm_i32x4_splat(127 << 23));
 }
 
 // Integer lanes for the int8 kernels: i16x8 products summed in pairs into i32x4 (WASM i32x4.dot_i16x8_s, SSE2
@@ -53,15 +59,14 @@ static inline i32x4 i32x4_add(i32x4 a, i32x4 b) { return wasm_i32x4_add(a, b); }
 static inline i32x4 i32x4_dot_i16x8(i32x4 a, i32x4 b) { return wasm_i32x4_dot_i16x8(a, b); }
 static inline f32x4 f32x4_from_i32x4(i32x4 v) { return wasm_f32x4_convert_i32x4(v); }
 static inline f32x4 f32x4_abs(f32x4 v) { return wasm_f32x4_abs(v); }
-// v rounded to the nearest integer (ties to even) as 4 int16s at p, saturating
+// v rounded to the nearest integer (ties to even) as 4 int16s at p, saturating (for |v| < 2^22: quantised values)
 static inline void f32x4_store_i16(int16_t* p, f32x4 v) {
-    const v128_t i = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(v));
+    const v128_t i = i32x4_round_f32x4(v);
     wasm_v128_store64_lane(p, wasm_i16x8_narrow_i32x4(i, i), 0);
 }
 // a and b rounded as above, interleaved as 8 int16s at p: a0 b0 a1 b1 a2 b2 a3 b3 (a pair panel's layout)
 static inline void f32x4_store_i16_pairs(int16_t* p, f32x4 a, f32x4 b) {
-    const v128_t ia = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(a)), ib = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(b));
-    const v128_t ab = wasm_i16x8_narrow_i32x4(ia, ib);  // a0..a3 b0..b3
+    const v128_t ab = wasm_i16x8_narrow_i32x4(i32x4_round_f32x4(a), i32x4_round_f32x4(b));  // a0..a3 b0..b3
     wasm_v128_store(p, wasm_i16x8_shuffle(ab, ab, 0, 4, 1, 5, 2, 6, 3, 7));
 }
 
@@ -148,19 +153,31 @@ static inline void f32x4_store_i16_pairs(int16_t* p, f32x4 a, f32x4 b) {
 }
 #endif
 
-// e^x for x in [-87, 88] (clamped), written once over the operations above: Cephes expf, x = n ln2 + r with
-// |r| <= ln2/2, e^r by a degree-6 polynomial; relative error about 2e-7.
+// 2^n * 2^f for integer-valued n in [-126, 127] and |f| <= 1/2: 2^f by a degree-5 polynomial fitted for relative
+// error on [-1/2, 1/2] (about 2e-7). The two exponentials below reduce their argument to this.
+static inline f32x4 f32x4_exp2_reduced(f32x4 n, f32x4 f) {
+    f32x4 p = f32x4_splat(1.326472731307149e-3f);
+    p = f32x4_madd(f32x4_splat(9.671512991189957e-3f), p, f);
+    p = f32x4_madd(f32x4_splat(5.550733581185341e-2f), p, f);
+    p = f32x4_madd(f32x4_splat(2.4022242426872253e-1f), p, f);
+    p = f32x4_madd(f32x4_splat(6.931470036506653e-1f), p, f);
+    p = f32x4_madd(f32x4_splat(1.f), p, f);
+    return f32x4_mul(p, f32x4_exp2i(n));
+}
+constexpr float kLog2e = 1.44269504088896341f;
+// 2^t for t in [-126, 127] (clamped); relative error about 2e-7. Softmax folds log2 e into its scale and uses this:
+// its arguments are <= 0, and the rounding of t (|t| * 2^-24) matters only where 2^t is negligible against the sum.
+static inline f32x4 f32x4_exp2(f32x4 t) {
+    t = f32x4_min(f32x4_max(t, f32x4_splat(-126.f)), f32x4_splat(127.f));
+    const f32x4 n = f32x4_round(t);
+    return f32x4_exp2_reduced(n, f32x4_sub(t, n));
+}
+// e^x for x in [-87, 88] (clamped), relative error about 2e-7 over the whole range (SwiGLU's e^-g): x = n ln2 + r
+// with ln2 in two parts (Cephes), so that r is exact and 2^(r log2 e) adds only r's small rounding.
 static inline f32x4 f32x4_exp(f32x4 x) {
     x = f32x4_min(f32x4_max(x, f32x4_splat(-87.f)), f32x4_splat(88.f));
-    const f32x4 n = f32x4_round(f32x4_mul(x, f32x4_splat(1.44269504088896341f)));
+    const f32x4 n = f32x4_round(f32x4_mul(x, f32x4_splat(kLog2e)));
     f32x4 r = f32x4_sub(x, f32x4_mul(n, f32x4_splat(0.693359375f)));
     r = f32x4_sub(r, f32x4_mul(n, f32x4_splat(-2.12194440e-4f)));
-    f32x4 p = f32x4_splat(1.9875691500e-4f);
-    p = f32x4_madd(f32x4_splat(1.3981999507e-3f), p, r);
-    p = f32x4_madd(f32x4_splat(8.3334519073e-3f), p, r);
-    p = f32x4_madd(f32x4_splat(4.1665795894e-2f), p, r);
-    p = f32x4_madd(f32x4_splat(1.6666665459e-1f), p, r);
-    p = f32x4_madd(f32x4_splat(5.0000001201e-1f), p, r);
-    p = f32x4_madd(f32x4_add(r, f32x4_splat(1.f)), p, f32x4_mul(r, r));
-    return f32x4_mul(p, f32x4_exp2i(n));
+    return f32x4_exp2_reduced(n, f32x4_mul(r, f32x4_splat(kLog2e)));
 }
