@@ -76,7 +76,7 @@ struct Model {
 
 // `bytes` is a JavaScript Uint8Array, copied into the WASM heap by one TypedArray.set. (Embind's std::string
 // accepts one too, but copies it a byte at a time, and in the threads build every byte also checks whether the heap
-// has grown: 0.5 s of a 20 MB file's load.) The model converts every weight into its own arena, so the copy is
+// has grown: most of a 20 MB file's 0.8-1.0 s load.) The model converts every weight into its own arena, so the copy is
 // freed on return.
 Model* loadModel(const val& bytes, const std::string& label) {
     return guarded([&] {

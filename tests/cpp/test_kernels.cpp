@@ -330,23 +330,23 @@ TEST_CASE("int16 quantisation: per-row and per-column scales, round to nearest, 
 
     // Columns of b [K, N] (row stride ldb): the panel entry of (n, k) is b[k][n] / scale[n], rounded. Whole panels
     // (8 columns) and the last partial one take different paths; odd K pads its last pair, columns past N are zero.
-    for (auto [Kb, N, ldb] : {std::tuple{7, 11, 11}, {8, 16, 19}, {1, 9, 9}, {5, 3, 4}}) {
-        INFO("K=" << Kb << " N=" << N << " ldb=" << ldb);
+    for (auto [Kb, Nb, ldb] : {std::tuple{7, 11, 11}, {8, 16, 19}, {1, 9, 9}, {5, 3, 4}}) {
+        INFO("K=" << Kb << " N=" << Nb << " ldb=" << ldb);
         auto b = random_vector(size_t(Kb) * ldb, 22);
         const int rb = i16_range(Kb);
-        std::vector<int16_t> panels(pair_panels_size(N, Kb), 99);
-        std::vector<float> cs(N);
-        quantize_cols_to_pair_panels(Kb, N, b.data(), ldb, rb, panels.data(), cs.data());
+        std::vector<int16_t> panels(pair_panels_size(Nb, Kb), 99);
+        std::vector<float> cs(Nb);
+        quantize_cols_to_pair_panels(Kb, Nb, b.data(), ldb, rb, panels.data(), cs.data());
         const int Kp = i16_padded_k(Kb);
         int bad = 0;
-        for (int n = 0; n < (N + 7) / 8 * 8; ++n)
+        for (int n = 0; n < (Nb + 7) / 8 * 8; ++n)
             for (int k = 0; k < Kp; ++k) {
                 const int16_t v = panels[size_t(n / 8) * Kp * 8 + size_t(k / 2) * 16 + 2 * (n % 8) + (k & 1)];
-                if (k >= Kb || n >= N) bad += v != 0;
+                if (k >= Kb || n >= Nb) bad += v != 0;
                 else bad += !(std::abs(double(v) * cs[size_t(n)] - b[size_t(k * ldb + n)]) <= 0.51 * cs[size_t(n)]);
             }
         CHECK(bad == 0);
-        for (int n = 0; n < N; ++n) {
+        for (int n = 0; n < Nb; ++n) {
             float absmax = 0;
             for (int k = 0; k < Kb; ++k) absmax = std::max(absmax, std::fabs(b[size_t(k * ldb + n)]));
             CHECK(cs[size_t(n)] == Approx(absmax / rb));
