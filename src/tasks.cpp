@@ -183,6 +183,10 @@ static std::vector<int> bfs(int from, Passable passable) {
     return dist;
 }
 
+std::vector<int> distances(const std::string& flat, int from) {
+    return bfs(from, [&](int i) { return flat[size_t(i)] != '#'; });
+}
+
 int shortest_path_length(const std::string& maze) {
     const std::string m = normalize(maze);
     const int s = int(m.find('S')), g = int(m.find('G'));

@@ -34,6 +34,8 @@ std::string normalize(const std::string& maze);  // the 900-character row-major 
 // The answer keeps the maze's walls, S and G, and its 'o' cells form a shortest path from S to G.
 Verdict verify(const std::string& maze, const std::string& answer);
 int shortest_path_length(const std::string& maze);  // moves from S to G through non-wall cells; -1 if none
+// Moves from cell `from` to each cell of a 900-character row-major maze through non-wall cells; -1 if unreachable.
+std::vector<int> distances(const std::string& flat, int from);
 }  // namespace maze
 
 namespace arc {

@@ -9,11 +9,13 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "arc_solver.h"
+#include "generators.h"
 #include "model.h"
 #include "tasks.h"
 
@@ -27,6 +29,11 @@ static const char* kUsage =
     "  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
     "  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n"
     "  trm eval W --data FILE.csv [--limit N] [--halt early|never|both] [--batch N] [--threads T] [--json]\n"
+    "  trm generate sudoku --count N --seed S [--grade singles|harder] [--givens 28-36] [--out FILE.csv]\n"
+    "  trm generate maze --count N --seed S [--path 20-40] [--walls 0.37] [--out FILE.csv]\n"
+    "      question,answer CSV (stdout by default); the same seed gives the same puzzles on every machine.\n"
+    "      sudoku grades: singles (naked and hidden singles solve it), harder (they do not); --givens: a range.\n"
+    "      maze --path: shortest-path cells, S and G included (Maze-Hard: 110-147)\n"
     "  --threads: worker threads per step (default: one per hardware thread)\n"
     "  --kernels eigen|simd (predict, solve, eval): the matrix-product path; simd is the one the WASM builds run\n"
     "      (f32x4 tiles, and the integer kernels for int8 files); default eigen\n";
@@ -429,6 +436,65 @@ static int cmd_eval(const Args& a) {
     return 0;
 }
 
+// "LO-HI" or "N" -> [lo, hi] within [min, max].
+static std::pair<int, int> parse_range(const Args& a, const std::string& k, const std::string& def, int min, int max) {
+    const std::string v = a.get(k, def);
+    const size_t dash = v.find('-');
+    char* end = nullptr;
+    const long lo = std::strtol(v.c_str(), &end, 10);
+    long hi = lo;
+    bool ok = end != v.c_str() && (dash == std::string::npos ? *end == 0 : end == v.c_str() + dash);
+    if (ok && dash != std::string::npos) {
+        const char* h = v.c_str() + dash + 1;
+        hi = std::strtol(h, &end, 10);
+        ok = end != h && *end == 0;
+    }
+    if (!ok || lo < min || hi > max || lo > hi)
+        throw Error("option " + k + " = '" + v + "'; expected N or LO-HI within " + std::to_string(min) + "-" + std::to_string(max));
+    return {int(lo), int(hi)};
+}
+
+static int cmd_generate(const Args& a) {
+    if (a.pos.size() != 1 || (a.pos[0] != "sudoku" && a.pos[0] != "maze")) throw Error("generate needs a kind: sudoku or maze");
+    const bool is_sudoku = a.pos[0] == "sudoku";
+    if (is_sudoku) a.check_known({"--count", "--seed", "--grade", "--givens", "--out"});
+    else a.check_known({"--count", "--seed", "--path", "--walls", "--out"});
+    const int count = a.integer("--count", 0, 1, 100000000);
+    if (!count) throw Error("missing option --count");
+    if (a.get("--seed").empty()) throw Error("missing option --seed (the same seed gives the same puzzles)");
+    Rng rng(uint64_t(a.integer("--seed", 0, 0, 2147483647)));
+    const std::string out = a.get("--out");
+    std::ofstream file;
+    if (!out.empty()) {
+        file.open(out);
+        if (!file) throw Error(out + ": cannot create file");
+    }
+    std::ostream& os = out.empty() ? std::cout : file;
+    os << "question,answer\n";
+    if (is_sudoku) {
+        const std::string grade = a.get("--grade", "singles");
+        if (grade != "singles" && grade != "harder") throw Error("option --grade = '" + grade + "'; expected singles or harder");
+        const auto [lo, hi] = parse_range(a, "--givens", "28-36", 17, 80);
+        for (int i = 0; i < count; ++i) {
+            const GeneratedPuzzle p = sudoku::generate(rng, grade == "singles" ? sudoku::Grade::Singles : sudoku::Grade::Harder, lo, hi);
+            os << p.question << ',' << p.answer << '\n';
+        }
+    } else {
+        const auto [lo, hi] = parse_range(a, "--path", "20-40", 2, maze::kCells);
+        const std::string w = a.get("--walls", "0.37");
+        char* end = nullptr;
+        const double walls = std::strtod(w.c_str(), &end);
+        if (end == w.c_str() || *end || !(walls >= 0 && walls < 0.9)) throw Error("option --walls = '" + w + "'; expected a fraction in [0, 0.9)");
+        for (int i = 0; i < count; ++i) {
+            const GeneratedPuzzle p = maze::generate(rng, lo, hi, walls);
+            os << p.question << ',' << p.answer << '\n';
+        }
+    }
+    os.flush();
+    if (!os) throw Error((out.empty() ? std::string("standard output") : out) + ": write failed");
+    return 0;
+}
+
 int main(int argc, char** argv) {
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -440,6 +506,7 @@ int main(int argc, char** argv) {
         if (cmd == "predict") return cmd_predict(Args(argc, argv, {}));
         if (cmd == "solve") return cmd_solve(Args(argc, argv, {"--json"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, {"--json"}));
+        if (cmd == "generate") return cmd_generate(Args(argc, argv, {}));
         std::fprintf(stderr, "trm: unknown command '%s'\n%s", cmd.c_str(), kUsage);
         return 2;
     } catch (const Error& e) {

@@ -1,11 +1,9 @@
 """Puzzle data for training and evaluation: CSV loading, the reference token encodings (TRM_SPEC.md "Task
-encodings"), on-the-fly augmentation, and the project's own Maze-Hard-like maze generator.
+encodings"), and on-the-fly augmentation. Generated puzzles come from the engine (`build/native/trm generate`), as CSV files.
 
 Every puzzle is a pair of int arrays: question tokens [seq_len] and answer (label) tokens [seq_len].
 """
 import csv
-from collections import deque
-
 import numpy as np
 
 # --- encodings ---
@@ -109,84 +107,24 @@ def augment_maze(q, a, rng):
 AUGMENT = {"sudoku": augment_sudoku, "maze": augment_maze}
 
 
-# --- maze generator ---
-def bfs_distances(open_grid, start):
-    """Distances (moves) from `start` over the open cells of a boolean grid; -1 where unreachable."""
-    h, w = open_grid.shape
-    dist = np.full((h, w), -1, dtype=np.int64)
-    dist[start] = 0
-    queue = deque([start])
-    while queue:
-        y, x = queue.popleft()
-        for dy, dx in ((-1, 0), (0, 1), (1, 0), (0, -1)):
-            ny, nx = y + dy, x + dx
-            if 0 <= ny < h and 0 <= nx < w and open_grid[ny, nx] and dist[ny, nx] < 0:
-                dist[ny, nx] = dist[y, x] + 1
-                queue.append((ny, nx))
-    return dist
-
-
-def shortest_path(open_grid, start, goal):
-    """One shortest path start -> goal (list of cells, both ends included), by BFS from the goal and a walk
-    down the distances with a fixed neighbour order (up, right, down, left); None if unreachable."""
-    dist = bfs_distances(open_grid, goal)
-    if dist[start] < 0:
-        return None
-    path, (y, x) = [start], start
-    while (y, x) != goal:
-        for dy, dx in ((-1, 0), (0, 1), (1, 0), (0, -1)):
-            ny, nx = y + dy, x + dx
-            if 0 <= ny < dist.shape[0] and 0 <= nx < dist.shape[1] and dist[ny, nx] == dist[y, x] - 1:
-                y, x = ny, nx
-                break
-        path.append((y, x))
-    return path
-
-
-def generate_maze(rng, min_path=110, side=MAZE_SIDE, wall_prob=0.37, tries=5000):
-    """A Maze-Hard-like maze: independent random walls (Maze-Hard has about 37%), one S and one G whose shortest
-    path has at least `min_path` cells between them (rejection sampling: about 1 grid in 60 has such a pair).
-    Returns (question tokens [side*side], answer tokens with one BFS shortest path marked `o`)."""
-    need = min_path + 1  # moves from S to G
-    for _ in range(tries):
-        open_grid = rng.random((side, side)) >= wall_prob
-        cells = np.argwhere(open_grid)
-        dist = bfs_distances(open_grid, tuple(cells[rng.integers(len(cells))]))
-        far = np.unravel_index(dist.argmax(), dist.shape)  # an end of a long path in that component
-        dist = bfs_distances(open_grid, far)
-        if dist.max() < need:
-            continue
-        ends = np.argwhere(dist >= need)
-        start = tuple(ends[rng.integers(len(ends))])
-        dist = bfs_distances(open_grid, start)
-        ends = np.argwhere(dist >= need)
-        goal = tuple(ends[rng.integers(len(ends))])
-        q = np.where(open_grid, OPEN, WALL).astype(np.int64)
-        q[start], q[goal] = START, GOAL
-        a = q.copy()
-        for cell in shortest_path(open_grid, start, goal)[1:-1]:
-            a[cell] = PATH
-        return q.reshape(-1), a.reshape(-1)
-    raise RuntimeError(f"generate_maze: no start/goal pair {min_path} cells apart in {tries} random grids")
-
-
 # --- streams of training puzzles ---
 class PuzzleStream:
-    """Endless augmented puzzles: draws uniformly from a fixed set (CSV rows) or from a generator."""
+    """Endless augmented puzzles drawn from groups of puzzles (one per training file): a group by `weights`
+    (default: in proportion to its size), then a puzzle of it uniformly."""
 
-    def __init__(self, task, questions=None, answers=None, generator=None, augment=True, seed=0):
-        self.task, self.q, self.a, self.generator, self.augment = task, questions, answers, generator, augment
+    def __init__(self, task, groups, augment=True, seed=0, weights=None):
+        self.task, self.groups, self.augment = task, groups, augment
+        sizes = np.array([len(q) for q, _ in groups], dtype=np.float64)
+        self.weights = sizes / sizes.sum() if weights is None else np.asarray(weights, dtype=np.float64)
         self.rng = np.random.default_rng(seed)
 
     def take(self, n):
         """n puzzles: (questions [n, seq_len], answers [n, seq_len]) int64."""
         qs, ans = [], []
-        for _ in range(n):
-            if self.generator is not None:
-                q, a = self.generator(self.rng)
-            else:
-                i = int(self.rng.integers(len(self.q)))
-                q, a = self.q[i], self.a[i]
+        for g in self.rng.choice(len(self.groups), size=n, p=self.weights / self.weights.sum()):
+            gq, ga = self.groups[g]
+            i = int(self.rng.integers(len(gq)))
+            q, a = gq[i], ga[i]
             if self.augment:
                 q, a = AUGMENT[self.task](q, a, self.rng)
             qs.append(q)

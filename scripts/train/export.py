@@ -46,23 +46,26 @@ def load_checkpoint_model(path, weights="ema"):
 
 def source_metadata(state, weights, accuracy):
     args, progress = state["args"], state["progress"]
-    if args.get("generate"):
-        data = "generated 30x30 mazes (scripts/train/data.py generate_maze, shortest path >= 110 cells)"
-    elif args.get("task") == "arc":
+    if args.get("task") == "arc":
         data = (f"ARC dataset {os.path.basename(os.path.normpath(args.get('arc_data') or '?'))} built by "
                 f"scripts/train/arc_data.py: ARC-AGI-1 training and ConceptARC tasks, and only the demonstration pairs "
                 f"of the ARC-AGI-1 evaluation tasks, each with augmented copies")
     else:
         data = ", ".join(os.path.basename(p) for p in args.get("train") or [])
+        if args.get("train_weights"):
+            data += f" (drawn with weights {args['train_weights']}"
+            data += f", moving to {args['train_weights_end']})" if args.get("train_weights_end") else ")"
     source = {
         "trained_with": "scripts/train/train.py (TRM reference recipe)",
         "data": data, "augmentation": bool(args.get("augment", True)),
-        "held_out_for_selection": f"{args.get('holdout')} puzzles of the training data",
+        "held_out_for_selection": f"{args.get('holdout')} puzzles of each training file",
         "steps": progress["step"], "batch": args.get("batch"), "sample_steps": progress["samples"],
         "puzzles_finished": progress.get("puzzles"), "hardware": progress.get("hardware"),
         "wall_time_s": round(progress["wall_s"], 1), "weights": "EMA" if weights == "ema" else "raw",
         "optimizer": f"AdamW lr {args.get('lr')} betas (0.9, 0.95) wd {args.get('weight_decay')} "
-                     f"warm-up {args.get('warmup')}, EMA {args.get('ema')}",
+                     f"warm-up {args.get('warmup')}, EMA {args.get('ema')}"
+                     + (f", cosine to {args.get('lr_min_ratio')} x lr at step {args['total_steps']}"
+                        if args.get("total_steps") else ""),
     }
     if args.get("task") == "arc":
         source["optimizer"] += (f"; puzzle-embedding rows: sign-SGD lr {args.get('puzzle_emb_lr')} "

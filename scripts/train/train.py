@@ -60,10 +60,14 @@ def make_parser(suppress=False):
     d = (lambda v: {}) if suppress else (lambda v: {"default": v})
     g = ap.add_argument_group("data")
     g.add_argument("--task", choices=sorted(TASK_SIZES), **d("sudoku"))
-    g.add_argument("--train", nargs="+", help="training CSV file(s) (question,answer)")
-    g.add_argument("--generate", action="store_true", help="maze: train on freshly generated mazes")
+    g.add_argument("--train", nargs="+", help="training CSV file(s) (question,answer); `trm generate` makes graded "
+                   "sudokus and mazes of a chosen path length")
+    g.add_argument("--train-weights", nargs="+", type=float, help="how often each --train file is drawn, relative to "
+                   "the others (default: in proportion to its size)")
+    g.add_argument("--train-weights-end", nargs="+", type=float, help="the weights at --total-steps, reached linearly "
+                   "from --train-weights (a curriculum: e.g. short mazes first, long ones later)")
     g.add_argument("--arc-data", help="arc: a folder built by scripts/train/arc_data.py")
-    g.add_argument("--holdout", type=int, help="puzzles held out of the training data for model selection", **d(256))
+    g.add_argument("--holdout", type=int, help="puzzles held out of each training file for model selection", **d(64))
     g.add_argument("--no-augment", dest="augment", action="store_false", **d(True))
     g = ap.add_argument_group("model (TRM_SPEC.md configuration)")
     g.add_argument("--hidden", type=int, **d(128))
@@ -80,6 +84,10 @@ def make_parser(suppress=False):
     g.add_argument("--batch", type=int, help="puzzle slots per optimiser step (per process)", **d(64))
     g.add_argument("--lr", type=float, **d(1e-3))
     g.add_argument("--warmup", type=int, help="linear warm-up steps", **d(500))
+    g.add_argument("--total-steps", type=int, help="the whole campaign's planned optimiser steps: the learning rate "
+                   "follows a cosine from --lr down to --lr * --lr-min-ratio at this step, across every resume "
+                   "(default: constant after warm-up)")
+    g.add_argument("--lr-min-ratio", type=float, **d(0.01))
     g.add_argument("--weight-decay", type=float, **d(0.1))
     g.add_argument("--puzzle-emb-lr", type=float, help="arc: sign-SGD rate of the puzzle-embedding rows", **d(1e-2))
     g.add_argument("--puzzle-emb-wd", type=float, help="arc: weight decay of the puzzle-embedding rows", **d(0.1))
@@ -125,7 +133,24 @@ def stablemax_cross_entropy(logits, labels):
 
 
 def lr_at(step, args, base=None):
-    return (args.lr if base is None else base) * min(1.0, (step + 1) / max(args.warmup, 1))
+    base = args.lr if base is None else base
+    warm = min(1.0, (step + 1) / max(args.warmup, 1))
+    total = getattr(args, "total_steps", None)
+    if not total or step < args.warmup:
+        return base * warm
+    t = min(1.0, (step - args.warmup) / max(total - args.warmup, 1))
+    low = getattr(args, "lr_min_ratio", 0.01)
+    return base * (low + (1 - low) * 0.5 * (1 + np.cos(np.pi * t)))
+
+
+def train_weights_at(step, args, sizes):
+    """Sampling weight of each training file at this step (normalised)."""
+    start = np.array(args.train_weights if getattr(args, "train_weights", None) else sizes, dtype=np.float64)
+    end = getattr(args, "train_weights_end", None)
+    if end:
+        t = min(1.0, step / max(getattr(args, "total_steps", None) or 1, 1))
+        start = (1 - t) * start + t * np.array(end, dtype=np.float64)
+    return start / start.sum()
 
 
 class SignSGD(torch.optim.Optimizer):
@@ -350,29 +375,31 @@ def build_arc_data(args, rank):
 
 
 def build_data(args, rank):
-    """(training stream, held-out questions, held-out answers, description of the data)."""
-    if args.generate:
-        if args.task != "maze":
-            raise SystemExit("train: --generate is for --task maze")
-        hold_rng = np.random.default_rng(10_000 + args.seed)
-        held = [data.generate_maze(hold_rng) for _ in range(args.holdout)]
-        hq, ha = np.stack([h[0] for h in held]), np.stack([h[1] for h in held])
-        stream = data.PuzzleStream("maze", generator=data.generate_maze, augment=args.augment,
-                                   seed=args.seed * 1000 + rank + int(time.time()) % 100000)
-        return stream, hq, ha, "generated 30x30 mazes (scripts/train/data.py generate_maze, path >= 110)"
+    """(training stream, held-out sets [(file name, questions, answers)], description of the data)."""
     if not args.train:
-        raise SystemExit("train: give --train CSV file(s) or --generate")
+        raise SystemExit("train: give --train CSV file(s) (`build/native/trm generate` makes sudokus and mazes)")
     for path in args.train:  # a resumed checkpoint names the files it was trained on, perhaps on another machine
         if not os.path.exists(path):
             raise SystemExit(f"train: training file {path} (--train, or the resumed checkpoint's 'train') not found: "
                              f"pass --train with where those files are here")
-    q, a = data.load_csv(args.train, args.task)
-    order = np.random.default_rng(12345).permutation(len(q))  # fixed: the same slice on every resume
-    held, rest = order[:args.holdout], order[args.holdout:]
-    stream = data.PuzzleStream(args.task, q[rest], a[rest], augment=args.augment,
+    for name in ("train_weights", "train_weights_end"):
+        w = getattr(args, name, None)
+        if w and (len(w) != len(args.train) or min(w) < 0 or sum(w) <= 0):
+            raise SystemExit(f"train: --{name.replace('_', '-')} has {len(w)} weights for {len(args.train)} --train "
+                             f"files; expected one non-negative weight per file, not all zero")
+    groups, held = [], []
+    for path in args.train:  # each file: a fixed held-out slice (the same on every resume), the rest to train on
+        q, a = data.load_csv(path, args.task)
+        order = np.random.default_rng(12345).permutation(len(q))
+        h, rest = order[:args.holdout], order[args.holdout:]
+        if len(rest) == 0:
+            raise SystemExit(f"train: {path}: {len(q)} puzzles, all held out by --holdout {args.holdout}")
+        groups.append((q[rest], a[rest]))
+        held.append((os.path.basename(path), q[h], a[h]))
+    stream = data.PuzzleStream(args.task, groups=groups, augment=args.augment,
                                seed=args.seed * 1000 + rank + int(time.time()) % 100000)
-    names = ", ".join(os.path.basename(p) for p in args.train)
-    return stream, q[held], a[held], f"{names} ({len(rest)} puzzles, {len(held)} held out for selection)"
+    names = ", ".join(f"{os.path.basename(p)} ({len(g[0])})" for p, g in zip(args.train, groups))
+    return stream, held, f"{names}; {args.holdout} of each file held out for selection"
 
 
 def main(argv=None):
@@ -415,6 +442,7 @@ def main(argv=None):
         if args.puzzle_emb_len <= 0:
             raise SystemExit("train: --task arc needs --puzzle-emb-len > 0 (the puzzle embedding is the task)")
         stream, held_q, held_a, held_ids, data_desc, identifiers = build_arc_data(args, rank)
+        held = [("arc", held_q, held_a, held_ids)]
     cfg = TRMConfig.from_dict({
         "seq_len": seq_len, "vocab_size": vocab, "hidden_size": args.hidden, "num_heads": args.heads,
         "expansion": args.expansion, "L_layers": args.layers, "H_cycles": args.H_cycles, "L_cycles": args.L_cycles,
@@ -451,7 +479,10 @@ def main(argv=None):
         net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     if args.task != "arc":
-        stream, held_q, held_a, data_desc = build_data(args, rank)
+        stream, held, data_desc = build_data(args, rank)
+        held = [(name, q, a, None) for name, q, a in held]
+        sizes = [len(g[0]) for g in stream.groups]
+        stream.weights = train_weights_at(progress["step"], args, sizes)
     eval_model = copy.deepcopy(model)
     slots = Slots(model, stream, args.batch, device)
     log(f"model: {param_count(cfg):,} parameters, config {cfg.to_json()}")
@@ -466,19 +497,28 @@ def main(argv=None):
             save_checkpoint(os.path.join(args.out, name), model, ema, optimizer, args, progress, best, identifiers)
 
     def held_out_eval():
+        """Every held-out set with all steps and with early halting; best.pt on the mean over the sets."""
         nonlocal best
-        if not is_main or len(held_q) == 0:
+        if not is_main or sum(len(h[1]) for h in held) == 0:
             return
         (ema.copy_to(eval_model) if ema else eval_model.load_state_dict(model.state_dict()))
         t = time.time()
-        res = evaluate(eval_model, held_q, held_a, batch_size=min(256, len(held_q)), puzzle_ids=held_ids)
-        e, n = res["early"], res["never"]
-        log(f"held-out ({len(held_q)} training puzzles, EMA weights): exact {n['exact_accuracy']:.4f} "
-            f"cell {n['cell_accuracy']:.4f} (all steps) | exact {e['exact_accuracy']:.4f} cell {e['cell_accuracy']:.4f}"
-            f" mean steps {e['mean_steps']:.2f} (early halting) | {time.time() - t:.0f} s")
-        key = (n["exact_accuracy"], n["cell_accuracy"])
+        files = {}
+        for name, q, a, ids in held:
+            res = evaluate(eval_model, q, a, batch_size=min(256, len(q)), puzzle_ids=ids)
+            e, n = res["early"], res["never"]
+            files[name] = res
+            log(f"held-out {name} ({len(q)} puzzles, {'EMA' if ema else 'live'} weights): exact {n['exact_accuracy']:.4f}"
+                f" cell {n['cell_accuracy']:.4f} (all steps) | exact {e['exact_accuracy']:.4f} cell "
+                f"{e['cell_accuracy']:.4f} mean steps {e['mean_steps']:.2f} (early halting)")
+        mean = {mode: {k: float(np.mean([r[mode][k] for r in files.values()])) for k in files[name][mode]}
+                for mode in ("early", "never")}
+        log(f"held-out mean over {len(files)} set(s): exact {mean['never']['exact_accuracy']:.4f} cell "
+            f"{mean['never']['cell_accuracy']:.4f} (all steps) | exact {mean['early']['exact_accuracy']:.4f} "
+            f"(early halting) | {time.time() - t:.0f} s")
+        key = (mean["never"]["exact_accuracy"], mean["never"]["cell_accuracy"])
         if best is None or key > (best["never"]["exact_accuracy"], best["never"]["cell_accuracy"]):
-            best = dict(res, step=progress["step"])
+            best = dict(mean, files=files, step=progress["step"])
             checkpoint("best.pt")
             log(f"new best at step {progress['step']}: saved {os.path.join(args.out, 'best.pt')}")
 
@@ -501,6 +541,8 @@ def main(argv=None):
     while not should_stop():
         for group in optimizer.param_groups:  # the puzzle table's group keeps its own base rate
             group["lr"] = lr_at(progress["step"], args, group.get("base_lr"))
+        if args.task != "arc" and getattr(args, "train_weights_end", None):
+            stream.weights = train_weights_at(progress["step"], args, sizes)
         m = train_step(net, model, slots, optimizer, args, device)
         if ema:
             ema.update(model)

@@ -1,5 +1,6 @@
-"""scripts/train/data.py: encodings, augmentations keep solutions solutions, generated mazes are labelled with
-shortest paths."""
+"""scripts/train/data.py: encodings, and augmentations keep solutions solutions (mazes: shortest paths)."""
+from collections import deque
+
 import numpy as np
 import pytest
 
@@ -45,6 +46,36 @@ def test_sudoku_augmentation_includes_transpose():
     assert kinds == {True, False}
 
 
+def bfs_distances(open_grid, start):
+    """Moves from `start` over the open cells of a boolean grid; -1 where unreachable."""
+    h, w = open_grid.shape
+    dist = np.full((h, w), -1, dtype=np.int64)
+    dist[start] = 0
+    queue = deque([start])
+    while queue:
+        y, x = queue.popleft()
+        for dy, dx in ((-1, 0), (0, 1), (1, 0), (0, -1)):
+            ny, nx = y + dy, x + dx
+            if 0 <= ny < h and 0 <= nx < w and open_grid[ny, nx] and dist[ny, nx] < 0:
+                dist[ny, nx] = dist[y, x] + 1
+                queue.append((ny, nx))
+    return dist
+
+
+def small_maze():
+    """An asymmetric 30x30 maze (a wall with one gap) labelled with a shortest path: (question, answer)."""
+    q = np.full((30, 30), data.OPEN, dtype=np.int64)
+    q[10, :] = data.WALL
+    q[10, 22] = data.OPEN  # the gap
+    q[3, 4], q[25, 7] = data.START, data.GOAL
+    a = q.copy()
+    cells = [(y, 4) for y in range(4, 10)] + [(9, x) for x in range(5, 23)] + [(y, 22) for y in range(10, 26)]
+    cells += [(25, x) for x in range(21, 7, -1)]
+    for c in cells:
+        a[c] = data.PATH
+    return q.reshape(-1), a.reshape(-1)
+
+
 def maze_is_labelled_with_a_shortest_path(q, a):
     side = data.MAZE_SIDE
     qg, ag = q.reshape(side, side), a.reshape(side, side)
@@ -53,28 +84,28 @@ def maze_is_labelled_with_a_shortest_path(q, a):
     assert np.array_equal(np.where(ag == data.PATH, data.OPEN, ag), qg)  # only open cells became path
     start = tuple(np.argwhere(qg == data.START)[0])
     goal = tuple(np.argwhere(qg == data.GOAL)[0])
-    dist = data.bfs_distances(qg != data.WALL, start)
+    dist = bfs_distances(qg != data.WALL, start)
     n_path = int((ag == data.PATH).sum())
     assert n_path == dist[goal] - 1  # as many path cells as a shortest path has between S and G
     on_path = (ag == data.PATH) | (ag == data.START) | (ag == data.GOAL)
-    walk = data.bfs_distances(on_path, start)
+    walk = bfs_distances(on_path, start)
     assert walk[goal] == dist[goal]  # the marked cells connect S to G in that many moves
     return n_path
 
 
-def test_generated_mazes_are_labelled_with_shortest_paths():
-    rng = np.random.default_rng(2)
-    for _ in range(3):
-        q, a = data.generate_maze(rng)
-        assert q.shape == (900,) and set(np.unique(q)) <= {1, 2, 3, 4}
-        assert maze_is_labelled_with_a_shortest_path(q, a) >= 110
-        assert data.decode_maze(q).count("S") == 1
-        assert np.array_equal(data.encode_maze(data.decode_maze(a)), a)
+def test_small_maze_is_labelled_with_a_shortest_path():
+    q, a = small_maze()
+    assert maze_is_labelled_with_a_shortest_path(q, a) == 6 + 18 + 16 + 14
+    assert np.array_equal(data.encode_maze(data.decode_maze(a)), a)
+    broken = a.copy()
+    broken[np.flatnonzero(a == data.PATH)[3]] = data.OPEN  # a gap in the path
+    with pytest.raises(AssertionError):
+        maze_is_labelled_with_a_shortest_path(q, broken)
 
 
 def test_maze_dihedral_transforms_keep_shortest_paths():
     rng = np.random.default_rng(3)
-    q, a = data.generate_maze(rng, min_path=40)
+    q, a = small_maze()
     grids = set()
     for k in range(8):
         qk = data.dihedral(q.reshape(30, 30), k).reshape(-1)
@@ -96,3 +127,15 @@ def test_load_csv(tmp_path):
     bad.write_text("question,answer\n123,456\n")
     with pytest.raises(ValueError, match="bad.csv: line 2"):
         data.load_csv(str(bad), "sudoku")
+
+
+def test_stream_draws_groups_by_weight():
+    sol = solved_sudoku()
+    groups = [(np.stack([sol] * 3), np.stack([sol] * 3)), (np.stack([sol * 0 + 1] * 5), np.stack([sol] * 5))]
+    stream = data.PuzzleStream("sudoku", groups=groups, augment=False, seed=0, weights=[0.0, 1.0])
+    q, a = stream.take(50)
+    assert (q == 1).all() and q.shape == (50, 81)  # only the second group (all blank)
+    stream.weights = np.array([1.0, 1.0])
+    q, _ = stream.take(400)
+    blank = (q == 1).all(-1).mean()
+    assert 0.4 < blank < 0.6

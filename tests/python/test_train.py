@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import data
 import export
 import train
 import trm_safetensors
@@ -145,11 +146,31 @@ def test_refuses_eval_data(tmp_path):
 
 
 def test_maze_training_smoke(tmp_path):
-    """The maze path: generated mazes, attention with RoPE, no puzzle prefix."""
+    """The maze path: attention with RoPE, no puzzle prefix."""
+    from test_data import small_maze
+    q, a = small_maze()
+    mazes = tmp_path / "mazes.csv"
+    mazes.write_text("question,answer\n" + f"{data.decode_maze(q)},{data.decode_maze(a)}\n" * 4)
     out = tmp_path / "maze"
-    train.main(["--task", "maze", "--generate", "--hidden", "16", "--heads", "2", "--puzzle-emb-len", "0",
+    train.main(["--task", "maze", "--train", str(mazes), "--hidden", "16", "--heads", "2", "--puzzle-emb-len", "0",
                 "--H-cycles", "1", "--L-cycles", "1", "--layers", "1", "--halt-max-steps", "2", "--batch", "2",
                 "--holdout", "2", "--max-steps", "2", "--threads", "1", "--log-seconds", "0", "--out", str(out)])
     state = torch.load(out / "last.pt")
     assert state["progress"]["step"] == 2 and state["config"]["seq_len"] == 900
     assert state["best"]["never"]["count"] == 2
+
+
+def test_cosine_schedule_and_weight_curriculum():
+    args = train.parse_args(["--out", "x", "--lr", "1e-3", "--warmup", "10", "--total-steps", "110",
+                             "--lr-min-ratio", "0.01", "--train", "a", "b", "--train-weights", "1", "0",
+                             "--train-weights-end", "0", "1"])
+    assert train.lr_at(4, args) == pytest.approx(5e-4)  # warm-up
+    assert train.lr_at(10, args) == pytest.approx(1e-3)
+    assert train.lr_at(60, args) == pytest.approx(1e-3 * (0.01 + 0.99 * 0.5))  # half way down the cosine
+    assert train.lr_at(110, args) == pytest.approx(1e-5) and train.lr_at(500, args) == pytest.approx(1e-5)
+    assert np.allclose(train.train_weights_at(0, args, [5, 5]), [1, 0])
+    assert np.allclose(train.train_weights_at(55, args, [5, 5]), [0.5, 0.5])
+    assert np.allclose(train.train_weights_at(1000, args, [5, 5]), [0, 1])
+    plain = train.parse_args(["--out", "x", "--lr", "1e-3", "--warmup", "10"])
+    assert train.lr_at(10_000, plain) == pytest.approx(1e-3)  # no --total-steps: constant after warm-up
+    assert np.allclose(train.train_weights_at(0, plain, [1, 3]), [0.25, 0.75])  # by size
