@@ -1,38 +1,52 @@
 #!/bin/bash
-# One bounded training call on a lent GPU machine (or any machine): resume or start a run, train for MINUTES,
-# export the best and last weights, and leave everything under OUT_DIR (the device tool's $OUT).
+# A campaign run on a lent GPU machine, in two halves:
 #
-#   scripts/train/device_run.sh sudoku|maze MINUTES OUT_DIR [STATE.pt] [extra train.py flags...]
+#   scripts/train/device_run.sh prepare STATE.pt [ROWS]      # here: copy the run's training files (the first
+#                                                              # ROWS puzzles of each, default all) into .carry/data/
+#   scripts/train/device_run.sh run STATE.pt MINUTES OUT_DIR [train.py flags...]     # there, with .carry in carry
 #
-# With STATE.pt (a checkpoint carried over from an earlier call, e.g. weights/sudoku_mlp_state.pt) the run
-# resumes from it; otherwise it starts with the settings below (the paper's model sizes, shortened schedules).
-# Training files are read from ../shared/data when present (sudoku); mazes are generated.
+# `run` resumes the campaign from STATE.pt (a committed weights/*_state.pt) with its schedule and settings, on CUDA
+# with bf16 when there is a GPU (else on the CPU: how the script is tested), reading every training file from
+# .carry/data/ by its name; it writes last.pt every 2 minutes and best.pt on each better held-out score into
+# OUT_DIR/run, exports both as safetensors into OUT_DIR, and prints train.py's summary line last. Bring
+# OUT_DIR/run/last.pt back and resume from it on the CPU. Extra flags override the checkpoint's (e.g. --batch 512).
 set -euo pipefail
-task=$1; minutes=$2; out=$3; shift 3
-state=""
-if [[ $# -gt 0 && $1 == *.pt ]]; then state=$1; shift; fi
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 py=/usr/bin/python3; [[ -x $py ]] && $py -c 'import torch' 2>/dev/null || py=python3
-data=${TRM_DATA:-$here/../../../shared/data}
-run=$out/run
-mkdir -p "$run"
+mode=${1:?usage: device_run.sh prepare STATE.pt [ROWS] | run STATE.pt MINUTES OUT_DIR [flags...]}
+state=${2:?device_run.sh: give the campaign state (a weights/*_state.pt)}
+[[ -f $state ]] || { echo "device_run.sh: $state: no such file" >&2; exit 1; }
+data=$root/.carry/data
+# The training files the checkpoint names, one a line.
+files() { "$py" -c 'import sys, torch; print("\n".join(torch.load(sys.argv[1], map_location="cpu")["args"]["train"]))' "$1"; }
 
-if [[ -n $state ]]; then
-  args=(--resume "$state")
-  [[ $task == sudoku ]] && args+=(--train "$data"/sudoku/train/sudoku_extreme_train1k.csv
-    "$data"/sudoku/train/forum_hardest_train.csv "$data"/sudoku/train/seventeen_clue.csv)
-elif [[ $task == sudoku ]]; then
-  args=(--task sudoku --train "$data"/sudoku/train/sudoku_extreme_train1k.csv
-    "$data"/sudoku/train/forum_hardest_train.csv "$data"/sudoku/train/seventeen_clue.csv
-    --mlp-t --pos none --hidden 512 --heads 8 --batch 768 --lr 1e-4 --warmup 200 --weight-decay 1.0 --ema 0.999
-    --holdout 512)
-else
-  args=(--task maze --generate --hidden 512 --heads 8 --H-cycles 3 --L-cycles 4 --batch 128 --lr 1e-4
-    --warmup 200 --weight-decay 1.0 --ema 0.999 --holdout 256)
-fi
-"$py" "$here/train.py" "${args[@]}" --out "$run" --minutes "$minutes" --ckpt-minutes 2 --eval-minutes 4 \
-  --log-seconds 20 --threads 8 "$@"
-for which in best last; do
-  [[ -f $run/$which.pt ]] && "$py" "$here/export.py" "$run/$which.pt" --out "$out/${task}_$which.safetensors"
-done
-ls -la "$out" "$run"
+case $mode in
+  prepare)
+    rows=${3:-0}
+    mkdir -p "$data"
+    while read -r f; do
+      [[ -f $f ]] || { echo "device_run.sh: $f (named by $state) not found here" >&2; exit 1; }
+      if [[ $rows -gt 0 ]]; then head -n $((rows + 1)) "$f" > "$data/$(basename "$f")"; else cp "$f" "$data/"; fi
+    done < <(files "$state")
+    du -sh "$data"
+    echo "device_run.sh: carry .carry (at most 64 MiB in all) with: run $state MINUTES \$OUT" ;;
+  run)
+    minutes=${3:?device_run.sh run: give MINUTES}; out=${4:?device_run.sh run: give OUT_DIR}; shift 4
+    train=()
+    while read -r f; do
+      [[ -f $data/$(basename "$f") ]] || { echo "device_run.sh: $data/$(basename "$f") missing: run 'prepare' first and carry .carry" >&2; exit 1; }
+      train+=("$data/$(basename "$f")")
+    done < <(files "$state")
+    mkdir -p "$out/run"
+    if command -v nvidia-smi >/dev/null; then nvidia-smi --query-gpu=name,memory.total --format=csv,noheader; fi
+    "$py" "$here/train.py" --resume "$state" --train "${train[@]}" --out "$out/run" --minutes "$minutes" \
+      --ckpt-minutes 2 --eval-minutes 3 --log-seconds 20 --threads "$(nproc)" "$@" > "$out/train_log.txt" 2>&1 || status=$?
+    for which in best last; do
+      [[ -f $out/run/$which.pt ]] && "$py" "$here/export.py" "$out/run/$which.pt" --out "$out/$which.safetensors" >/dev/null
+    done
+    ls -la "$out" "$out/run"
+    grep -E "held-out mean|summary" "$out/train_log.txt" | tail -n 4
+    exit "${status:-0}" ;;
+  *) echo "device_run.sh: mode '$mode'; expected prepare or run" >&2; exit 2 ;;
+esac
