@@ -17,6 +17,7 @@
 #include "arc_solver.h"
 #include "generators.h"
 #include "model.h"
+#include "solve.h"
 #include "tasks.h"
 
 using namespace trm;
@@ -26,9 +27,13 @@ static const char* kUsage =
     "usage:\n"
     "  trm info W.safetensors\n"
     "  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n"
-    "  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
+    "  trm solve W PUZZLE [--strategy S] [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
     "  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n"
-    "  trm eval W --data FILE.csv [--limit N] [--halt early|never|both] [--batch N] [--threads T] [--json]\n"
+    "  trm eval W --data FILE.csv [--strategy S] [--limit N] [--halt early|never|both] [--threads T] [--json]\n"
+    "  --strategy model|steps|vote|commit|best (solve, eval; default model): see src/solve.h\n"
+    "      --steps N (model, vote: steps per run; steps: all steps), --copies N (vote, commit: augmented copies per batch),\n"
+    "      --commit N (cells per round), --round-steps N, --max-calls N (model calls at most; default 16 x halt_max_steps),\n"
+    "      --backtracks N (commit), --seed N (the sudoku symmetries drawn)\n"
     "  trm generate sudoku --count N --seed S [--grade singles|harder] [--givens 28-36] [--out FILE.csv]\n"
     "  trm generate maze --count N --seed S [--path 20-40] [--walls 0.37] [--out FILE.csv]\n"
     "      question,answer CSV (stdout by default); the same seed gives the same puzzles on every machine.\n"
@@ -167,30 +172,34 @@ static int cmd_predict(const Args& a) {
     return 0;
 }
 
-// The task a model solves, with its puzzle codec: text -> tokens, tokens -> text, and a rules check.
-struct TaskCodec {
-    std::string kind;
-    std::vector<int32_t> encode(const std::string& puzzle) const {
-        return kind == "sudoku" ? sudoku::encode(puzzle) : maze::encode(puzzle);
-    }
-    std::string decode(const int32_t* tokens) const { return kind == "sudoku" ? sudoku::decode(tokens) : maze::decode(tokens); }
-    Verdict verify(const std::string& puzzle, const std::string& answer) const {
-        return kind == "sudoku" ? sudoku::verify(puzzle, answer) : maze::verify(puzzle, answer);
-    }
-    std::string pretty(const std::string& flat) const {
-        const int side = kind == "sudoku" ? 9 : maze::kSide;
-        std::string s;
-        for (int r = 0; r < side; ++r) s += "  " + flat.substr(size_t(r * side), size_t(side)) + "\n";
-        return s;
-    }
-};
+// Rows of `flat` (side characters each), indented, as the solve command prints a grid.
+static std::string pretty(const std::string& flat, int side) {
+    std::string s;
+    for (int r = 0; r * side < int(flat.size()); ++r) s += "  " + flat.substr(size_t(r * side), size_t(side)) + "\n";
+    return s;
+}
 
-static TaskCodec codec_for(const Model& m, const std::string& command) {
-    if (m.task_kind() != "sudoku" && m.task_kind() != "maze")
+// The solve options shared by solve and eval (src/solve.h SolveOptions).
+static SolveOptions solve_options(const Args& a, bool early_halt) {
+    SolveOptions o;
+    o.strategy = a.get("--strategy", "model");
+    o.early_halt = early_halt;
+    o.max_steps = a.integer("--steps", 0, 1, 100000);
+    o.copies = a.integer("--copies", 0, 1, 4096);
+    o.commit = a.integer("--commit", 0, 1, 100000);
+    o.round_steps = a.integer("--round-steps", 0, 1, 100000);
+    o.max_calls = a.integer("--max-calls", 0, 1, 1 << 30);
+    o.backtracks = a.integer("--backtracks", -1, 0, 1 << 30);
+    o.seed = uint64_t(a.integer("--seed", 1, 0, 2147483647));
+    return o;
+}
+
+// The model's codec for a text command: sudoku and maze only.
+static std::shared_ptr<const TaskCodec> text_codec(const Model& m, const std::string& command) {
+    auto codec = codec_for(m, command);
+    if (!codec->has_text())
         throw Error(command + ": the model's task is '" + m.task_kind() + "'; " + command + " handles sudoku and maze models (use predict for raw tokens)");
-    if (m.config().seq_len != (m.task_kind() == "sudoku" ? sudoku::kCells : maze::kCells))
-        throw Error(command + ": a " + m.task_kind() + " model must have seq_len " + std::to_string(m.task_kind() == "sudoku" ? 81 : 900));
-    return TaskCodec{m.task_kind()};
+    return codec;
 }
 
 // ARC: every augmented copy the model knows for the task runs as one batch; the copies vote on the answer.
@@ -240,48 +249,54 @@ static int cmd_solve_arc(const Args& a, std::shared_ptr<const Model> m) {
 
 static int cmd_solve(const Args& a) {
     if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
-    a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies", "--kernels"});
+    a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies", "--kernels", "--strategy",
+                   "--copies", "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed"});
     auto m = Model::load_file(a.pos[0], a.simd_kernels());
     const std::string kind = a.get("--task", m->task_kind());
     if (kind != m->task_kind())
         throw Error("solve: --task " + kind + " but the model's task is '" + m->task_kind() + "'");
-    if (kind == "arc") return cmd_solve_arc(a, m);
-    const TaskCodec task = codec_for(*m, "solve");
+    const auto codec = codec_for(*m, "solve");
+    if (codec->kind() == TaskKind::Arc) return cmd_solve_arc(a, m);
+    text_codec(*m, "solve");
     std::string text = a.pos[1];
     if (std::ifstream(text).good()) text = read_text(text);
-    if (task.kind == "sudoku") text.erase(std::remove_if(text.begin(), text.end(), [](char ch) { return std::isspace((unsigned char)ch); }), text.end());
-    if (task.kind == "maze") text = maze::normalize(text);
-    const std::vector<int32_t> tokens = task.encode(text);
-    const bool json = a.opt.count("--json"), early = a.early_halt();
-    const int max_steps = a.integer("--steps", m->config().halt_max_steps, 1, 100000);
-
-    Solver solver(m, 1, a.threads());
-    solver.set_puzzle(0, tokens.data(), 0);
-    std::string prev;
-    for (int k = 1; k <= max_steps && solver.active(0); ++k) {
-        const auto t0 = Clock::now();
-        solver.step();
-        const double ms = ms_since(t0);
-        const std::string pred = task.decode(solver.predictions(0));
-        int changed = 0;
-        for (size_t i = 0; i < pred.size(); ++i) changed += prev.empty() || pred[i] != prev[i];
-        prev = pred;
-        const double conf = 1.0 / (1.0 + std::exp(-double(solver.q_halt(0))));
-        if (json)
-            std::printf("%s\n", nlohmann::json({{"step", k}, {"q_halt", solver.q_halt(0)}, {"q_continue", solver.q_continue(0)},
-                                                {"confidence", conf}, {"changed", changed}, {"ms", ms}, {"prediction", pred}})
-                                    .dump().c_str());
-        else
-            std::printf("step %d/%d  confidence %5.1f%% (q_halt %+.3f)  %d cells changed  %.1f ms\n%s", k, max_steps,
-                        100 * conf, solver.q_halt(0), changed, ms, task.pretty(pred).c_str());
+    const bool json = a.opt.count("--json");
+    SolveOptions o = solve_options(a, a.early_halt());
+    o.threads = a.threads();
+    SolveRun run(m, text, o);
+    const bool plain = run.strategy() == Strategy::Model;  // the plain model prints exactly what it always has
+    while (!run.done()) {
+        const SolveStep& s = run.step();
+        if (json) {
+            nlohmann::json line = {{"step", s.step}, {"q_halt", s.q_halt}, {"q_continue", s.q_continue}, {"confidence", s.confidence},
+                                   {"changed", s.changed.size()}, {"ms", s.ms}, {"prediction", s.prediction}};
+            if (!plain) {
+                line["model_calls"] = s.model_calls;
+                line["note"] = s.note;
+            }
+            std::printf("%s\n", line.dump().c_str());
+        } else {
+            std::printf("step %d/%d  confidence %5.1f%% (q_halt %+.3f)  %zu cells changed  %.1f ms", s.step, s.max_steps,
+                        100 * s.confidence, s.q_halt, s.changed.size(), s.ms);
+            if (!plain) std::printf("  %d model calls%s%s", s.model_calls, s.note.empty() ? "" : "  ", s.note.c_str());
+            std::printf("\n%s", pretty(s.prediction, run.codec().side()).c_str());
+        }
         std::fflush(stdout);
-        if (early) solver.halt_confident();
     }
-    const Verdict v = task.verify(text, prev);
-    if (json)
-        std::printf("%s\n", nlohmann::json({{"done", true}, {"steps", solver.steps_done(0)}, {"answer", prev}, {"verified", v.ok}, {"message", v.message}, {"bad_cells", v.bad_cells}}).dump().c_str());
-    else
-        std::printf("%s after %d steps: %s\n", v.ok ? "VERIFIED" : "NOT VERIFIED", solver.steps_done(0), v.message.c_str());
+    const SolveStep& s = run.last();
+    if (json) {
+        nlohmann::json out = {{"done", true}, {"steps", s.step}, {"answer", s.prediction}, {"verified", s.verdict.ok},
+                              {"message", s.verdict.message}, {"bad_cells", s.verdict.bad_cells}};
+        if (!plain) {
+            out["strategy"] = strategy_name(run.strategy());
+            out["model_calls"] = s.model_calls;
+        }
+        std::printf("%s\n", out.dump().c_str());
+    } else {
+        std::printf("%s after %d steps: %s", s.verdict.ok ? "VERIFIED" : "NOT VERIFIED", s.step, s.verdict.message.c_str());
+        if (!plain) std::printf(" (strategy %s, %d model calls)", strategy_name(run.strategy()), s.model_calls);
+        std::printf("\n");
+    }
     return 0;
 }
 
@@ -309,9 +324,10 @@ static std::vector<std::pair<std::string, std::string>> read_csv(const std::stri
 
 static int cmd_eval(const Args& a) {
     if (a.pos.size() != 1) throw Error("eval needs one weight file");
-    a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json", "--kernels"});
+    a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json", "--kernels", "--strategy", "--steps", "--copies",
+                   "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed"});
     auto m = Model::load_file(a.pos[0], a.simd_kernels());
-    const TaskCodec task = codec_for(*m, "eval");
+    const auto codec = text_codec(*m, "eval");
     const std::string data = a.need("--data");
     const auto rows = read_csv(data, a.integer("--limit", 0, 0, 1 << 30));
     if (rows.empty()) throw Error(data + ": no puzzles");
@@ -321,71 +337,59 @@ static int cmd_eval(const Args& a) {
     if (halt != "early" && halt != "never" && halt != "both")
         throw Error("option --halt = '" + halt + "'; expected early, never or both");
     const bool score_early = halt != "never", score_all = halt != "early", json = a.opt.count("--json");
-    const int B = std::min<int>(a.integer("--batch", 8, 1, 4096), int(rows.size()));
-    const int T = m->config().seq_len, N = m->config().halt_max_steps;
+    a.integer("--batch", 8, 1, 4096);  // accepted for older command lines: each worker now runs one puzzle at a time
+    SolveOptions opt = solve_options(a, halt == "early");
+    {
+        const SolveRun probe(m, rows[0].first, opt);  // refuses bad options before any work
+        if (halt == "both" && probe.strategy() != Strategy::Model)
+            throw Error("option --halt both scores the plain model only; use --strategy model, or --halt early|never");
+    }
+    const int T = m->config().seq_len;
 
     // Encode everything first so that a bad row is reported before any work.
-    std::vector<std::vector<int32_t>> q(rows.size()), ans(rows.size());
+    std::vector<std::vector<int32_t>> ans(rows.size());
     for (size_t i = 0; i < rows.size(); ++i) {
         try {
-            q[i] = task.encode(rows[i].first);
-            ans[i] = task.encode(rows[i].second);
+            codec->encode(rows[i].first);
+            ans[i] = codec->encode(rows[i].second);
         } catch (const Error& e) {
             throw Error(data + ": row " + std::to_string(i + 1) + ": " + e.what());
         }
     }
 
     struct Score {
-        std::atomic<size_t> exact{0}, cells_right{0}, steps{0};
+        std::atomic<size_t> exact{0}, cells_right{0}, steps{0}, calls{0};
     } early_score, all_score;
-    // Puzzles are independent: each worker thread runs its own single-threaded solver, whose slots are refilled
-    // as puzzles finish (so early halting frees room for the next puzzle) from one shared queue.
-    const int workers = std::max(1, std::min<int>(a.threads() > 0 ? a.threads() : ThreadPool::hardware_threads(),
-                                                  int((rows.size() + B - 1) / B)));
+    // Puzzles are independent: each worker thread solves one at a time with a single-threaded SolveRun, taking the
+    // next puzzle from one shared queue.
+    const int workers = std::max(1, std::min<int>(a.threads() > 0 ? a.threads() : ThreadPool::hardware_threads(), int(rows.size())));
     std::atomic<size_t> next{0}, done{0};
     std::mutex error_mu;
     std::string error;
+    auto score = [&](Score& s, size_t row, const std::vector<int32_t>& tokens, int steps, int calls) {
+        int right = 0;
+        for (int i = 0; i < T; ++i) right += tokens[size_t(i)] == ans[row][size_t(i)];
+        s.exact += right == T;
+        s.cells_right += size_t(right);
+        s.steps += size_t(steps);
+        s.calls += size_t(calls);
+    };
     auto work = [&] {
         try {
-            Solver solver(m, B, 1);
-            std::vector<int> slot_row(size_t(B), -1);
-            std::vector<char> early_scored(size_t(B), 0);
-            auto score = [&](Score& s, int b) {
-                const auto& want = ans[size_t(slot_row[size_t(b)])];
-                const int32_t* p = solver.predictions(b);
-                int right = 0;
-                for (int i = 0; i < T; ++i) right += p[i] == want[size_t(i)];
-                s.exact += right == T;
-                s.cells_right += size_t(right);
-                s.steps += size_t(solver.steps_done(b));
-            };
-            for (;;) {
-                for (int b = 0; b < B; ++b) {
-                    if (solver.active(b)) continue;
-                    if (slot_row[size_t(b)] >= 0) {  // finished: score it
-                        if (score_early && !early_scored[size_t(b)]) score(early_score, b);
-                        if (score_all) score(all_score, b);
-                        ++done;
-                        slot_row[size_t(b)] = -1;
-                    }
-                    const size_t r = next++;
-                    if (r < rows.size()) {
-                        solver.set_puzzle(b, q[r].data(), 0);
-                        slot_row[size_t(b)] = int(r);
-                        early_scored[size_t(b)] = 0;
+            for (size_t r; (r = next++) < rows.size();) {
+                SolveRun run(m, rows[r].first, opt);
+                bool early_scored = false;
+                while (!run.done()) {
+                    const SolveStep& s = run.step();
+                    if (score_early && score_all && !early_scored && (s.q_halt > 0.f || run.done())) {
+                        score(early_score, r, s.tokens, s.step, s.model_calls);  // where early halting stops it
+                        early_scored = true;
                     }
                 }
-                if (!solver.any_active()) return;
-                solver.step();
-                for (int b = 0; b < B; ++b) {
-                    if (!solver.active(b)) continue;
-                    if (score_early && score_all && !early_scored[size_t(b)] && solver.q_halt(b) > 0.f) {
-                        score(early_score, b);  // where early halting would have stopped it
-                        early_scored[size_t(b)] = 1;
-                    }
-                    if (solver.steps_done(b) >= N) solver.halt(b);
-                }
-                if (!score_all) solver.halt_confident();
+                const SolveStep& s = run.last();
+                if (!score_all) score(early_score, r, s.tokens, s.step, s.model_calls);
+                else score(all_score, r, s.tokens, s.step, s.model_calls);
+                ++done;
             }
         } catch (const std::exception& e) {
             std::lock_guard<std::mutex> lock(error_mu);
@@ -393,15 +397,16 @@ static int cmd_eval(const Args& a) {
             next = rows.size();  // the others stop taking puzzles
         }
     };
+    opt.threads = 1;
     const auto t0 = Clock::now();
     const bool tty = isatty(2);
     const Score& shown = score_early ? early_score : all_score;
     auto report = [&](bool final) {
         const size_t d = done;
-        std::fprintf(stderr, "%seval %zu/%zu  exact %.2f%%  cells %.2f%%  mean steps %.2f  %.1f puzzles/s%s",
+        std::fprintf(stderr, "%seval %zu/%zu  exact %.2f%%  cells %.2f%%  mean steps %.2f  mean model calls %.1f  %.1f puzzles/s%s",
                      tty ? "\r" : "", d, rows.size(), d ? 100.0 * double(shown.exact) / double(d) : 0.0,
                      d ? 100.0 * double(shown.cells_right) / (double(d) * T) : 0.0, d ? double(shown.steps) / double(d) : 0.0,
-                     double(d) / std::max(1e-9, ms_since(t0) / 1000), (final || !tty) ? "\n" : "");
+                     d ? double(shown.calls) / double(d) : 0.0, double(d) / std::max(1e-9, ms_since(t0) / 1000), (final || !tty) ? "\n" : "");
     };
     std::vector<std::thread> pool;
     for (int w = 0; w < workers; ++w) pool.emplace_back(work);
@@ -413,12 +418,14 @@ static int cmd_eval(const Args& a) {
     if (!error.empty()) throw Error(error);
     report(true);
     const double secs = ms_since(t0) / 1000, n = double(done);
+    const std::string strategy = strategy_name(SolveRun(m, rows[0].first, opt).strategy());
     auto metrics = [&](const Score& s) {
         return nlohmann::json({{"exact_accuracy", double(s.exact) / n}, {"cell_accuracy", double(s.cells_right) / (n * T)},
-                               {"mean_steps", double(s.steps) / n}});
+                               {"mean_steps", double(s.steps) / n}, {"mean_model_calls", double(s.calls) / n}});
     };
     if (json) {
-        nlohmann::json out = {{"count", size_t(done)}, {"halt", halt}, {"seconds", secs}, {"threads", workers}, {"batch", B},
+        nlohmann::json out = {{"count", size_t(done)}, {"halt", halt}, {"seconds", secs}, {"threads", workers}, {"batch", 1},
+                              {"strategy", strategy}, {"ms_per_puzzle", 1000 * secs * workers / n},
                               {"kernels", m->int8_kernels() ? "simd+int8" : m->simd_kernels() ? "simd" : "eigen"}};
         if (halt == "both") {
             out["early"] = metrics(early_score);
@@ -430,8 +437,9 @@ static int cmd_eval(const Args& a) {
     } else {
         for (const auto& [name, s] : {std::pair<const char*, const Score*>{"early", &early_score}, {"never", &all_score}})
             if (halt == name || halt == "both")
-                std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  %.1f s\n", size_t(done),
-                            100 * double(s->exact) / n, 100 * double(s->cells_right) / (n * T), double(s->steps) / n, name, secs);
+                std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  strategy %s  mean model calls %.1f  "
+                            "%.1f ms per puzzle  %.1f s\n", size_t(done), 100 * double(s->exact) / n, 100 * double(s->cells_right) / (n * T),
+                            double(s->steps) / n, name, strategy.c_str(), double(s->calls) / n, 1000 * secs * workers / n, secs);
     }
     return 0;
 }

@@ -1,0 +1,122 @@
+// The one solve loop: runs a model's supervision steps on one puzzle and reports every step as the front ends show it
+// (the native CLI, the Embind bindings and so the worker, the JS API and the Node CLI only marshal what it yields).
+// It owns halting, decoding, verification and the test-time strategies, each a named procedure that uses only the
+// model and the task's rules (codecs.h):
+//   model   the plain TRM: the network's raw prediction, halting when q_halt > 0 (or never); what the paper scores
+//   steps   more supervision steps than the model was trained for, the carry continued, until the answer verifies
+//   vote    the task's symmetries (sudoku: digits relabelled, bands/stacks and their rows/columns permuted, transposed;
+//           maze: the 8 dihedral transforms) as one batch, each copy's probabilities mapped back and averaged per
+//           cell; a copy whose own answer the validator accepts wins over the average
+//   commit  fill the open cells the model is most sure of that break no rule, feed them back as givens and run
+//           again; on a dead end (a cell or digit with no legal place) undo the last commits and try the next choice,
+//           with a bounded number of backtracks; optionally each round votes over copies too
+//   best    the strategy the weight file names (task.strategy), else the one measured best for the task
+// Every strategy but `model` shows the givens unchanged, and every open cell as its most probable choice among
+// those that break no rule with the givens. Model calls (supervision steps x batch copies) never exceed max_calls.
+#pragma once
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codecs.h"
+#include "model.h"
+
+namespace trm {
+
+enum class Strategy { Model, Steps, Vote, Commit };
+const char* strategy_name(Strategy s);
+
+struct SolveOptions {
+    std::string strategy = "model";  // model | steps | vote | commit | best
+    bool early_halt = true;  // model, vote: a run (a copy) stops at its first step with q_halt > 0
+    int max_steps = 0;       // model, vote: supervision steps (0: halt_max_steps); steps: all steps (0: 8 x halt_max_steps)
+    int copies = 0;          // vote (0: 8, maze at most 8), commit (0: 1): augmented copies run as one batch
+    int commit = 0;          // commit: cells committed per round (0: 4)
+    int round_steps = 0;     // commit: supervision steps per round at most (0: halt_max_steps / 2); a round also ends
+                             // when a step changes no cell
+    int max_calls = 0;       // model calls at most (0: 16 x halt_max_steps); the model strategy ignores it
+    int backtracks = -1;     // commit: backtracks at most (-1: 32)
+    uint64_t seed = 1;       // draws the sudoku symmetries
+    int threads = 1;         // the solver's thread pool
+
+    // From a JSON object with these names (camelCase: maxSteps, roundSteps, maxCalls, earlyHalt); `label` names it in errors.
+    static SolveOptions from_json(const std::string& json, const std::string& label);
+};
+
+// What one step shows.
+struct SolveStep {
+    int step = 0, max_steps = 0;   // this step, of at most max_steps
+    std::string prediction;        // the answer shown (text tasks; empty for token-only tasks)
+    std::vector<int32_t> tokens;   // its tokens [seq_len]
+    std::vector<int> changed;      // cells that differ from the previous step's answer (all at step 1)
+    float q_halt = 0, q_continue = 0;  // of the first copy
+    double confidence = 0;         // sigmoid(q_halt)
+    double ms = 0;                 // wall time of this step
+    Verdict verdict;
+    int model_calls = 0;           // so far
+    std::string note;              // what the strategy did (e.g. "round 3: 4 cells committed"), empty for model
+    bool done = false;
+};
+
+class SolveRun {
+public:
+    // A puzzle as text (sudoku, maze), validated by the model's codec.
+    SolveRun(std::shared_ptr<const Model> model, const std::string& puzzle, const SolveOptions& options);
+    // Raw tokens [seq_len] with a puzzle-embedding row (any task; text tasks also decode and verify).
+    SolveRun(std::shared_ptr<const Model> model, const std::vector<int32_t>& tokens, int32_t puzzle_id, const SolveOptions& options);
+    ~SolveRun();
+    SolveRun(const SolveRun&) = delete;
+    SolveRun& operator=(const SolveRun&) = delete;
+
+    // Runs one step (throws trm::Error once done()).
+    const SolveStep& step();
+    bool done() const { return done_; }
+    const SolveStep& last() const { return last_; }  // the latest step (step 0 before any)
+
+    Strategy strategy() const { return strategy_; }
+    int max_steps() const { return max_steps_; }
+    int max_calls() const { return max_calls_; }
+    int model_calls() const { return calls_; }
+    int backtracks() const { return backtracks_; }
+    const TaskCodec& codec() const { return *codec_; }
+    const std::string& puzzle() const { return puzzle_; }  // canonical text ("" for token-only tasks)
+    const float* logits() const;  // the first copy's logits of the last step [seq_len, vocab]
+
+private:
+    struct Frame;
+    void init(const SolveOptions& o);
+    void load_copies(const std::vector<int32_t>& grid);
+    void average_probabilities();                 // probs_ from every copy, mapped back
+    std::vector<int32_t> fill(const std::vector<int32_t>& grid) const;  // the shown answer
+    std::vector<int32_t> verified_copy() const;   // a copy's own answer that verifies, or empty
+    bool finish_round();                           // commit: true when the run can go on
+    bool commit_from(Frame& f, int count);
+    bool backtrack();
+    bool no_room(const std::vector<int32_t>& grid) const;
+    void show(const std::vector<int32_t>& tokens);
+
+    std::shared_ptr<const Model> model_;
+    std::shared_ptr<const TaskCodec> codec_;
+    std::unique_ptr<Solver> solver_;
+    Strategy strategy_ = Strategy::Model;
+    SolveOptions opt_;
+    std::string puzzle_;
+    std::vector<int32_t> givens_;      // [seq_len] the puzzle's tokens
+    int32_t puzzle_id_ = 0;
+    bool raw_ = false;                 // made from tokens: changed cells compare tokens, as the worker always did
+    int seq_len_ = 0, vocab_ = 0;
+    int max_steps_ = 0, max_calls_ = 0, calls_ = 0, steps_ = 0, backtracks_ = 0;
+    bool done_ = false;
+    std::vector<Symmetry> symmetries_; // one per copy
+    std::vector<float> probs_;         // [seq_len, vocab] the copies' mean probabilities in the puzzle's frame
+    SolveStep last_;
+    // commit
+    std::vector<int32_t> work_;        // givens and committed cells
+    std::vector<uint8_t> banned_;      // [seq_len, vocab] choices undone by backtracking, under the current commits
+    std::vector<Frame> frames_;
+    int round_ = 0, round_step_ = 0;
+    std::string note_;
+};
+
+}  // namespace trm
