@@ -56,8 +56,18 @@ def load_config(path):
         raise ConvertError(f"{path}: cannot read the config ({e})")
     if not isinstance(doc, dict) or not isinstance(doc.get("arch"), dict):
         raise ConvertError(f"{path}: no 'arch' section")
+    arch = dict(doc["arch"])
+    # The official all_config.yaml lacks the dataset's sizes; its dataset.json, when it lies beside, has them.
+    # (`trm convert` also derives them from the tensors and the task; it is the converter that needs no Python.)
+    dataset = os.path.join(os.path.dirname(os.path.abspath(path)), "dataset.json")
+    if os.path.exists(dataset):
+        with open(dataset) as f:
+            meta = json.load(f)
+        for k in ("seq_len", "vocab_size", "num_puzzle_identifiers"):
+            if k not in arch and k in meta:
+                arch[k] = meta[k]
     try:
-        return TRMConfig.from_dict(doc["arch"], where=f"{path}: arch")
+        return TRMConfig.from_dict(arch, where=f"{path}: arch")
     except ConfigError as e:
         raise ConvertError(str(e))
 

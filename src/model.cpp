@@ -126,7 +126,44 @@ std::string shape_str(const std::vector<int64_t>& s) {
     return r + "]";
 }
 
+// The tensors a configuration needs, exactly (TRM_SPEC.md "Weights"), with where Model::load puts each.
+std::vector<ExpectedTensor> expected_tensors(const Config& c, Model& m) {
+    const int64_t D = c.hidden_size, V = c.vocab_size, S = c.positions(), I = c.mlp_width(), It = c.mlp_t_width();
+    std::vector<ExpectedTensor> want = {
+        {"embed_tokens.embedding_weight", {V, D}, &m.embed_tokens},
+        {"lm_head.weight", {V, D}, &m.lm_head},
+        {"q_head.weight", {2, D}, &m.q_head_w},
+        {"q_head.bias", {2}, &m.q_head_b},
+        {"H_init", {D}, &m.H_init},
+        {"L_init", {D}, &m.L_init},
+    };
+    if (c.puzzle_emb_ndim > 0) want.push_back({"puzzle_emb.weights", {c.num_puzzle_identifiers, c.puzzle_emb_ndim}, &m.puzzle_emb});
+    if (c.pos_encodings == PosEncoding::Learned) want.push_back({"embed_pos.embedding_weight", {S, D}, &m.embed_pos});
+    m.layers.resize(size_t(c.L_layers));
+    for (int i = 0; i < c.L_layers; ++i) {
+        const std::string p = "L_level.layers." + std::to_string(i) + ".";
+        LayerWeights& L = m.layers[size_t(i)];
+        if (c.mlp_t) {
+            want.push_back({p + "mlp_t.gate_up_proj.weight", {2 * It, S}, &L.mlp_t_gate_up});
+            want.push_back({p + "mlp_t.down_proj.weight", {S, It}, &L.mlp_t_down});
+        } else {
+            want.push_back({p + "self_attn.qkv_proj.weight", {3 * D, D}, &L.qkv_proj});
+            want.push_back({p + "self_attn.o_proj.weight", {D, D}, &L.o_proj});
+        }
+        want.push_back({p + "mlp.gate_up_proj.weight", {2 * I, D}, &L.mlp_gate_up});
+        want.push_back({p + "mlp.down_proj.weight", {D, I}, &L.mlp_down});
+    }
+    return want;
+}
+
 }  // namespace
+
+std::vector<WeightShape> weight_shapes(const Config& c) {
+    Model scratch;  // only its slots' addresses are taken
+    std::vector<WeightShape> r;
+    for (const ExpectedTensor& e : expected_tensors(c, scratch)) r.push_back({e.name, e.shape});
+    return r;
+}
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, bool simd_kernels) {
     std::vector<uint8_t> bytes = read_file(path);
@@ -165,33 +202,8 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
     auto src = file.metadata.find("source");
     if (src != file.metadata.end()) m->source_ = src->second;
 
-    // The tensors this configuration needs, exactly (TRM_SPEC.md "Weights").
     const int64_t D = c.hidden_size, V = c.vocab_size, S = c.positions(), I = c.mlp_width(), It = c.mlp_t_width();
-    std::vector<ExpectedTensor> want = {
-        {"embed_tokens.embedding_weight", {V, D}, &m->embed_tokens},
-        {"lm_head.weight", {V, D}, &m->lm_head},
-        {"q_head.weight", {2, D}, &m->q_head_w},
-        {"q_head.bias", {2}, &m->q_head_b},
-        {"H_init", {D}, &m->H_init},
-        {"L_init", {D}, &m->L_init},
-    };
-    if (c.puzzle_emb_ndim > 0) want.push_back({"puzzle_emb.weights", {c.num_puzzle_identifiers, c.puzzle_emb_ndim}, &m->puzzle_emb});
-    if (c.pos_encodings == PosEncoding::Learned) want.push_back({"embed_pos.embedding_weight", {S, D}, &m->embed_pos});
-    m->layers.resize(size_t(c.L_layers));
-    for (int i = 0; i < c.L_layers; ++i) {
-        const std::string p = "L_level.layers." + std::to_string(i) + ".";
-        LayerWeights& L = m->layers[size_t(i)];
-        if (c.mlp_t) {
-            want.push_back({p + "mlp_t.gate_up_proj.weight", {2 * It, S}, &L.mlp_t_gate_up});
-            want.push_back({p + "mlp_t.down_proj.weight", {S, It}, &L.mlp_t_down});
-        } else {
-            want.push_back({p + "self_attn.qkv_proj.weight", {3 * D, D}, &L.qkv_proj});
-            want.push_back({p + "self_attn.o_proj.weight", {D, D}, &L.o_proj});
-        }
-        want.push_back({p + "mlp.gate_up_proj.weight", {2 * I, D}, &L.mlp_gate_up});
-        want.push_back({p + "mlp.down_proj.weight", {D, I}, &L.mlp_down});
-    }
-
+    std::vector<ExpectedTensor> want = expected_tensors(c, *m);
     // Check presence, dtype and shape of everything before converting anything.
     int64_t total = 0;
     std::vector<const TensorView*> found;

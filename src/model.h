@@ -35,7 +35,14 @@ struct Config {
     std::string to_json() const;
 };
 
-int swiglu_width(double expansion, int width);  // round(expansion * w * 2/3) rounded up to a multiple of 256
+int swiglu_width(double expansion, int width);
+
+// The tensors a configuration needs (TRM_SPEC.md "Weights"), by name as in the weight file, in load order.
+struct WeightShape {
+    std::string name;
+    std::vector<int64_t> shape;
+};
+std::vector<WeightShape> weight_shapes(const Config& c);  // round(expansion * w * 2/3) rounded up to a multiple of 256
 const char* pos_encoding_name(PosEncoding p);
 
 // An int8 matrix kept for the integer kernels (kernels.h), present when the file stores it as I8 and the model was

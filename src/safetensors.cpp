@@ -193,8 +193,9 @@ std::vector<uint8_t> SafetensorsWriter::bytes() const {
     return out;
 }
 
-void SafetensorsWriter::write(const std::string& path) const {
-    std::vector<uint8_t> b = bytes();
+void SafetensorsWriter::write(const std::string& path) const { write_file(path, bytes()); }
+
+void write_file(const std::string& path, const std::vector<uint8_t>& b) {
     std::ofstream f(path, std::ios::binary);
     if (!f) throw Error(path + ": cannot open for writing");
     f.write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));

@@ -59,5 +59,6 @@ private:
 };
 
 std::vector<uint8_t> read_file(const std::string& path);  // throws trm::Error naming the path
+void write_file(const std::string& path, const std::vector<uint8_t>& bytes);  // likewise
 
 }  // namespace trm

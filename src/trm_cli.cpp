@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "arc_solver.h"
+#include "checkpoint_loader.h"
 #include "generators.h"
 #include "model.h"
 #include "solve.h"
@@ -26,6 +27,9 @@ using Clock = std::chrono::steady_clock;
 static const char* kUsage =
     "usage:\n"
     "  trm info W.safetensors\n"
+    "  W may also be an official PyTorch checkpoint (step_N): --config all_config.yaml (default: beside it)\n"
+    "      [--dataset dataset.json] [--identifiers identifiers.json [--keep-puzzles TASK_IDS.txt]]\n"
+    "  trm convert CHECKPOINT|W --out OUT.safetensors [--dtype f32|f16|bf16|int8] [--task K] [checkpoint options]\n"
     "  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n"
     "  trm solve W PUZZLE [--strategy S] [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n"
     "  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n"
@@ -88,9 +92,11 @@ struct Args {
         if (k != "eigen" && k != "simd") throw Error("option --kernels = '" + k + "'; expected eigen or simd");
         return k == "simd";
     }
+    // The weight file pos[0]: .safetensors, or an official checkpoint with --config etc. (checkpoint_loader.h).
+    std::shared_ptr<const Model> model(bool simd = Model::kSimdKernelsByDefault) const { return load_model_for_cli(pos.at(0), opt, simd); }
     void check_known(std::initializer_list<const char*> known) const {
         for (const auto& [k, v] : opt) {
-            bool ok = false;
+            bool ok = is_load_option(k);
             for (const char* n : known) ok = ok || k == n;
             if (!ok) throw Error("unknown option " + k);
         }
@@ -111,7 +117,7 @@ static double ms_since(Clock::time_point t0) {
 static int cmd_info(const Args& a) {
     if (a.pos.size() != 1) throw Error("info needs one weight file");
     a.check_known({});
-    auto m = Model::load_file(a.pos[0]);
+    auto m = a.model();
     const Config& c = m->config();
     std::printf("file        %s\n", a.pos[0].c_str());
     std::printf("task        %s\n", m->task_json().c_str());
@@ -130,7 +136,7 @@ static int cmd_info(const Args& a) {
 static int cmd_predict(const Args& a) {
     if (a.pos.size() != 1) throw Error("predict needs one weight file");
     a.check_known({"--inputs", "--steps", "--out", "--threads", "--kernels"});
-    auto m = Model::load_file(a.pos[0], a.simd_kernels());
+    auto m = a.model(a.simd_kernels());
     const Config& c = m->config();
     const std::string in_path = a.need("--inputs"), out_path = a.need("--out");
     const int steps = a.integer("--steps", c.halt_max_steps, 1, 100000);
@@ -251,7 +257,7 @@ static int cmd_solve(const Args& a) {
     if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
     a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies", "--kernels", "--strategy",
                    "--copies", "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed"});
-    auto m = Model::load_file(a.pos[0], a.simd_kernels());
+    auto m = a.model(a.simd_kernels());
     const std::string kind = a.get("--task", m->task_kind());
     if (kind != m->task_kind())
         throw Error("solve: --task " + kind + " but the model's task is '" + m->task_kind() + "'");
@@ -326,7 +332,7 @@ static int cmd_eval(const Args& a) {
     if (a.pos.size() != 1) throw Error("eval needs one weight file");
     a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json", "--kernels", "--strategy", "--steps", "--copies",
                    "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed"});
-    auto m = Model::load_file(a.pos[0], a.simd_kernels());
+    auto m = a.model(a.simd_kernels());
     const auto codec = text_codec(*m, "eval");
     const std::string data = a.need("--data");
     const auto rows = read_csv(data, a.integer("--limit", 0, 0, 1 << 30));
@@ -515,6 +521,7 @@ int main(int argc, char** argv) {
         if (cmd == "solve") return cmd_solve(Args(argc, argv, {"--json"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, {"--json"}));
         if (cmd == "generate") return cmd_generate(Args(argc, argv, {}));
+        if (cmd == "convert") { const Args a(argc, argv, {}); return convert_command(a.pos, a.opt); }
         std::fprintf(stderr, "trm: unknown command '%s'\n%s", cmd.c_str(), kUsage);
         return 2;
     } catch (const Error& e) {

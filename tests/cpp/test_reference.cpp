@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "checkpoint_loader.h"
 #include "model.h"
 
 using namespace trm;
@@ -126,13 +127,52 @@ TEST_CASE("the engine reproduces every reference case step by step: Eigen and SI
     }
 }
 
-TEST_CASE("trm predict reproduces every reference.safetensors from the command line", "[reference]") {
+TEST_CASE("official checkpoints loaded directly reproduce every reference case exactly as their converted files do", "[reference]") {
     for (const std::string& name : cases()) {
         INFO("case " << name);
         const std::string dir = std::string(TRM_VECTORS_DIR) + "/" + name;
+        // all_config.yaml as the official code writes it, found beside step_0; no dataset.json
+        auto direct = load_model(dir + "/step_0", {}, false);
+        auto converted = Model::load_file(std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors", false);
+        REQUIRE(direct->config().to_json() == converted->config().to_json());
+        const Reference ref(dir + "/reference.safetensors");
+        const TensorView* inputs = ref.file.find("inputs");
+        const TensorView* ids = ref.file.find("puzzle_identifiers");
+        const int B = int(inputs->shape[0]), T = direct->config().seq_len, V = direct->config().vocab_size;
+        Solver a(direct, B), b(converted, B);
+        for (int i = 0; i < B; ++i) {
+            const int32_t* tok = reinterpret_cast<const int32_t*>(inputs->data) + size_t(i) * T;
+            int32_t pid;
+            std::memcpy(&pid, ids->data + 4 * i, 4);
+            a.set_puzzle(i, tok, pid);
+            b.set_puzzle(i, tok, pid);
+        }
+        for (int k = 0; k < ref.steps(); ++k) {
+            a.step();
+            b.step();
+            std::vector<float> logits, qh, qc;
+            for (int i = 0; i < B; ++i) {
+                logits.insert(logits.end(), a.logits(i), a.logits(i) + size_t(T) * V);
+                qh.push_back(a.q_halt(i));
+                qc.push_back(a.q_continue(i));
+                CHECK(std::vector<float>(a.logits(i), a.logits(i) + size_t(T) * V) == std::vector<float>(b.logits(i), b.logits(i) + size_t(T) * V));
+                CHECK(a.q_halt(i) == b.q_halt(i));
+            }
+            compare_step(ref, k, logits, qh, qc, V);
+        }
+    }
+}
+
+TEST_CASE("trm predict reproduces every reference.safetensors from the command line, from the converted file and the checkpoint", "[reference]") {
+    for (const std::string& name : cases())
+    for (const bool checkpoint : {false, true}) {
+        INFO("case " << name << (checkpoint ? ", step_0 directly" : ", converted"));
+        const std::string dir = std::string(TRM_VECTORS_DIR) + "/" + name;
         const Reference ref(dir + "/reference.safetensors");
         const std::string out = std::string(TRM_CONVERTED_DIR) + "/" + name + ".predict.safetensors";
-        const std::string cmd = std::string(TRM_CLI) + " predict " + TRM_CONVERTED_DIR + "/" + name + ".safetensors --inputs " +
+        const std::string weights = checkpoint ? dir + "/step_0 --config " + dir + "/all_config.yaml --dataset " + dir + "/dataset.json"
+                                               : std::string(TRM_CONVERTED_DIR) + "/" + name + ".safetensors";
+        const std::string cmd = std::string(TRM_CLI) + " predict " + weights + " --inputs " +
                                 dir + "/reference.safetensors --steps " + std::to_string(ref.steps()) + " --out " + out;
         REQUIRE(std::system(cmd.c_str()) == 0);
         const Reference got(out);
@@ -175,34 +215,7 @@ namespace {
 
 // The file with every 2-D matrix stored as scripts/quantize.py --dtype int8 stores it: I8 per row, scale = absmax/127.
 std::vector<uint8_t> quantized_int8(const std::string& path) {
-    const std::vector<uint8_t> bytes = read_file(path);
-    const SafetensorsFile f = parse_safetensors(bytes.data(), bytes.size(), path);
-    SafetensorsWriter w;
-    for (const auto& [k, v] : f.metadata) w.set_metadata(k, v);
-    std::vector<std::vector<int8_t>> qs;
-    std::vector<std::vector<float>> keep;
-    for (const TensorView& t : f.tensors) {
-        keep.emplace_back(size_t(t.numel()));
-        convert_to_f32(t, keep.back().data());
-        if (t.shape.size() != 2) {
-            w.add(t.name, DType::F32, t.shape, keep.back().data());
-            continue;
-        }
-        const int64_t R = t.shape[0], C = t.shape[1];
-        qs.emplace_back(size_t(R * C));
-        std::vector<float> scale(static_cast<size_t>(R));
-        for (int64_t r = 0; r < R; ++r) {
-            float absmax = 0;
-            for (int64_t c = 0; c < C; ++c) absmax = std::max(absmax, std::fabs(keep.back()[size_t(r * C + c)]));
-            scale[size_t(r)] = absmax > 0 ? absmax / 127.f : 1.f;
-            for (int64_t c = 0; c < C; ++c)
-                qs.back()[size_t(r * C + c)] = int8_t(std::lrint(keep.back()[size_t(r * C + c)] / scale[size_t(r)]));
-        }
-        w.add(t.name, DType::I8, t.shape, qs.back().data());
-        keep.push_back(scale);
-        w.add(t.name + ".scale", DType::F32, {R}, keep.back().data());
-    }
-    return w.bytes();
+    return weight_file_bytes(read_weight_file(path), "int8", path);
 }
 
 }  // namespace

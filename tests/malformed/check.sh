@@ -3,7 +3,7 @@
 # signal), print exactly one line on stderr containing the words EXPECTED.tsv lists for it, and nothing on stdout.
 # Usage: tests/malformed/check.sh CLI...      e.g. build/native/trm    or    node scripts/trm.mjs
 set -u
-dir=$(cd "$(dirname "$0")" && pwd)
+dir=${MALFORMED_DIR:-$(cd "$(dirname "$0")" && pwd)}  # MALFORMED_DIR: another corpus with its own EXPECTED.tsv
 fails=0 count=0
 while IFS=$'\t' read -r file words; do
   [ "$file" = file ] && continue

@@ -43,7 +43,7 @@ def run(tmp_path_factory):
     torch.save(sd, d / "step_0")
     with open(os.path.join(CASE, "all_config.yaml")) as f:
         config = yaml.safe_load(f)
-    config["arch"]["num_puzzle_identifiers"] = len(NAMES)
+    config["arch"].update(num_puzzle_identifiers=len(NAMES), seq_len=900, vocab_size=12)  # no dataset.json here
     config["arch"].update(H_cycles=1, L_cycles=1)  # same weights, fewer Net calls per step: a quicker test
     (d / "all_config.yaml").write_text(yaml.safe_dump(config))
     (d / "identifiers.json").write_text(json.dumps(NAMES))

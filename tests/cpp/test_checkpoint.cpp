@@ -1,0 +1,221 @@
+// PyTorch checkpoints read without Python: the YAML subset of all_config.yaml, the restricted unpickler, the
+// architecture resolved from config, tensors, dataset.json and task, ARC rows kept by name, BF16 checkpoints and
+// `trm convert`. The reference cases loaded this way are compared with the official outputs in test_reference.cpp.
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+
+#include "checkpoint_loader.h"
+#include "yaml_subset.h"
+
+using namespace trm;
+using namespace std::string_literals;  // pickles hold NUL bytes
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string vectors(const std::string& rest) { return std::string(TRM_VECTORS_DIR) + "/" + rest; }
+
+std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
+
+std::vector<float> floats(const float* p, int64_t n) { return std::vector<float>(p, p + n); }
+
+std::string temp_file(const std::string& name, const std::string& text) {
+    const fs::path p = fs::temp_directory_path() / ("trm_test_checkpoint_" + name);
+    std::ofstream(p) << text;
+    return p.string();
+}
+
+}  // namespace
+
+TEST_CASE("the YAML subset reads what yaml.dump writes and refuses the rest by line", "[checkpoint]") {
+    const std::string text =
+        "arch:\n"
+        "  H_cycles: 3\n"
+        "  expansion: 4.0\n"
+        "  rms_norm_eps: 1e-05\n"
+        "  mlp_t: false\n"
+        "  pos_encodings: rope\n"
+        "  loss:\n"
+        "    name: losses@ACTLossHead\n"
+        "  quoted: 'it''s'\n"
+        "  dq: \"a\\\"b\"\n"
+        "checkpoint_path: checkpoints/a-very-long-name-that-yaml-dump\n"
+        "  folded-onto-the-next-line\n"
+        "data_paths:\n"
+        "- data/sudoku-extreme-1k-aug-1000\n"
+        "evaluators:\n"
+        "- name: arc@ARC\n"
+        "  submission_K: 2\n"
+        "empty: []\n"
+        "none: null\n"
+        "# a comment\n"
+        "lr: 0.0001\n";
+    const nlohmann::json j = parse_yaml_subset(text, "c.yaml");
+    CHECK(j["arch"]["H_cycles"] == 3);
+    CHECK(j["arch"]["expansion"].is_number_float());
+    CHECK(j["arch"]["rms_norm_eps"].get<double>() == Approx(1e-5));
+    CHECK(j["arch"]["mlp_t"] == false);
+    CHECK(j["arch"]["pos_encodings"] == "rope");
+    CHECK(j["arch"]["loss"]["name"] == "losses@ACTLossHead");
+    CHECK(j["arch"]["quoted"] == "it's");
+    CHECK(j["arch"]["dq"] == "a\"b");
+    CHECK(j["checkpoint_path"] == "checkpoints/a-very-long-name-that-yaml-dump folded-onto-the-next-line");
+    CHECK(j["data_paths"] == nlohmann::json::array({"data/sudoku-extreme-1k-aug-1000"}));
+    CHECK(j["evaluators"][0]["name"] == "arc@ARC");
+    CHECK(j["evaluators"][0]["submission_K"] == 2);
+    CHECK(j["empty"].is_array());
+    CHECK(j["none"].is_null());
+    CHECK(j["lr"].get<double>() == Approx(1e-4));
+
+    CHECK(error_of([] { parse_yaml_subset("a: 1\nb: &x 2\n", "c.yaml"); }) == "c.yaml:2: anchors and aliases are not supported ('&x 2')");
+    CHECK(error_of([] { parse_yaml_subset("a:\n\tb: 1\n", "c.yaml"); }) == "c.yaml:2: a tab in the indentation; expected spaces");
+    CHECK(error_of([] { parse_yaml_subset("a: [1, 2]\n", "c.yaml"); }).find("c.yaml:1: flow collection '[1, 2]' is not supported") == 0);
+    CHECK(error_of([] { parse_yaml_subset("a: |\n  text\n", "c.yaml"); }).find("c.yaml:1: block scalars") == 0);
+    CHECK(error_of([] { parse_yaml_subset("a: 1\na: 2\n", "c.yaml"); }) == "c.yaml:2: key 'a' appears twice");
+    CHECK(error_of([] { parse_yaml_subset("a: 1\njust text\n", "c.yaml"); }) == "c.yaml:2: expected 'key: value', got 'just text'");
+    CHECK(error_of([] { parse_yaml_subset("a: 1\n---\nb: 2\n", "c.yaml"); }).find("c.yaml:2: document marker") == 0);
+}
+
+TEST_CASE("the unpickler takes protocol 4 and OrderedDict state dicts, and refuses anything else by name", "[checkpoint]") {
+    // {'w': _rebuild_tensor_v2(storage ('storage', FloatStorage, '0', 'cpu', 6), 0, (2, 3), (3, 1), False,
+    // OrderedDict())} as an OrderedDict with _metadata set by BUILD, using FRAME, STACK_GLOBAL and MEMOIZE.
+    std::string p = "\x80\x04\x95"s;
+    p += std::string(8, '\0');
+    auto s = [](const std::string& x) { return "\x8c"s + std::string(1, char(x.size())) + x + "\x94"s; };
+    p += s("collections") + s("OrderedDict") + "\x93\x94)R\x94"s + "}" + s("_metadata") + "}\x94sb"s;
+    p += "(" + s("w") + s("torch._utils") + s("_rebuild_tensor_v2") + "\x93("s + "(" + s("storage") + s("torch") + s("FloatStorage") +
+         "\x93"s + s("0") + s("cpu") + "K\x06tQK\x00K\x02K\x03\x86K\x03K\x01\x86\x89h\x02)R\x94tR"s + "u.";
+    const std::vector<PickledTensor> t = unpickle_state_dict(reinterpret_cast<const uint8_t*>(p.data()), p.size(), "x.pkl");
+    REQUIRE(t.size() == 1);
+    CHECK(t[0].key == "w");
+    CHECK(t[0].storage == "0");
+    CHECK(t[0].shape == std::vector<int64_t>{2, 3});
+    CHECK(t[0].storage_numel == 6);
+
+    auto err = [](const std::string& pk) {
+        return error_of([&] { unpickle_state_dict(reinterpret_cast<const uint8_t*>(pk.data()), pk.size(), "x.pkl"); });
+    };
+    CHECK(err("\x80\x02"s "cos\nsystem\nX\x02\x00\x00\x00idR."s) ==
+          "x.pkl: byte 2: global 'os.system' is not allowed; a state dict names only collections.OrderedDict, "
+          "torch._utils._rebuild_tensor_v2, torch.FloatStorage, torch.BFloat16Storage, torch.HalfStorage, torch.IntStorage, "
+          "torch.LongStorage");
+    CHECK(err("\x80\x02}q\x00X\x01\x00\x00\x00"s "ah\x00s."s) == "x.pkl: state dict entry 'a' is a dict; expected a tensor");  // a dict holding itself
+    CHECK(err("\x80\x02X\xff\xff\xff\x7f"s) == "x.pkl: byte 2: needs 2147483647 more bytes but the pickle ends (truncated)");
+    CHECK(err("\x80\x02h\x05."s) == "x.pkl: byte 2: memo entry 5 was never stored");
+    CHECK(err("\x80\x02R."s) == "x.pkl: byte 2: REDUCE on an empty stack");
+    CHECK(err("\x80\x02}."s) == "");
+    CHECK(err("\x80\x02)."s) == "x.pkl: the pickle holds a tuple; expected a state dict (a dict of tensors)");
+    CHECK(err("\x80\x02\x81"s) == "x.pkl: byte 2: opcode NEWOBJ (0x81) is not allowed in a state dict");
+}
+
+TEST_CASE("the architecture comes from all_config.yaml, then the tensors, dataset.json and the task", "[checkpoint]") {
+    const std::string arc = vectors("arc_att_rope_puzzle_emb/");
+    std::vector<std::string> notes;
+    auto bare = load_model(arc + "step_0", {}, false, &notes);  // all_config.yaml found beside it
+    REQUIRE(notes.size() == 1);
+    CHECK(notes[0].find("seq_len 900 assumed for the arc task (named by 'data/arc1concept-aug-1000')") == 0);
+    notes.clear();
+    auto with_dataset = load_model(arc + "step_0", {arc + "all_config.yaml", arc + "dataset.json", "", "", ""}, false, &notes);
+    CHECK(notes.empty());
+    CHECK(bare->config().to_json() == with_dataset->config().to_json());
+    const Config& c = bare->config();
+    CHECK(c.vocab_size == 12);              // embed_tokens.embedding_weight's rows
+    CHECK(c.num_puzzle_identifiers == 5);   // puzzle_emb.weights' rows
+    CHECK(c.rms_norm_eps == 1e-5);          // the model's defaults
+    CHECK(c.rope_theta == 10000.0);
+    CHECK(bare->task_kind() == "arc");
+    CHECK(bare->storage_dtype() == "F32+BF16");
+
+    // Learned positions determine seq_len; dataset.json must agree with the tensors.
+    const std::string lp = vectors("learned_pos_no_puzzle_emb/");
+    notes.clear();
+    CHECK(load_model(lp + "step_0", {}, false, &notes)->config().seq_len == 81);
+    CHECK(notes.empty());
+    const std::string bad = temp_file("dataset.json", R"({"seq_len": 80, "vocab_size": 11})");
+    CHECK(error_of([&] { load_model(lp + "step_0", {"", bad, "", "", ""}, false); }) ==
+          bad + ": seq_len is 80 but " + lp + "step_0 tensor 'embed_pos.embedding_weight' implies 81");
+    // A JSON config's fields override: here a wrong hidden size, refused by the tensors' shapes.
+    const std::string json = temp_file("config.json", R"({"hidden_size": 32, "num_heads": 4, "expansion": 4, "L_layers": 2,
+        "H_cycles": 2, "L_cycles": 3, "halt_max_steps": 3, "pos_encodings": "learned", "puzzle_emb_len": 0})");
+    CHECK(error_of([&] { load_model(lp + "step_0", {json, "", "", "", ""}, false); }) ==
+          lp + "step_0: tensor '_orig_mod.model.inner.H_init' has shape [64]; the config in " + fs::path(json).filename().string() + " implies [32]");
+    const std::string hrm = temp_file("hrm.yaml", "arch:\n  name: recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1\n");
+    CHECK(error_of([&] { load_model(lp + "step_0", {hrm, "", "", "", ""}, false); }).find(hrm + ": arch.name is \"recursive_reasoning.hrm@") == 0);
+    CHECK(error_of([&] { load_model(lp + "step_0", {"", "", "", "", ""}, false, nullptr); }).empty());
+    CHECK(error_of([&] { load_model(vectors("sudoku_att_rope/reference.safetensors"), {json, "", "", "", ""}, false); })
+              .find("apply to PyTorch checkpoints") != std::string::npos);
+}
+
+TEST_CASE("ARC: only the rows of the kept tasks are read, named by identifiers.json", "[checkpoint]") {
+    const std::string arc = vectors("arc_att_rope_puzzle_emb/");
+    const std::string ids = temp_file("identifiers.json", R"(["<blank>", "aaa|||t0", "bbb|||t0", "aaa|||t3", "ccc|||t1"])");
+    const std::string keep = temp_file("keep.txt", "aaa\nccc\n");
+    auto all = load_model(arc + "step_0", {}, false);
+    auto kept = load_model(arc + "step_0", {"", "", ids, keep, ""}, false);
+    REQUIRE(kept->config().num_puzzle_identifiers == 3);
+    CHECK(kept->puzzle_identifiers() == std::vector<std::string>{"aaa|||t0", "aaa|||t3", "ccc|||t1"});
+    const int nd = all->config().puzzle_emb_ndim;
+    int r = 0;
+    for (int row : {1, 3, 4}) {
+        CHECK(floats(kept->puzzle_emb + size_t(r) * nd, nd) == floats(all->puzzle_emb + size_t(row) * nd, nd));
+        ++r;
+    }
+    const std::string none = temp_file("none.txt", "zzz\n");
+    CHECK(error_of([&] { load_model(arc + "step_0", {"", "", ids, none, ""}, false); }) == none + ": none of its 1 task ids names a row of " + ids);
+    const std::string short_ids = temp_file("short.json", R"(["a", "b"])");
+    CHECK(error_of([&] { load_model(arc + "step_0", {"", "", short_ids, "", ""}, false); }) ==
+          short_ids + ": 2 names; expected 5 (rows of puzzle_emb.weights)");
+}
+
+TEST_CASE("a BF16 checkpoint loads as the f32 one rounded to BF16 does", "[checkpoint]") {
+    const std::string bf16 = std::string(TRM_CHECKPOINTS_DIR) + "/sudoku_att_rope_bf16/step_0";
+    auto direct = load_model(bf16, {}, false);
+    CHECK(direct->storage_dtype() == "BF16");
+    const std::string f32 = vectors("sudoku_att_rope/step_0");
+    FileSource src(f32);
+    const std::vector<uint8_t> rounded = weight_file_bytes(read_official_checkpoint(src, checkpoint_inputs(f32, {})), "bf16", f32);
+    auto converted = Model::load(rounded.data(), rounded.size(), "bf16", false);
+    REQUIRE(direct->config().to_json() == converted->config().to_json());
+    const int64_t D = direct->config().hidden_size, V = direct->config().vocab_size;
+    CHECK(floats(direct->embed_tokens, V * D) == floats(converted->embed_tokens, V * D));
+    CHECK(floats(direct->layers[1].mlp_down, D * direct->config().mlp_width()) == floats(converted->layers[1].mlp_down, D * converted->config().mlp_width()));
+    Solver a(direct, 1), b(converted, 1);
+    std::vector<int32_t> tok(81, 1);
+    a.set_puzzle(0, tok.data(), 0);
+    b.set_puzzle(0, tok.data(), 0);
+    a.step();
+    b.step();
+    CHECK(floats(a.logits(0), 81 * V) == floats(b.logits(0), 81 * V));
+}
+
+TEST_CASE("trm convert writes f32, f16 and int8 files that load, and refuses what it cannot", "[checkpoint]") {
+    const std::string dir = vectors("sudoku_mlp_t/");
+    const fs::path out = fs::temp_directory_path() / "trm_test_convert.safetensors";
+    for (const char* dtype : {"f32", "f16", "bf16", "int8"}) {
+        INFO(dtype);
+        const std::string cmd = std::string(TRM_CLI) + " convert " + dir + "step_0 --dtype " + dtype + " --out " + out.string() + " > /dev/null";
+        REQUIRE(std::system(cmd.c_str()) == 0);
+        auto m = Model::load_file(out.string());
+        CHECK(m->config().seq_len == 81);
+        CHECK(m->storage_dtype() == (std::string(dtype) == "int8" ? "I8+F32" : std::string(dtype) == "f16" ? "F16" : std::string(dtype) == "bf16" ? "BF16" : "F32"));
+        CHECK(m->source().find(std::string("\"dtype\":\"") + dtype + "\"") != std::string::npos);
+    }
+    // From a .safetensors file: f32 -> int8 as scripts/quantize.py does.
+    const fs::path f32 = fs::temp_directory_path() / "trm_test_convert_f32.safetensors";
+    REQUIRE(std::system((std::string(TRM_CLI) + " convert " + dir + "step_0 --out " + f32.string() + " > /dev/null").c_str()) == 0);
+    REQUIRE(std::system((std::string(TRM_CLI) + " convert " + f32.string() + " --dtype int8 --out " + out.string() + " > /dev/null").c_str()) == 0);
+    CHECK(Model::load_file(out.string())->storage_dtype() == "I8+F32");
+    CHECK(std::system((std::string(TRM_CLI) + " convert " + out.string() + " --dtype f16 --out " + f32.string() + " 2> /dev/null").c_str()) != 0);
+    CHECK(error_of([&] { weight_file_bytes(read_weight_file(out.string()), "f16", "x"); }).find("' is already I8; convert from a float file") != std::string::npos);
+}
