@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Bounded libFuzzer runs (ASan + UBSan) of every parser: the weight-file loader, the config parser and the
-# sudoku, maze and ARC codecs. Seeds: tests/fuzz/corpus/<target>/; findings go to build/fuzz/findings/.
+# Bounded libFuzzer runs (ASan + UBSan) of every parser: the weight-file loader, the config parser, the PyTorch
+# checkpoint reader (zip, pickle), the all_config.yaml reader and the sudoku, maze and ARC codecs.
+# Seeds: tests/fuzz/corpus/<target>/; findings go to build/fuzz/findings/.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 12: about a minute in all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-12}
 cmake -S . -B build/fuzz -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRM_FUZZ=ON \
       -DTRM_BUILD_TESTS=OFF -DTRM_NATIVE_ARCH=OFF >/dev/null
-targets=(weights config sudoku maze arc)
+targets=(weights config sudoku maze arc zip pickle yaml)
 cmake --build build/fuzz -j "${JOBS:-$(nproc)}" --target "${targets[@]/#/fuzz_}"
 for t in "${targets[@]}"; do
   work=build/fuzz/corpus/$t      # grows during the run; the committed seeds stay untouched
