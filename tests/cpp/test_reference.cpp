@@ -70,6 +70,19 @@ int argmax_mismatches(const std::vector<float>& got, const std::vector<float>& r
     return bad;
 }
 
+// Every slot's outputs after a step, concatenated: logits [B, seq_len, V], q_halt and q_continue [B].
+struct StepOutputs {
+    std::vector<float> logits, qh, qc;
+    explicit StepOutputs(const Solver& s) {
+        const Config& c = s.model().config();
+        for (int b = 0; b < s.batch(); ++b) {
+            logits.insert(logits.end(), s.logits(b), s.logits(b) + size_t(c.seq_len) * c.vocab_size);
+            qh.push_back(s.q_halt(b));
+            qc.push_back(s.q_continue(b));
+        }
+    }
+};
+
 void compare_step(const Reference& ref, int k, const std::vector<float>& logits, const std::vector<float>& qh,
                   const std::vector<float>& qc, int V) {
     const std::string p = "step" + std::to_string(k) + ".";
@@ -112,17 +125,14 @@ TEST_CASE("the engine reproduces every reference case step by step: Eigen and SI
         REQUIRE(ref.steps() >= 1);
         for (int k = 0; k < ref.steps(); ++k) {
             solver.step();
-            std::vector<float> logits, qh, qc;
+            const StepOutputs out(solver);
             for (int b = 0; b < B; ++b) {
-                logits.insert(logits.end(), solver.logits(b), solver.logits(b) + size_t(T) * V);
-                qh.push_back(solver.q_halt(b));
-                qc.push_back(solver.q_continue(b));
                 for (int i = 0; i < T; ++i) {
                     const float* l = solver.logits(b) + size_t(i) * V;
                     CHECK(solver.predictions(b)[i] == int32_t(std::max_element(l, l + V) - l));
                 }
             }
-            compare_step(ref, k, logits, qh, qc, V);
+            compare_step(ref, k, out.logits, out.qh, out.qc, V);
         }
     }
 }
@@ -150,15 +160,11 @@ TEST_CASE("official checkpoints loaded directly reproduce every reference case e
         for (int k = 0; k < ref.steps(); ++k) {
             a.step();
             b.step();
-            std::vector<float> logits, qh, qc;
-            for (int i = 0; i < B; ++i) {
-                logits.insert(logits.end(), a.logits(i), a.logits(i) + size_t(T) * V);
-                qh.push_back(a.q_halt(i));
-                qc.push_back(a.q_continue(i));
-                CHECK(std::vector<float>(a.logits(i), a.logits(i) + size_t(T) * V) == std::vector<float>(b.logits(i), b.logits(i) + size_t(T) * V));
-                CHECK(a.q_halt(i) == b.q_halt(i));
-            }
-            compare_step(ref, k, logits, qh, qc, V);
+            const StepOutputs direct_out(a), converted_out(b);
+            CHECK(direct_out.logits == converted_out.logits);  // bit for bit
+            CHECK(direct_out.qh == converted_out.qh);
+            CHECK(direct_out.qc == converted_out.qc);
+            compare_step(ref, k, direct_out.logits, direct_out.qh, direct_out.qc, V);
         }
     }
 }
