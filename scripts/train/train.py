@@ -505,7 +505,9 @@ def main(argv=None):
         t = time.time()
         files = {}
         for name, q, a, ids in held:
-            res = evaluate(eval_model, q, a, batch_size=min(256, len(q)), puzzle_ids=ids)
+            # under the training's autocast: bf16 makes this 2-3x faster on the CPU, and selection needs only the order
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda" or bool(args.bf16)):
+                res = evaluate(eval_model, q, a, batch_size=min(256, len(q)), puzzle_ids=ids)
             e, n = res["early"], res["never"]
             files[name] = res
             log(f"held-out {name} ({len(q)} puzzles, {'EMA' if ema else 'live'} weights): exact {n['exact_accuracy']:.4f}"
