@@ -292,17 +292,26 @@ WeightSet read_official_checkpoint(const ByteSource& src, const CheckpointInputs
         task["puzzle_identifiers"] = kept;
     }
 
+    // What is read: each tensor whole, but of a puzzle-embedding table being subset only the kept rows.
+    auto subset = [&](const WeightShape& s) { return s.name == "puzzle_emb.weights" && !rows.empty() && rows.size() != size_t(find(tensors, s.name)->t->shape[0]); };
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const WeightShape& s : want) {
+        const CheckpointTensor& t = *find(tensors, s.name)->t;
+        const uint64_t row_bytes = t.shape.size() == 2 ? uint64_t(t.shape[1]) * dtype_size(t.dtype) : 0;
+        if (subset(s)) for (int64_t r : rows) ranges.push_back({t.offset + uint64_t(r) * row_bytes, row_bytes});
+        else ranges.push_back({t.offset, t.nbytes});
+    }
+    src.need(ranges);
+    size_t k = 0;
     for (const WeightShape& s : want) {
         const CheckpointTensor& t = *find(tensors, s.name)->t;
         WeightSet::Tensor out{s.name, t.dtype, t.shape, {}};
-        if (s.name == "puzzle_emb.weights" && !rows.empty() && rows.size() != size_t(t.shape[0])) {
-            const uint64_t row_bytes = uint64_t(t.shape[1]) * dtype_size(t.dtype);
-            out.data.resize(rows.size() * row_bytes);
-            for (size_t r = 0; r < rows.size(); ++r) src.read(t.offset + uint64_t(rows[r]) * row_bytes, row_bytes, out.data.data() + r * row_bytes);
-            out.shape[0] = int64_t(rows.size());
-        } else {
-            out.data.resize(size_t(t.nbytes));
-            src.read(t.offset, out.data.size(), out.data.data());
+        const size_t pieces = subset(s) ? rows.size() : 1;
+        if (subset(s)) out.shape[0] = int64_t(rows.size());
+        for (size_t i = 0; i < pieces; ++i, ++k) {
+            const size_t at = out.data.size();
+            out.data.resize(at + size_t(ranges[k].second));
+            src.read(ranges[k].first, size_t(ranges[k].second), out.data.data() + at);
         }
         w.tensors.push_back(std::move(out));
     }
@@ -392,17 +401,28 @@ CheckpointInputs checkpoint_inputs(const std::string& checkpoint_path, const Loa
     return in;
 }
 
+namespace {
+std::shared_ptr<const Model> model_of(WeightSet w, const std::string& label, bool simd_kernels, std::vector<std::string>* notes) {
+    const std::vector<uint8_t> bytes = weight_file_bytes(w, "", label);
+    w.tensors.clear();  // the model keeps its own float copy
+    if (notes) *notes = w.notes;
+    return Model::load(bytes.data(), bytes.size(), label, simd_kernels);
+}
+}  // namespace
+
 std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptions& o, bool simd_kernels, std::vector<std::string>* notes) {
     FileSource src(path);
     if (!torch_file(src)) {
         if (o.any()) throw Error(path + ": --config, --dataset, --identifiers, --keep-puzzles and --task apply to PyTorch checkpoints; this is not a zip file");
         return Model::load_file(path, simd_kernels);
     }
-    WeightSet w = read_official_checkpoint(src, checkpoint_inputs(path, o));
-    const std::vector<uint8_t> bytes = weight_file_bytes(w, "", path);
-    w.tensors.clear();  // the model keeps its own float copy
-    if (notes) *notes = w.notes;
-    return Model::load(bytes.data(), bytes.size(), path, simd_kernels);
+    return model_of(read_official_checkpoint(src, checkpoint_inputs(path, o)), path, simd_kernels, notes);
+}
+
+std::shared_ptr<const Model> load_checkpoint_pieces(PieceSource& src, const CheckpointInputs& in, bool simd_kernels, std::vector<std::string>* notes) {
+    WeightSet w = read_official_checkpoint(src, in);
+    src.release();
+    return model_of(std::move(w), src.label(), simd_kernels, notes);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -54,6 +54,14 @@ struct LoadOptions {
 };
 CheckpointInputs checkpoint_inputs(const std::string& checkpoint_path, const LoadOptions& o);
 
+// A checkpoint read piecewise (the browser: a File through Blob.slice). Throws NeedBytes or NeedRanges for what
+// src lacks: the caller adds those ranges and calls again. With the file's first 64 KiB and last MiB given first
+// (magic number, data.pkl, zip directory), the misses are the local headers, then every tensor range at once
+// (tests/cpp/test_checkpoint.cpp load_piecewise). On success the pieces are released: memory then holds the network
+// and the kept puzzle-embedding rows.
+std::shared_ptr<const Model> load_checkpoint_pieces(PieceSource& src, const CheckpointInputs& in, bool simd_kernels,
+                                                    std::vector<std::string>* notes = nullptr);
+
 // A .safetensors weight file or a torch.save checkpoint (told apart by their first bytes). notes (optional)
 // receives what was assumed about the architecture.
 std::shared_ptr<const Model> load_model(const std::string& path, const LoadOptions& o, bool simd_kernels,

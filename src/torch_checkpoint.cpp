@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <unordered_map>
@@ -36,6 +37,42 @@ void MemorySource::read(uint64_t offset, size_t n, uint8_t* dst) const {
         throw Error(label_ + ": read of " + std::to_string(n) + " bytes at offset " + std::to_string(offset) +
                     " runs past the end of the data (" + std::to_string(size_) + " bytes; truncated?)");
     if (n) std::memcpy(dst, data_ + offset, n);
+}
+
+void PieceSource::read(uint64_t offset, size_t n, uint8_t* dst) const {
+    if (offset > size_ || n > size_ - offset)
+        throw Error(label_ + ": read of " + std::to_string(n) + " bytes at offset " + std::to_string(offset) +
+                    " runs past the end of the file (" + std::to_string(size_) + " bytes; truncated?)");
+    if (!holds(offset, n)) throw NeedBytes(label_, offset, n);
+    auto it = std::prev(pieces_.upper_bound(offset));
+    if (n) std::memcpy(dst, it->second.data() + (offset - it->first), n);
+}
+
+void PieceSource::need(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) const {
+    std::vector<std::pair<uint64_t, uint64_t>> missing;
+    for (const auto& r : ranges)
+        if (r.first <= size_ && r.second <= size_ - r.first && !holds(r.first, r.second)) missing.push_back(r);
+    if (!missing.empty()) throw NeedRanges(label_, std::move(missing));
+}
+
+bool PieceSource::holds(uint64_t offset, uint64_t n) const {
+    auto it = pieces_.upper_bound(offset);  // the last piece starting at or before offset
+    if (it == pieces_.begin()) return false;
+    --it;
+    return offset - it->first <= it->second.size() && n <= it->second.size() - (offset - it->first);
+}
+
+void PieceSource::add(uint64_t offset, const uint8_t* data, size_t n) {
+    if (offset > size_ || n > size_ - offset)
+        throw Error(label_ + ": piece of " + std::to_string(n) + " bytes at offset " + std::to_string(offset) + " lies past the end of the file");
+    std::vector<uint8_t>& p = pieces_[offset];
+    if (n > p.size()) p.assign(data, data + n);
+}
+
+uint64_t PieceSource::held_bytes() const {
+    uint64_t n = 0;
+    for (const auto& [o, p] : pieces_) n += p.size();
+    return n;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -163,18 +200,24 @@ std::vector<ZipEntry> read_zip_directory(const ByteSource& src) {
                         "); only stored entries are read, as torch.save writes them");
         if (csize != usize) throw Error(f + ": zip entry '" + ze.name + "' is stored but its sizes differ (" + std::to_string(csize) + " and " + std::to_string(usize) + ")");
         ze.size = usize;
-        // The data starts after the local header, whose name and extra field may differ in length from the
-        // central directory's (torch pads the local one so that data is 64-byte aligned).
         if (local > size || size - local < 30) throw Error(f + ": zip entry '" + ze.name + "': local header offset " + std::to_string(local) + " is past the end of the file (truncated?)");
+        ze.data_offset = local;  // for now: where its local header is
+        out.push_back(std::move(ze));
+        p += 46 + size_t(name_len + extra_len + comment_len);
+    }
+    // The data starts after the local header, whose name and extra field may differ in length from the central
+    // directory's (torch pads the local one so that data is 64-byte aligned).
+    std::vector<std::pair<uint64_t, uint64_t>> headers;
+    for (const ZipEntry& ze : out) headers.push_back({ze.data_offset, 30});
+    src.need(headers);
+    for (ZipEntry& ze : out) {
         uint8_t lh[30];
-        src.read(local, 30, lh);
-        if (le(lh, 4) != kLocalSig) throw Error(f + ": zip entry '" + ze.name + "': no local header at offset " + std::to_string(local));
-        ze.data_offset = local + 30 + le(lh + 26, 2) + le(lh + 28, 2);
+        src.read(ze.data_offset, 30, lh);
+        if (le(lh, 4) != kLocalSig) throw Error(f + ": zip entry '" + ze.name + "': no local header at offset " + std::to_string(ze.data_offset));
+        ze.data_offset += 30 + le(lh + 26, 2) + le(lh + 28, 2);
         if (ze.data_offset > size || ze.size > size - ze.data_offset)
             throw Error(f + ": zip entry '" + ze.name + "' (" + std::to_string(ze.size) + " bytes at offset " + std::to_string(ze.data_offset) +
                         ") runs past the end of the file (" + std::to_string(size) + " bytes; truncated?)");
-        out.push_back(std::move(ze));
-        p += 46 + size_t(name_len + extra_len + comment_len);
     }
     return out;
 }

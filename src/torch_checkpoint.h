@@ -6,6 +6,7 @@
 #pragma once
 #include <cstdint>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@ public:
     virtual uint64_t size() const = 0;
     // Reads bytes [offset, offset + n) into dst; throws trm::Error naming the source if they are not there.
     virtual void read(uint64_t offset, size_t n, uint8_t* dst) const = 0;
+    // Announces the (offset, size) ranges about to be read, so that a piecewise source asks for them all at once.
+    virtual void need(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) const { (void)ranges; }
     const std::string& label() const { return label_; }
 
 protected:
@@ -48,6 +51,37 @@ public:
 private:
     const uint8_t* data_;
     size_t size_;
+};
+
+// A file read piece by piece, where reads cannot wait (the browser's Blob.slice is asynchronous): holds the pieces
+// given so far; a read of bytes it does not hold throws NeedBytes, an announcement of ranges it does not hold
+// NeedRanges. The caller fetches them, add()s them and runs the same parse again.
+struct NeedBytes : Error {
+    uint64_t offset, size;
+    NeedBytes(const std::string& label, uint64_t o, uint64_t n)
+        : Error(label + ": bytes " + std::to_string(o) + "+" + std::to_string(n) + " were not read yet"), offset(o), size(n) {}
+};
+
+struct NeedRanges : Error {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;  // (offset, size)
+    NeedRanges(const std::string& label, std::vector<std::pair<uint64_t, uint64_t>> r)
+        : Error(label + ": " + std::to_string(r.size()) + " ranges were not read yet"), ranges(std::move(r)) {}
+};
+
+class PieceSource : public ByteSource {
+public:
+    PieceSource(uint64_t size, std::string label) : ByteSource(std::move(label)), size_(size) {}
+    uint64_t size() const override { return size_; }
+    void read(uint64_t offset, size_t n, uint8_t* dst) const override;  // throws NeedBytes unless one piece holds it
+    void need(const std::vector<std::pair<uint64_t, uint64_t>>& ranges) const override;  // NeedRanges: those not held
+    void add(uint64_t offset, const uint8_t* data, size_t n);          // throws trm::Error if it lies past the end
+    bool holds(uint64_t offset, uint64_t n) const;                     // one piece holds all of [offset, offset + n)
+    uint64_t held_bytes() const;
+    void release() { pieces_.clear(); }  // once everything has been read
+
+private:
+    uint64_t size_;
+    std::map<uint64_t, std::vector<uint8_t>> pieces_;  // by offset
 };
 
 // --- zip ---------------------------------------------------------------------------------------------------------

@@ -37,6 +37,36 @@ std::string temp_file(const std::string& name, const std::string& text) {
     return p.string();
 }
 
+// What the browser's worker does with a user's File: Blob.slice for each range the loader asks for, starting with
+// the last MiB (the zip directory) and the first 64 KiB (the magic number, data.pkl). Counts the rounds and the bytes taken from the file.
+std::shared_ptr<const Model> load_piecewise(const std::string& path, const CheckpointInputs& in, int* rounds, uint64_t* fetched) {
+    FileSource file(path);
+    PieceSource src(file.size(), path);
+    *fetched = 0;
+    auto fetch = [&](uint64_t o, uint64_t n) {
+        std::vector<uint8_t> b(static_cast<size_t>(n));
+        file.read(o, b.size(), b.data());
+        src.add(o, b.data(), b.size());
+        *fetched += n;
+    };
+    const uint64_t tail = std::min<uint64_t>(file.size(), 1 << 20);
+    fetch(file.size() - tail, tail);
+    if (file.size() > tail) fetch(0, std::min<uint64_t>(file.size() - tail, 1 << 16));
+    for (*rounds = 1; *rounds < 100; ++*rounds) {
+        try {
+            auto m = load_checkpoint_pieces(src, in, false);
+            CHECK(src.held_bytes() == 0);  // released once read
+            return m;
+        } catch (const NeedRanges& e) {  // at least 16 KiB each, so that a local header's piece holds data.pkl too
+            for (const auto& r : e.ranges) fetch(r.first, std::min(file.size() - r.first, std::max<uint64_t>(r.second, 1 << 14)));
+        } catch (const NeedBytes& e) {
+            fetch(e.offset, std::min(file.size() - e.offset, std::max<uint64_t>(e.size, 1 << 16)));
+        }
+    }
+    FAIL("no model after 100 rounds");
+    return nullptr;
+}
+
 }  // namespace
 
 TEST_CASE("the YAML subset reads what yaml.dump writes and refuses the rest by line", "[checkpoint]") {
@@ -221,6 +251,38 @@ TEST_CASE("trm convert writes f32, f16 and int8 files that load, and refuses wha
     CHECK(error_of([&] { weight_file_bytes(read_weight_file(out.string()), "f16", "x"); }).find("' is already I8; convert from a float file") != std::string::npos);
 }
 
+
+TEST_CASE("a checkpoint read piecewise, as the browser reads a File, gives the model read from the file", "[checkpoint]") {
+    for (const char* name : {"arc_att_rope_puzzle_emb", "sudoku_mlp_t", "learned_pos_no_puzzle_emb"}) {
+        INFO(name);
+        const std::string path = vectors(std::string(name) + "/step_0");
+        int rounds = 0;
+        uint64_t fetched = 0;
+        auto pieces = load_piecewise(path, checkpoint_inputs(path, {}), &rounds, &fetched);
+        auto whole = load_model(path, {}, false);
+        CHECK(rounds <= 3);  // the two ends; the local headers; all tensor ranges at once
+        CHECK(fetched <= fs::file_size(path) + (1 << 20));
+        REQUIRE(pieces->config().to_json() == whole->config().to_json());
+        const Config& c = whole->config();
+        const int64_t D = c.hidden_size, V = c.vocab_size;
+        CHECK(floats(pieces->embed_tokens, V * D) == floats(whole->embed_tokens, V * D));
+        CHECK(floats(pieces->lm_head, V * D) == floats(whole->lm_head, V * D));
+        CHECK(floats(pieces->H_init, D) == floats(whole->H_init, D));
+        CHECK(floats(pieces->layers[1].mlp_down, D * c.mlp_width()) == floats(whole->layers[1].mlp_down, D * c.mlp_width()));
+        if (c.puzzle_emb_ndim) CHECK(floats(pieces->puzzle_emb, c.num_puzzle_identifiers * int64_t(c.puzzle_emb_ndim)) ==
+                                     floats(whole->puzzle_emb, c.num_puzzle_identifiers * int64_t(c.puzzle_emb_ndim)));
+    }
+    // A file cut short: the same one-line refusal as from disk, not a request for bytes that do not exist.
+    const std::string cut = (fs::temp_directory_path() / "trm_test_cut.pt").string();
+    const std::string full = vectors("sudoku_att_rope/step_0");
+    fs::copy_file(full, cut, fs::copy_options::overwrite_existing);
+    fs::resize_file(cut, fs::file_size(full) / 2);
+    int rounds = 0;
+    uint64_t fetched = 0;
+    CHECK(error_of([&] { load_piecewise(cut, checkpoint_inputs(full, {}), &rounds, &fetched); }) ==
+          cut + ": no zip end-of-central-directory record at the end of the file (truncated, or not a zip file)");
+}
+
 namespace {
 
 // A checkpoint as torch.save lays it out (stored zip, <archive>/data.pkl, <archive>/data/<k>), written here so that
@@ -323,5 +385,14 @@ TEST_CASE("a checkpoint with a 1 GiB puzzle-embedding table solves one ARC task 
 #ifndef TRM_SANITIZED  // AddressSanitizer's shadow memory is not the engine's
     CHECK(peak_mb < 300);
 #endif
+    // Read piecewise, as the browser reads a File: the table's kept rows and the network, not the gigabyte.
+    int rounds = 0;
+    uint64_t fetched = 0;
+    auto m = load_piecewise(ckpt, checkpoint_inputs(ckpt, {"", "", (dir / "identifiers.json").string(), (dir / "keep.txt").string(), ""}),
+                            &rounds, &fetched);
+    CHECK(m->config().num_puzzle_identifiers == 2);
+    CHECK(rounds <= 3);
+    CHECK(fetched < (uint64_t(3) << 20));
+    WARN("piecewise: " << rounds << " rounds, " << fetched << " bytes read of " << fs::file_size(ckpt));
     if (!std::getenv("TRM_KEEP")) fs::remove_all(dir);
 }
