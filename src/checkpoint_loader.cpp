@@ -186,7 +186,14 @@ Config resolve_config(const CheckpointInputs& in, const std::vector<Named>& tens
         notes.push_back("seq_len " + c["seq_len"].dump() + " assumed for the " + task + " task (" + evidence + "): " + basename_of(cl) +
                         " lacks it and the tensors do not determine it; --dataset dataset.json sets it");
     }
-    return Config::from_json(c.dump(), cl + " (arch)");
+    try {
+        return Config::from_json(c.dump(), cl);
+    } catch (const Error& e) {  // from_json names the weight file's field; here the field is the config's arch
+        std::string m = e.what();
+        const std::string from = cl + ": metadata 'config'";
+        if (m.compare(0, from.size(), from) == 0) m = cl + ": arch" + m.substr(from.size());
+        throw Error(m);
+    }
 }
 
 std::vector<std::string> read_lines(const std::string& text) {

@@ -183,6 +183,8 @@ TEST_CASE("the architecture comes from all_config.yaml, then the tensors, datase
           lp + "step_0: tensor '_orig_mod.model.inner.H_init' has shape [64]; the config in " + fs::path(json).filename().string() + " implies [32]");
     const std::string hrm = temp_file("hrm.yaml", "arch:\n  name: recursive_reasoning.hrm@HierarchicalReasoningModel_ACTV1\n");
     CHECK(error_of([&] { load_model(lp + "step_0", {hrm, "", "", "", ""}, false); }).find(hrm + ": arch.name is \"recursive_reasoning.hrm@") == 0);
+    const std::string partial = temp_file("partial.yaml", "arch:\n  hidden_size: 64\n");
+    CHECK(error_of([&] { load_model(lp + "step_0", {partial, "", "", "", ""}, false); }) == partial + ": arch: missing field 'num_heads'");
     CHECK(error_of([&] { load_model(lp + "step_0", {"", "", "", "", ""}, false, nullptr); }).empty());
     CHECK(error_of([&] { load_model(vectors("sudoku_att_rope/reference.safetensors"), {json, "", "", "", ""}, false); })
               .find("apply to PyTorch checkpoints") != std::string::npos);
