@@ -16,6 +16,7 @@
 
 #include "arc_solver.h"
 #include "model.h"
+#include "solve.h"
 #include "tasks.h"
 
 using emscripten::val;
@@ -147,6 +148,57 @@ val mazeVerify(const std::string& maze, const std::string& answer) {
     return guarded([&] { return verdict(trm::maze::verify(maze, answer)); }, val::null());
 }
 
+// One puzzle's solve (src/solve.h): the loop, halting, decoding, verification and strategies are all in C++; this
+// only turns each step into a JavaScript object.
+struct SolveRun {
+    std::unique_ptr<trm::SolveRun> r;
+    bool raw;  // made from tokens: the prediction goes out as tokens too
+    // {step, maxSteps, prediction, tokens, changed, confidence, qHalt, qContinue, verified, message, badCells, ms,
+    //  modelCalls, note, strategy, done[, logits]}; null on failure (message in lastError()).
+    val step(bool logits) {
+        return guarded([&] {
+            const trm::SolveStep& s = r->step();
+            val o = val::object();
+            o.set("step", s.step);
+            o.set("maxSteps", s.max_steps);
+            val tokens = int32_array(s.tokens.data(), s.tokens.size());
+            o.set("tokens", tokens);
+            o.set("prediction", raw ? val(int32_array(s.tokens.data(), s.tokens.size())) : val(s.prediction));
+            o.set("changed", int_list(s.changed));
+            o.set("confidence", s.confidence);
+            o.set("qHalt", s.q_halt);
+            o.set("qContinue", s.q_continue);
+            o.set("verified", s.verdict.ok);
+            o.set("message", s.verdict.message);
+            o.set("badCells", int_list(s.verdict.bad_cells));
+            o.set("ms", s.ms);
+            o.set("modelCalls", s.model_calls);
+            o.set("note", s.note);
+            o.set("strategy", std::string(trm::strategy_name(r->strategy())));
+            o.set("done", s.done);
+            if (logits) {
+                const trm::Config& c = cfg;
+                o.set("logits", val::global("Float32Array").new_(emscripten::typed_memory_view(size_t(c.seq_len) * c.vocab_size, r->logits())));
+            }
+            return o;
+        }, val::null());
+    }
+    bool done() const { return r->done(); }
+    std::string strategy() const { return trm::strategy_name(r->strategy()); }
+    trm::Config cfg;
+};
+
+// input: puzzle text (sudoku, maze) or tokens (Int32Array or array, any task) with puzzle row `puzzleId`;
+// optionsJson: trm::SolveOptions::from_json's names.
+SolveRun* makeSolveRun(const Model& model, const val& input, int puzzleId, const std::string& optionsJson) {
+    return guarded([&] {
+        const trm::SolveOptions o = trm::SolveOptions::from_json(optionsJson, "solve options");
+        if (input.isString())
+            return new SolveRun{std::make_unique<trm::SolveRun>(model.m, input.as<std::string>(), o), false, model.m->config()};
+        return new SolveRun{std::make_unique<trm::SolveRun>(model.m, tokens_from(input), puzzleId, o), true, model.m->config()};
+    }, static_cast<SolveRun*>(nullptr));
+}
+
 // ARC (src/arc_solver.h): one test input of a task, run as a batch of the augmented copies the model has rows for.
 struct ArcRun {
     trm::arc::Task task;
@@ -225,6 +277,12 @@ EMSCRIPTEN_BINDINGS(trm) {
         .function("logits", &Solver::logits)
         .function("zH", &Solver::zH);
     function("makeSolver", &makeSolver, allow_raw_pointers());
+
+    class_<SolveRun>("SolveRun")
+        .function("step", &SolveRun::step)
+        .function("done", &SolveRun::done)
+        .function("strategy", &SolveRun::strategy);
+    function("makeSolveRun", &makeSolveRun, allow_raw_pointers());
 
     class_<ArcRun>("ArcRun")
         .function("copies", &ArcRun::copyCount)

@@ -12,7 +12,8 @@ const USAGE =
   'usage:\n' +
   '  trm info W.safetensors\n' +
   '  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n' +
-  '  trm solve W PUZZLE [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n' +
+  '  trm solve W PUZZLE [--strategy S] [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n' +
+  '  --strategy model|steps|vote|commit|best, with --copies N, --commit N, --round-steps N, --max-calls N, --backtracks N, --seed N\n' +
   '  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n' +
   '  (not yet here: trm eval; see build/native/trm)\n' +
   '  --threads: worker threads per step (default: one per hardware thread)\n';
@@ -216,42 +217,56 @@ async function cmdPredict(a) {
 
 async function cmdSolve(a) {
   if (a.pos.length !== 2) throw new Error('solve needs a weight file and a puzzle');
-  a.checkKnown(['--halt', '--steps', '--threads', '--json', '--task', '--task-id', '--test', '--max-copies']);
+  a.checkKnown(['--halt', '--steps', '--threads', '--json', '--task', '--task-id', '--test', '--max-copies', '--strategy', '--copies',
+    '--commit', '--round-steps', '--max-calls', '--backtracks', '--seed']);
   const trm = await TRM.load(a.pos[0], { threads: a.threads() });
   try {
     const kind = trm.info.task.kind;
     const asked = a.get('--task', kind);
     if (asked !== kind) throw new Error(`solve: --task ${asked} but the model's task is '${kind}'`);
     if (kind === 'arc') return await solveArc(a, trm);
-    const seq = kind === 'sudoku' ? 81 : 900;
     if (kind !== 'sudoku' && kind !== 'maze') {
       throw new Error(`solve: the model's task is '${kind}'; solve handles sudoku and maze models (use predict for raw tokens)`);
     }
-    if (trm.info.config.seq_len !== seq) throw new Error(`solve: a ${kind} model must have seq_len ${seq}`);
     let text = a.pos[1];
     if (fs.existsSync(text) && fs.statSync(text).isFile()) text = fs.readFileSync(text, 'utf8');
     const json = a.opt.has('--json'), early = a.earlyHalt();
-    const maxSteps = a.integer('--steps', trm.info.config.halt_max_steps, 1, 100000);
-    const side = kind === 'sudoku' ? 9 : 30;
+    // The engine's defaults where an option is absent (src/solve.h SolveOptions), as the native CLI.
+    const options = { halt: early ? 'early' : 'never', strategy: a.get('--strategy', 'model') };
+    const numeric = [['--steps', 'maxSteps', 1, 100000], ['--copies', 'copies', 1, 4096], ['--commit', 'commit', 1, 100000],
+      ['--round-steps', 'roundSteps', 1, 100000], ['--max-calls', 'maxCalls', 1, 2 ** 30], ['--backtracks', 'backtracks', 0, 2 ** 30],
+      ['--seed', 'seed', 0, 2147483647]];
+    for (const [flag, key, lo, hi] of numeric) if (a.opt.has(flag)) options[key] = a.integer(flag, 0, lo, hi);
     let last = null;
-    for await (const s of trm.solve(text, { halt: early ? 'early' : 'never', maxSteps })) {
+    const run = trm.solve(text, options);
+    for await (const s of run) {
       last = s;
+      const plain = s.strategy === 'model';  // the plain model prints exactly what it always has
       if (json) {
-        out(jsonLine({ step: s.step, q_halt: s.qHalt, q_continue: s.qContinue, confidence: s.confidence, changed: s.changed.length,
-          ms: s.ms, prediction: s.prediction }, ['step', 'changed']));
+        const line = { step: s.step, q_halt: s.qHalt, q_continue: s.qContinue, confidence: s.confidence, changed: s.changed.length,
+          ms: s.ms, prediction: s.prediction };
+        if (!plain) Object.assign(line, { model_calls: s.modelCalls, note: s.note });
+        out(jsonLine(line, ['step', 'changed', 'model_calls']));
       } else {
+        const side = kind === 'sudoku' ? 9 : 30;
         let grid = '';
         for (let r = 0; r < side; ++r) grid += `  ${s.prediction.slice(r * side, (r + 1) * side)}\n`;
         const q = s.qHalt.toFixed(3);
-        out(`step ${s.step}/${maxSteps}  confidence ${(100 * s.confidence).toFixed(1).padStart(5)}% (q_halt ${s.qHalt >= 0 ? '+' : ''}${q})  ` +
-          `${s.changed.length} cells changed  ${s.ms.toFixed(1)} ms\n${grid}`);
+        const extra = plain ? '' : `  ${s.modelCalls} model calls${s.note ? `  ${s.note}` : ''}`;
+        out(`step ${s.step}/${s.maxSteps}  confidence ${(100 * s.confidence).toFixed(1).padStart(5)}% (q_halt ${s.qHalt >= 0 ? '+' : ''}${q})  ` +
+          `${s.changed.length} cells changed  ${s.ms.toFixed(1)} ms${extra}\n${grid}`);
       }
     }
+    await run.result;
+    const plain = last.strategy === 'model';
     if (json) {
-      out(jsonLine({ done: true, steps: last.step, answer: last.prediction, verified: last.verified, message: last.message,
-        bad_cells: last.badCells }, ['steps']));
+      const done = { done: true, steps: last.step, answer: last.prediction, verified: last.verified, message: last.message,
+        bad_cells: last.badCells };
+      if (!plain) Object.assign(done, { strategy: last.strategy, model_calls: last.modelCalls });
+      out(jsonLine(done, ['steps', 'model_calls']));
     } else {
-      out(`${last.verified ? 'VERIFIED' : 'NOT VERIFIED'} after ${last.step} steps: ${last.message}\n`);
+      const extra = plain ? '' : ` (strategy ${last.strategy}, ${last.modelCalls} model calls)`;
+      out(`${last.verified ? 'VERIFIED' : 'NOT VERIFIED'} after ${last.step} steps: ${last.message}${extra}\n`);
     }
   } finally {
     trm.dispose();

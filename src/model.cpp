@@ -401,7 +401,7 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     }
 }
 
-void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id) {
+void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id, bool keep_carry) {
     if (b < 0 || b >= batch_) throw Error("solver: slot " + std::to_string(b) + " is outside the batch of " + std::to_string(batch_));
     const Config& c = cfg_;
     const Model& m = *model_;
@@ -426,6 +426,10 @@ void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id) {
     const float scale = std::sqrt(float(D));
     for (size_t k = 0; k < size_t(S_) * D; ++k) x[k] *= scale;
 
+    if (keep_carry && loaded_[b]) {
+        halted_[b] = 0;
+        return;
+    }
     // The carry starts as H_init / L_init at every position.
     float* zH = zH_.data() + size_t(b) * S_ * D;
     float* zL = zL_.data() + size_t(b) * S_ * D;

@@ -133,7 +133,8 @@ public:
 
     // Puts a puzzle into slot b: embeds tokens [seq_len] with puzzle row `puzzle_id`, resets the carry to
     // H_init/L_init and the slot's step count to 0. Throws trm::Error on a token or id out of range.
-    void set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id);
+    // keep_carry: only the input changes (a strategy feeding cells back as givens); carry and step count go on.
+    void set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id, bool keep_carry = false);
 
     // One supervision step for every slot that holds a puzzle and is not halted.
     void step();

@@ -53,6 +53,9 @@ SolveOptions SolveOptions::from_json(const std::string& text, const std::string&
         } else if (key == "earlyHalt") {
             if (!v.is_boolean()) throw Error(label + ": earlyHalt = " + v.dump() + "; expected true or false");
             o.early_halt = v.get<bool>();
+        } else if (key == "carry") {
+            if (!v.is_boolean()) throw Error(label + ": carry = " + v.dump() + "; expected true or false");
+            o.carry = v.get<bool>();
         } else if (key == "maxSteps") integer("maxSteps", o.max_steps, 1);
         else if (key == "copies") integer("copies", o.copies, 1);
         else if (key == "commit") integer("commit", o.commit, 1);
@@ -66,7 +69,7 @@ SolveOptions SolveOptions::from_json(const std::string& text, const std::string&
             o.seed = uint64_t(s);
         } else
             throw Error(label + ": unknown option '" + key +
-                        "'; expected strategy, earlyHalt, maxSteps, copies, commit, roundSteps, maxCalls, backtracks, seed, threads");
+                        "'; expected strategy, earlyHalt, maxSteps, copies, commit, roundSteps, maxCalls, backtracks, carry, seed, threads");
     }
     return o;
 }
@@ -95,6 +98,11 @@ SolveRun::SolveRun(std::shared_ptr<const Model> model, const std::vector<int32_t
     const int seq_len = model_->config().seq_len;
     if (int(tokens.size()) != seq_len)
         throw Error("input: " + std::to_string(tokens.size()) + " tokens; the model expects seq_len " + std::to_string(seq_len));
+    const int vocab = model_->config().vocab_size;
+    for (size_t i = 0; i < tokens.size(); ++i)  // before any symmetry indexes its token map with them
+        if (tokens[i] < 0 || tokens[i] >= vocab)
+            throw Error("input: token " + std::to_string(tokens[i]) + " at position " + std::to_string(i) +
+                        " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
     givens_ = tokens;
     if (codec_->has_text()) puzzle_ = codec_->decode(tokens.data());
     init(options);
@@ -112,7 +120,7 @@ void SolveRun::init(const SolveOptions& o) {
     const std::string name = strategy_name(strategy_);
     int copies = 1;
     if (strategy_ == Strategy::Vote) copies = o.copies ? o.copies : std::min(8, codec_->symmetry_count());
-    if (strategy_ == Strategy::Commit) copies = o.copies ? o.copies : 1;
+    if (strategy_ == Strategy::Commit) copies = o.copies ? o.copies : std::min(8, codec_->symmetry_count());
     if ((strategy_ == Strategy::Vote || strategy_ == Strategy::Commit) && codec_->choices().empty())
         throw Error("strategy '" + name + "' needs a task whose rules the engine knows (sudoku or maze); the model's task is '" +
                     codec_->name() + "'");
@@ -143,12 +151,12 @@ void SolveRun::init(const SolveOptions& o) {
     if (strategy_ != Strategy::Commit) load_copies(givens_);
 }
 
-void SolveRun::load_copies(const std::vector<int32_t>& grid) {
+void SolveRun::load_copies(const std::vector<int32_t>& grid, bool keep_carry) {
     std::vector<int32_t> view(static_cast<size_t>(seq_len_));
     for (size_t b = 0; b < symmetries_.size(); ++b) {
         const Symmetry& s = symmetries_[b];
         for (int i = 0; i < seq_len_; ++i) view[size_t(i)] = s.token[size_t(grid[size_t(s.cell[size_t(i)])])];
-        solver_->set_puzzle(int(b), view.data(), puzzle_id_);
+        solver_->set_puzzle(int(b), view.data(), puzzle_id_, keep_carry);
     }
 }
 
@@ -238,50 +246,55 @@ bool SolveRun::commit_from(Frame& f, int count) {
     return !f.committed.empty();
 }
 
-// Undoes commitments until one can be replaced: a group of several is retried as its most probable cell alone, a single
-// cell's choice is refuted (banned) and the next best choice from the same grid is committed.
+// Undoes commitments, latest first: the latest choice is refuted (banned under the grid it was made on) and the next
+// most probable legal choice from that grid replaces it; a grid with no choice left is undone in turn. No model call:
+// the round that follows runs the model on the new grid.
 bool SolveRun::backtrack() {
-    const int limit = opt_.backtracks >= 0 ? opt_.backtracks : 32;
+    const int limit = opt_.backtracks >= 0 ? opt_.backtracks : 256;
     while (!frames_.empty()) {
         Frame& f = frames_.back();
-        if (f.committed.size() == 1) {
-            const auto [cell, token] = f.committed[0];
-            f.banned[size_t(cell) * vocab_ + size_t(token)] = 1;
-        }
+        const auto [cell, token] = f.committed.at(0);
+        f.banned[size_t(cell) * vocab_ + size_t(token)] = 1;
         work_ = f.grid;
         banned_ = f.banned;
-        if (no_room(work_) || backtracks_ >= limit) {
-            if (backtracks_ >= limit) {
-                note_ = "dead end; no backtracks left";
-                return false;
-            }
-            frames_.pop_back();
-            continue;
+        if (backtracks_ >= limit) {
+            note_ = "dead end; no backtracks left";
+            return false;
         }
         ++backtracks_;
-        if (!commit_from(f, 1)) {
-            frames_.pop_back();
+        if (no_room(work_) || !commit_from(f, 1)) {
+            frames_.pop_back();  // nothing left to try on this grid: refute the choice before it
             continue;
         }
-        if (no_room(work_)) continue;  // refuted at once: the loop bans it
-        note_ = "backtrack " + std::to_string(backtracks_) + ": retried from " + std::to_string(frames_.size() - 1) + " commitments";
-        return true;
+        if (!no_room(work_)) {
+            note_ = "backtrack " + std::to_string(backtracks_) + " to commitment " + std::to_string(frames_.size());
+            return true;
+        }  // else the replacement is refuted at once: the loop bans it
     }
-    if (note_.empty() || note_.rfind("dead end", 0) != 0) note_ = "dead end; nothing left to undo";
+    note_ = "dead end; nothing left to undo";
     return false;
 }
 
-// Ends a commit round: the most probable legal open cells become givens for the next round.
+// Ends a commit round: the most probable legal open cells become givens for the next round, one at a time, each
+// checked against the rules (a dead end is undone at once, without a model call).
 bool SolveRun::finish_round() {
-    if (no_room(work_)) return backtrack();
-    frames_.push_back(Frame{work_, banned_, probs_, {}});
-    if (!commit_from(frames_.back(), opt_.commit ? opt_.commit : 4)) {
-        frames_.pop_back();
-        note_ = "stuck: no open cell has a legal choice left";
-        return backtrack();
+    const int count = opt_.commit ? opt_.commit : 8;
+    int made = 0;
+    while (made < count) {
+        frames_.push_back(Frame{work_, banned_, probs_, {}});
+        if (!commit_from(frames_.back(), 1)) {
+            frames_.pop_back();
+            break;
+        }
+        ++made;
+        if (no_room(work_) && !backtrack()) return false;
     }
-    note_ = "round " + std::to_string(round_) + ": " + std::to_string(frames_.back().committed.size()) + " cells committed";
-    if (no_room(work_)) return backtrack();
+    if (made == 0) {
+        note_ = "stuck: no open cell has a legal choice left";
+        return false;
+    }
+    if (note_.empty()) note_ = "round " + std::to_string(round_) + ": " + std::to_string(made) + " cells committed";
+    else note_ = "round " + std::to_string(round_) + ": " + std::to_string(made) + " cells committed, " + note_;
     return true;
 }
 
@@ -311,7 +324,7 @@ const SolveStep& SolveRun::step() {
     note_.clear();
     if (strategy_ == Strategy::Commit && round_step_ == 0) {
         ++round_;
-        load_copies(work_);
+        load_copies(work_, opt_.carry);
     }
     calls_ += solver_->any_active();
     solver_->step();

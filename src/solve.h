@@ -31,12 +31,13 @@ struct SolveOptions {
     std::string strategy = "model";  // model | steps | vote | commit | best
     bool early_halt = true;  // model, vote: a run (a copy) stops at its first step with q_halt > 0
     int max_steps = 0;       // model, vote: supervision steps (0: halt_max_steps); steps: all steps (0: 8 x halt_max_steps)
-    int copies = 0;          // vote (0: 8, maze at most 8), commit (0: 1): augmented copies run as one batch
-    int commit = 0;          // commit: cells committed per round (0: 4)
+    int copies = 0;          // vote, commit: augmented copies run as one batch (0: 8)
+    int commit = 0;          // commit: cells committed per round (0: 8)
     int round_steps = 0;     // commit: supervision steps per round at most (0: halt_max_steps / 2); a round also ends
                              // when a step changes no cell
     int max_calls = 0;       // model calls at most (0: 16 x halt_max_steps); the model strategy ignores it
-    int backtracks = -1;     // commit: backtracks at most (-1: 32)
+    int backtracks = -1;     // commit: backtracks at most (-1: 256); each costs rule checks, no model call
+    bool carry = false;      // commit: each round goes on from the previous round's carry instead of starting afresh
     uint64_t seed = 1;       // draws the sudoku symmetries
     int threads = 1;         // the solver's thread pool
 
@@ -82,11 +83,13 @@ public:
     const TaskCodec& codec() const { return *codec_; }
     const std::string& puzzle() const { return puzzle_; }  // canonical text ("" for token-only tasks)
     const float* logits() const;  // the first copy's logits of the last step [seq_len, vocab]
+    // The copies' mean probabilities in the puzzle's frame after the last step [seq_len, vocab] (not for model).
+    const std::vector<float>& probabilities() const { return probs_; }
 
 private:
     struct Frame;
     void init(const SolveOptions& o);
-    void load_copies(const std::vector<int32_t>& grid);
+    void load_copies(const std::vector<int32_t>& grid, bool keep_carry = false);
     void average_probabilities();                 // probs_ from every copy, mapped back
     std::vector<int32_t> fill(const std::vector<int32_t>& grid) const;  // the shown answer
     std::vector<int32_t> verified_copy() const;   // a copy's own answer that verifies, or empty

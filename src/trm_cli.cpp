@@ -3,6 +3,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <mutex>
 #include <thread>
 #include <cmath>
@@ -37,7 +38,7 @@ static const char* kUsage =
     "  --strategy model|steps|vote|commit|best (solve, eval; default model): see src/solve.h\n"
     "      --steps N (model, vote: steps per run; steps: all steps), --copies N (vote, commit: augmented copies per batch),\n"
     "      --commit N (cells per round), --round-steps N, --max-calls N (model calls at most; default 16 x halt_max_steps),\n"
-    "      --backtracks N (commit), --seed N (the sudoku symmetries drawn)\n"
+    "      --backtracks N, --carry 0|1 (commit: each round goes on from the last round's carry), --seed N (symmetries drawn)\n"
     "  trm generate sudoku --count N --seed S [--grade singles|harder] [--givens 28-36] [--out FILE.csv]\n"
     "  trm generate maze --count N --seed S [--path 20-40] [--walls 0.37] [--out FILE.csv]\n"
     "      question,answer CSV (stdout by default); the same seed gives the same puzzles on every machine.\n"
@@ -106,6 +107,13 @@ struct Args {
 static std::string read_text(const std::string& path) {
     std::vector<uint8_t> b = read_file(path);
     return std::string(b.begin(), b.end());
+}
+
+// CPU time of the calling thread: what a puzzle costs, whatever else shares the machine.
+static double thread_cpu_ms() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) * 1e3 + double(t.tv_nsec) / 1e6;
 }
 
 static double ms_since(Clock::time_point t0) {
@@ -197,6 +205,7 @@ static SolveOptions solve_options(const Args& a, bool early_halt) {
     o.max_calls = a.integer("--max-calls", 0, 1, 1 << 30);
     o.backtracks = a.integer("--backtracks", -1, 0, 1 << 30);
     o.seed = uint64_t(a.integer("--seed", 1, 0, 2147483647));
+    o.carry = a.integer("--carry", 0, 0, 1) == 1;
     return o;
 }
 
@@ -256,7 +265,7 @@ static int cmd_solve_arc(const Args& a, std::shared_ptr<const Model> m) {
 static int cmd_solve(const Args& a) {
     if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
     a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies", "--kernels", "--strategy",
-                   "--copies", "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed"});
+                   "--copies", "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed", "--carry"});
     auto m = a.model(a.simd_kernels());
     const std::string kind = a.get("--task", m->task_kind());
     if (kind != m->task_kind())
@@ -331,7 +340,7 @@ static std::vector<std::pair<std::string, std::string>> read_csv(const std::stri
 static int cmd_eval(const Args& a) {
     if (a.pos.size() != 1) throw Error("eval needs one weight file");
     a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json", "--kernels", "--strategy", "--steps", "--copies",
-                   "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed"});
+                   "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed", "--carry"});
     auto m = a.model(a.simd_kernels());
     const auto codec = text_codec(*m, "eval");
     const std::string data = a.need("--data");
@@ -366,6 +375,7 @@ static int cmd_eval(const Args& a) {
     struct Score {
         std::atomic<size_t> exact{0}, cells_right{0}, steps{0}, calls{0};
     } early_score, all_score;
+    std::atomic<int64_t> cpu_us{0};
     // Puzzles are independent: each worker thread solves one at a time with a single-threaded SolveRun, taking the
     // next puzzle from one shared queue.
     const int workers = std::max(1, std::min<int>(a.threads() > 0 ? a.threads() : ThreadPool::hardware_threads(), int(rows.size())));
@@ -383,6 +393,7 @@ static int cmd_eval(const Args& a) {
     auto work = [&] {
         try {
             for (size_t r; (r = next++) < rows.size();) {
+                const double cpu0 = thread_cpu_ms();
                 SolveRun run(m, rows[r].first, opt);
                 bool early_scored = false;
                 while (!run.done()) {
@@ -395,6 +406,7 @@ static int cmd_eval(const Args& a) {
                 const SolveStep& s = run.last();
                 if (!score_all) score(early_score, r, s.tokens, s.step, s.model_calls);
                 else score(all_score, r, s.tokens, s.step, s.model_calls);
+                cpu_us += int64_t(1000 * (thread_cpu_ms() - cpu0));
                 ++done;
             }
         } catch (const std::exception& e) {
@@ -432,6 +444,7 @@ static int cmd_eval(const Args& a) {
     if (json) {
         nlohmann::json out = {{"count", size_t(done)}, {"halt", halt}, {"seconds", secs}, {"threads", workers}, {"batch", 1},
                               {"strategy", strategy}, {"ms_per_puzzle", 1000 * secs * workers / n},
+                              {"cpu_ms_per_puzzle", double(cpu_us) / 1000 / n},
                               {"kernels", m->int8_kernels() ? "simd+int8" : m->simd_kernels() ? "simd" : "eigen"}};
         if (halt == "both") {
             out["early"] = metrics(early_score);
@@ -444,8 +457,9 @@ static int cmd_eval(const Args& a) {
         for (const auto& [name, s] : {std::pair<const char*, const Score*>{"early", &early_score}, {"never", &all_score}})
             if (halt == name || halt == "both")
                 std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  strategy %s  mean model calls %.1f  "
-                            "%.1f ms per puzzle  %.1f s\n", size_t(done), 100 * double(s->exact) / n, 100 * double(s->cells_right) / (n * T),
-                            double(s->steps) / n, name, strategy.c_str(), double(s->calls) / n, 1000 * secs * workers / n, secs);
+                            "%.1f ms per puzzle (%.1f ms CPU)  %.1f s\n", size_t(done), 100 * double(s->exact) / n,
+                            100 * double(s->cells_right) / (n * T), double(s->steps) / n, name, strategy.c_str(), double(s->calls) / n,
+                            1000 * secs * workers / n, double(cpu_us) / 1000 / n, secs);
     }
     return 0;
 }

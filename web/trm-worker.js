@@ -2,7 +2,8 @@
 // A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task
 // codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
 //   {type: 'load', bytes, label, threads, relaxedSimd} -> {id, value: info}
-//   {type: 'solve', input, halt, maxSteps, logits} -> {id, step} for every step, then {id, value: {stepsDone}}
+//   {type: 'solve', input, halt, maxSteps, logits, strategy, copies, commit, roundSteps, maxCalls, backtracks, seed}
+//                                                  -> {id, step} for every step, then {id, value: {stepsDone}}
 //   {type: 'solveArc', task, label, taskId, test, maxCopies, halt, maxSteps}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone, copies}}
 //   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step
@@ -160,90 +161,39 @@ async function load({ bytes, label, threads: requested, relaxedSimd }) {
   return info();
 }
 
-// The model's task codec, as the native CLI uses it (src/trm_cli.cpp codec_for).
-function codec() {
-  const kind = model.taskKind();
-  const seq = JSON.parse(model.configJson()).seq_len;
-  if (kind === 'sudoku' && seq === 81) {
-    return {
-      kind, side: 9,
-      text: (s) => { const t = s.replace(/\s+/g, ''); return { text: t, tokens: check(M.sudokuEncode(t)) }; },
-      decode: (tokens) => M.sudokuDecode(tokens),
-      verify: (puzzle, answer) => M.sudokuVerify(puzzle, answer),
-    };
-  }
-  if (kind === 'maze' && seq === 900) {
-    return {
-      kind, side: 30,
-      text: (s) => { const t = check(M.mazeNormalize(s)); return { text: t, tokens: check(M.mazeEncode(t)) }; },
-      decode: (tokens) => M.mazeDecode(tokens),
-      verify: (puzzle, answer) => M.mazeVerify(puzzle, answer),
-    };
-  }
-  return { kind, text: null };
-}
-
-async function solve(id, { input, halt = 'early', maxSteps, logits = false }) {
+// One puzzle through the engine's solve loop (bindings SolveRun over src/solve.h): halting, decoding, verification and
+// the strategy are decided in C++; this posts each step and lets a cancel in between. The run's solver replaces the
+// one-slot solver while it lives.
+const SOLVE_OPTIONS = ['strategy', 'copies', 'commit', 'roundSteps', 'maxCalls', 'backtracks', 'seed'];
+async function solve(id, msg) {
+  const { input, halt = 'early', maxSteps, logits = false } = msg;
   if (!model) throw new Error('solve: no model is loaded');
   if (halt !== 'early' && halt !== 'never') throw new Error(`solve: halt = '${halt}'; expected early or never`);
-  const cfg = JSON.parse(model.configJson());
-  const max = maxSteps ?? cfg.halt_max_steps;
-  if (!Number.isInteger(max) || max < 1) throw new Error(`solve: maxSteps = ${maxSteps}; expected an integer >= 1`);
-  const task = codec();
-  let puzzleText = null;  // the puzzle as text, when the model's task has a codec
-  let tokens;
-  let puzzleId = 0;
+  if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1)) {
+    throw new Error(`solve: maxSteps = ${maxSteps}; expected an integer >= 1`);
+  }
+  const options = { earlyHalt: halt === 'early', threads };
+  if (maxSteps !== undefined) options.maxSteps = maxSteps;
+  for (const k of SOLVE_OPTIONS) if (msg[k] !== undefined) options[k] = msg[k];
   const raw = typeof input !== 'string';
-  if (!raw) {
-    if (!task.text) {
-      throw new Error(`solve: the model's task is '${task.kind}'; text puzzles need a sudoku or maze model ` +
-        '(pass {tokens, puzzleId} for raw tokens)');
+  dropSolver();
+  const run = check(M.makeSolveRun(model, raw ? input.tokens : input, raw ? input.puzzleId ?? 0 : 0, JSON.stringify(options)));
+  try {
+    let k = 0;
+    while (!run.done() && !cancelled.has(id)) {
+      const step = check(run.step(logits));
+      k = step.step;
+      const transfer = [step.tokens.buffer];
+      if (raw) transfer.push(step.prediction.buffer);
+      if (logits) transfer.push(step.logits.buffer);
+      post({ id, step }, transfer);
+      await yieldToEvents();
     }
-    ({ text: puzzleText, tokens } = task.text(input));
-  } else {
-    tokens = input.tokens;
-    puzzleId = input.puzzleId ?? 0;
-    if (task.text && tokens.length === cfg.seq_len) puzzleText = task.decode(tokens);
+    cancelled.delete(id);
+    return { stepsDone: k };
+  } finally {
+    run.delete();
   }
-  const solver = oneSlotSolver();
-  check(solver.setPuzzle(0, tokens, puzzleId));
-
-  let prev = null;
-  let k = 0;
-  while (k < max && solver.active(0) && !cancelled.has(id)) {
-    k += 1;
-    const t0 = performance.now();
-    check(solver.step());
-    const ms = performance.now() - t0;
-    const predTokens = solver.predictions(0).slice();  // copy out of the heap view
-    const prediction = raw ? predTokens : task.decode(predTokens);
-    const compared = raw || !task.text ? predTokens : prediction;
-    const changed = [];
-    for (let i = 0; i < compared.length; ++i) if (!prev || compared[i] !== prev[i]) changed.push(i);
-    prev = compared.slice();  // (the step's arrays are transferred below)
-    let verdict = { ok: false, message: `no validator for task kind '${task.kind}'`, badCells: [] };
-    if (puzzleText !== null) {
-      const answer = raw ? task.decode(predTokens) : prediction;
-      verdict = task.verify(puzzleText, answer) ?? { ok: false, message: M.lastError(), badCells: [] };
-    }
-    const qHalt = solver.qHalt(0);
-    if (halt === 'early') solver.haltConfident();
-    const step = {
-      step: k, maxSteps: max, prediction, tokens: predTokens,
-      confidence: 1 / (1 + Math.exp(-qHalt)), qHalt, qContinue: solver.qContinue(0),
-      changed, verified: verdict.ok, message: verdict.message, badCells: verdict.badCells, ms,
-      done: k === max || !solver.active(0),
-    };
-    const transfer = [predTokens.buffer];
-    if (logits) {
-      step.logits = solver.logits(0).slice();
-      transfer.push(step.logits.buffer);
-    }
-    post({ id, step }, transfer);
-    await yieldToEvents();
-  }
-  cancelled.delete(id);
-  return { stepsDone: k };
 }
 
 // ARC: the test input of a task, once per augmented copy the model has a row for, the copies voting after each step

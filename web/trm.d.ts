@@ -63,13 +63,35 @@ export interface TRMInfo {
   fallback?: string;
 }
 
+/**
+ * Test-time strategies (src/solve.h): 'model' the plain TRM (default); 'steps' more supervision steps than trained,
+ * until the answer verifies; 'vote' the task's symmetries as one batch, averaged per cell; 'commit' fill the most
+ * confident legal cells, feed them back as givens and run again, backtracking on a dead end; 'best' the one the
+ * weight file names (task.strategy), else the one measured best for the task. Every strategy but 'model' keeps the
+ * givens in its answer.
+ */
+export type Strategy = 'model' | 'steps' | 'vote' | 'commit' | 'best';
+
 export interface SolveOptions {
-  /** 'early' (default): stop once the model's q_halt > 0; 'never': run every step. */
+  /** 'early' (default): stop once the model's q_halt > 0 (model, vote); 'never': run every step. */
   halt?: 'early' | 'never';
-  /** Steps at most (default: the model's halt_max_steps). */
+  /** Steps at most (default: the model's halt_max_steps; 'steps': 8 x halt_max_steps in all). */
   maxSteps?: number;
-  /** Also return each step's logits [seq_len * vocab_size]. */
+  /** Also return each step's logits [seq_len * vocab_size] (of the first copy). */
   logits?: boolean;
+  strategy?: Strategy;
+  /** 'vote', 'commit': augmented copies run as one batch (default 8). */
+  copies?: number;
+  /** 'commit': cells committed per round (default 8). */
+  commit?: number;
+  /** 'commit': supervision steps per round at most (default halt_max_steps / 2). */
+  roundSteps?: number;
+  /** Model calls (steps x copies) at most (default 16 x halt_max_steps). */
+  maxCalls?: number;
+  /** 'commit': backtracks at most (default 256; they cost rule checks, no model call). */
+  backtracks?: number;
+  /** Draws the sudoku symmetries (default 1). */
+  seed?: number;
 }
 
 /** Raw model input: seq_len tokens and a puzzle-embedding row. */
@@ -82,7 +104,7 @@ export interface Step<P = string | Int32Array> {
   /** 1-based supervision step. */
   step: number;
   maxSteps: number;
-  /** The decoded answer (81 or 900 characters), or the predicted tokens for a raw puzzle. */
+  /** The answer shown (81 or 900 characters), or the predicted tokens for a raw puzzle. */
   prediction: P;
   tokens: Int32Array;
   /** sigmoid(qHalt): the model's estimate that its answer is entirely right. */
@@ -97,6 +119,12 @@ export interface Step<P = string | Int32Array> {
   badCells: number[];
   /** Milliseconds the step took in the engine. */
   ms: number;
+  /** Model calls so far: supervision steps x batch copies. */
+  modelCalls: number;
+  /** What the strategy did this step (e.g. 'round 3: 4 cells committed'); empty for 'model'. */
+  note: string;
+  /** The strategy that runs ('best' resolved). */
+  strategy: Exclude<Strategy, 'best'>;
   /** True on the last step. */
   done: boolean;
   logits?: Float32Array;

@@ -316,8 +316,9 @@ export class TRM {
       }
       input = { tokens: Int32Array.from(puzzle.tokens), puzzleId: puzzle.puzzleId ?? 0 };
     }
+    const { strategy, copies, commit, roundSteps, maxCalls, backtracks, seed } = options;
     return this.#run({ type: 'solve', input, halt: options.halt ?? 'early', maxSteps: options.maxSteps,
-      logits: Boolean(options.logits) });
+      logits: Boolean(options.logits), strategy, copies, commit, roundSteps, maxCalls, backtracks, seed });
   }
 
   // An ARC task (its JSON text): the test input `options.test`, once per augmented copy the model has a

@@ -116,7 +116,7 @@ TEST_CASE("a puzzle one cell from solved: every strategy but the plain model ans
         CHECK(s.verdict.ok);
         CHECK(s.prediction == solved_grid());
         CHECK(s.step == 1);  // verified at once: no further model calls
-        CHECK(run.model_calls() == (std::string(strategy) == "vote" ? 8 : 1));
+        CHECK(run.model_calls() == (std::string(strategy) == "steps" ? 1 : 8));  // vote and commit: 8 copies by default
         require_givens_kept(puzzle, s.prediction);
     }
 }
@@ -132,6 +132,7 @@ TEST_CASE("commit backtracks out of a contradiction and counts the model calls i
         INFO("commit " << commit);
         SolveOptions o = with("commit");
         o.commit = commit;
+        o.copies = 1;
         SolveRun run(m, puzzle, o);
         const SolveStep& first = run.step();
         CHECK_FALSE(first.verdict.ok);  // 2 in all three blanks
@@ -145,6 +146,7 @@ TEST_CASE("commit backtracks out of a contradiction and counts the model calls i
     }
     SolveOptions none = with("commit");
     none.backtracks = 0;
+    none.copies = 1;
     SolveRun stuck(m, puzzle, none);
     const SolveStep& s = run_to_end(stuck);
     CHECK_FALSE(s.verdict.ok);
@@ -228,7 +230,7 @@ TEST_CASE("sudoku symmetries keep a solution a solution, and map cells and digit
     CHECK(codec->symmetry(3, 7).cell == codec->symmetry(3, 7).cell);  // the same draw for the same seed
 }
 
-TEST_CASE("maze symmetries are the 8 dihedral transforms, and a path cell must lie on a shortest path", "[solve]") {
+TEST_CASE("maze symmetries are the 8 dihedral transforms, and a path may run over open cells only", "[solve]") {
     Config c = test::tiny_config();
     c.seq_len = 900; c.vocab_size = 6;
     auto w = test::tiny_model_writer(c);
@@ -247,8 +249,10 @@ TEST_CASE("maze symmetries are the 8 dihedral transforms, and a path cell must l
     maze[5] = 'G';
     maze[30] = '#';
     const std::vector<int32_t> grid = codec->encode(maze);
-    CHECK(codec->legal(grid, 3, 5));   // on the top row between S and G
-    CHECK_FALSE(codec->legal(grid, 35, 5));  // a detour
+    CHECK(codec->legal(grid, 3, 5));
+    CHECK(codec->legal(grid, 35, 5));  // a detour, but open: the codec does not solve the maze
+    CHECK_FALSE(codec->legal(grid, 30, 5));  // a wall
+    CHECK_FALSE(codec->legal(grid, 0, 5));   // the start
 }
 
 TEST_CASE("the registry: codecs by task kind, refusals that name what was expected", "[solve]") {
@@ -289,4 +293,31 @@ TEST_CASE("solve options from JSON: known names, checked types", "[solve]") {
     CHECK_THROWS_WITH(SolveOptions::from_json(R"({"copise":4})", "options"), Catch::Contains("unknown option 'copise'"));
     CHECK_THROWS_WITH(SolveOptions::from_json(R"({"copies":0})", "options"), Catch::Contains("copies = 0; expected an integer >= 1"));
     CHECK_THROWS_WITH(SolveOptions::from_json("[1]", "options"), Catch::Contains("expected a JSON object"));
+}
+
+TEST_CASE("set_puzzle with keep_carry changes the input only: the carry and step count go on", "[solve]") {
+    const auto bytes = test::tiny_model_writer(test::tiny_config()).bytes();
+    auto m = Model::load(bytes.data(), bytes.size(), "tiny");
+    const std::vector<int32_t> a = {1, 2, 3, 4, 0, 1}, b = {4, 3, 2, 1, 1, 0};
+    Solver straight(m, 1), fed(m, 1), fresh(m, 1);
+    straight.set_puzzle(0, a.data(), 1);
+    straight.step();
+    fed.set_puzzle(0, a.data(), 1);
+    fed.step();
+    fed.set_puzzle(0, b.data(), 1, true);  // the carry of a, the input of b
+    CHECK(fed.steps_done(0) == 1);
+    fed.step();
+    straight.set_puzzle(0, a.data(), 1, true);
+    straight.step();
+    fresh.set_puzzle(0, b.data(), 1);
+    fresh.step();
+    fresh.step();
+    Solver two(m, 1);  // two plain steps of a
+    two.set_puzzle(0, a.data(), 1);
+    two.step();
+    two.step();
+    const int n = 6 * 5;
+    CHECK(std::equal(straight.logits(0), straight.logits(0) + n, two.logits(0)));  // the same input fed again: no change
+    CHECK_FALSE(std::equal(fed.logits(0), fed.logits(0) + n, fresh.logits(0)));  // the carry of a made a difference
+    CHECK(fed.steps_done(0) == 2);
 }
