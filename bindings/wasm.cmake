@@ -33,7 +33,7 @@ if(TRM_WASM_RELAXED_SIMD)
   target_compile_options(trm_core PUBLIC -mrelaxed-simd)
 endif()
 
-add_executable(trm_wasm bindings/trm_bindings.cpp)
+add_executable(trm_wasm bindings/trm_bindings.cpp bindings/checkpoint_bindings.cpp)
 target_link_libraries(trm_wasm PRIVATE trm_core)
 set_target_properties(trm_wasm PROPERTIES OUTPUT_NAME ${trm_wasm_name} SUFFIX ".mjs")
 target_link_options(trm_wasm PRIVATE

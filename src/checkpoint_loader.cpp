@@ -326,7 +326,7 @@ WeightSet read_official_checkpoint(const ByteSource& src, const CheckpointInputs
 
     nlohmann::ordered_json source = {{"converted_from", basename_of(dirname_of(f)) + "/" + basename_of(f)},
                                      {"config", basename_of(in.config_label)}, {"converter", "trm (src/checkpoint_loader.cpp)"}};
-    if (!in.dataset_label.empty()) source["dataset"] = basename_of(in.dataset_label);
+    if (!in.dataset_text.empty()) source["dataset"] = basename_of(in.dataset_label);
     if (!w.notes.empty()) source["assumed"] = w.notes;
     w.metadata = {{"format", "trm/1"}, {"config", cfg.to_json()}, {"task", task.dump()}, {"source", source.dump()}};
     return w;
@@ -349,7 +349,13 @@ std::vector<uint8_t> weight_file_bytes(const WeightSet& w, const std::string& dt
     if (dtype != "" && dtype != "f32" && dtype != "f16" && dtype != "bf16" && dtype != "int8")
         throw Error("--dtype: '" + dtype + "'; expected f32, f16, bf16 or int8");
     SafetensorsWriter out;
-    for (const auto& [k, v] : w.metadata) out.set_metadata(k, v);
+    for (const auto& [k, v] : w.metadata) {
+        if (k != "source" || dtype.empty()) { out.set_metadata(k, v); continue; }
+        // say what this conversion did, as scripts/quantize.py does
+        nlohmann::json s = nlohmann::json::parse(v, nullptr, false);
+        if (s.is_object()) { s["dtype"] = dtype; out.set_metadata(k, s.dump()); }
+        else out.set_metadata(k, v + "; converted to " + dtype + " by trm convert");
+    }
     for (const WeightSet::Tensor& t : w.tensors) {
         if (dtype.empty()) { out.add(t.name, t.dtype, t.shape, t.data.data()); continue; }
         const std::vector<float> x = to_f32(t);
@@ -474,12 +480,6 @@ int convert_command(const std::vector<std::string>& pos, const std::map<std::str
         if (o.any()) throw Error(in + ": --config, --dataset, --identifiers, --keep-puzzles and --task apply to PyTorch checkpoints; this is not a zip file");
         w = read_weight_file(in);
     }
-    for (auto& [k, v] : w.metadata)
-        if (k == "source") {  // say what this conversion did, as scripts/quantize.py does
-            nlohmann::json s = nlohmann::json::parse(v, nullptr, false);
-            if (s.is_object()) { s["dtype"] = dtype; v = s.dump(); }
-            else v += "; converted to " + dtype + " by trm convert";
-        }
     const std::vector<uint8_t> bytes = weight_file_bytes(w, dtype, in);
     Model::load(bytes.data(), bytes.size(), out->second, false);  // what is written must load
     write_file(out->second, bytes);
