@@ -341,7 +341,9 @@ void write_torch_zip(const std::string& path, const std::vector<FakeTensor>& ten
 // one task solved from it, the process's peak memory under 300 MB. Its own ctest entry, so that the peak of the
 // children waited for is this one's.
 TEST_CASE("a checkpoint with a 1 GiB puzzle-embedding table solves one ARC task in under 300 MB", "[bigfile]") {
-    const fs::path dir = fs::temp_directory_path() / "trm_test_bigfile";
+    // TRM_BIGFILE_DIR: write it there and keep it (tests/js/checkpoint-bigfile.test.mjs, the README's figures).
+    const char* keep = std::getenv("TRM_BIGFILE_DIR");
+    const fs::path dir = keep ? fs::path(keep) : fs::temp_directory_path() / "trm_test_bigfile";
     fs::create_directories(dir);
     Config c;
     c.seq_len = 900; c.vocab_size = 12; c.hidden_size = 64; c.num_heads = 4; c.expansion = 4; c.L_layers = 2;
@@ -396,5 +398,5 @@ TEST_CASE("a checkpoint with a 1 GiB puzzle-embedding table solves one ARC task 
     CHECK(rounds <= 3);
     CHECK(fetched < (uint64_t(3) << 20));
     WARN("piecewise: " << rounds << " rounds, " << fetched << " bytes read of " << fs::file_size(ckpt));
-    if (!std::getenv("TRM_KEEP")) fs::remove_all(dir);
+    if (!keep) fs::remove_all(dir);
 }
