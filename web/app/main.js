@@ -393,6 +393,8 @@ async function solve() {
     }
     puzzle = currentArc.task;
     Object.assign(options, { taskId: currentArc.id, test: Number($('arc-test').value) || 0, maxCopies: Number($('arc-copies').value) });
+  } else {
+    options.strategy = $('strategy').value;
   }
   if (kind === 'maze' && (puzzle.split('S').length !== 2 || puzzle.split('G').length !== 2)) {
     setVerdict('A maze needs exactly one start (S) and one goal (G).', 'bad');
@@ -425,6 +427,10 @@ async function solve() {
       $('step').textContent = `${step.step} of ${step.maxSteps}`;
       $('ms').textContent = `${Math.round(step.ms)} ms/step`;
       setConfidence(kind === 'arc' ? (step.attempts[0] ? step.attempts[0].confidence : null) : step.confidence);
+      if (step.strategy) {
+        $('strategy-note').textContent = `${options.strategy === 'best' ? `Best for this model: ${step.strategy}. ` : ''}` +
+          `${step.modelCalls} model call${step.modelCalls === 1 ? '' : 's'}${step.note ? `; ${step.note}` : ''}.`;
+      }
     }
     if (view !== kind) {
       // the user moved to another view, which cancelled this solve: nothing to show
@@ -443,7 +449,8 @@ async function solve() {
       $('ms').textContent = `${Math.round(totalMs / last.step)} ms/step, ${(totalMs / 1000).toFixed(1)} s in all`;
       const good = kind === 'arc' ? last.attempts.some(a => a.correct) : last.verified;
       const neutral = kind === 'arc' && !last.attempts.some(a => a.correct !== undefined);
-      setVerdict(finishVerdict(kind, last), neutral ? '' : good ? 'good' : 'bad');
+      const how = last.strategy ? ` (strategy ${last.strategy}, ${last.modelCalls} model calls)` : '';
+      setVerdict(finishVerdict(kind, last) + how, neutral ? '' : good ? 'good' : 'bad');
     }
   } catch (e) {
     if (view === kind) {
