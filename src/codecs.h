@@ -45,7 +45,8 @@ public:
     // Symmetry k of the task (k = 0 the identity), drawn from `seed` where the group is too large to list.
     virtual int symmetry_count() const { return 1; }  // distinct ones symmetry() gives (sudoku: effectively unbounded)
     virtual Symmetry symmetry(int k, uint64_t seed) const;
-    // The strategy used for `best` when the weight file names none (task.strategy), measured with the shipped models.
+    // The strategy used for `best` when the weight file names none (task.strategy): the best measured with the shipped
+    // model (README, "Test-time strategies").
     virtual const char* best_strategy() const { return "model"; }
 
 protected:
