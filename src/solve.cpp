@@ -197,10 +197,10 @@ std::vector<int32_t> SolveRun::fill(const std::vector<int32_t>& grid) const {
 
 std::vector<int32_t> SolveRun::verified_copy() const {
     std::vector<int32_t> restored(static_cast<size_t>(seq_len_)), inverse(static_cast<size_t>(vocab_));
-    for (const Symmetry& s : symmetries_) {
-        const int b = int(&s - symmetries_.data());
+    for (size_t b = 0; b < symmetries_.size(); ++b) {
+        const Symmetry& s = symmetries_[b];
         for (int t = 0; t < vocab_; ++t) inverse[size_t(s.token[size_t(t)])] = t;
-        const int32_t* pred = solver_->predictions(b);
+        const int32_t* pred = solver_->predictions(int(b));
         for (int i = 0; i < seq_len_; ++i) restored[size_t(s.cell[size_t(i)])] = inverse[size_t(pred[i])];
         for (int i = 0; i < seq_len_; ++i)
             if (!codec_->open(givens_[size_t(i)])) restored[size_t(i)] = givens_[size_t(i)];
