@@ -15,7 +15,7 @@ namespace trm {
 
 FileSource::FileSource(const std::string& path) : ByteSource(path) {
     in_.open(path, std::ios::binary);
-    if (!in_) throw Error(path + ": cannot open for reading");
+    if (!in_) throw Error(path + ": cannot open file");
     in_.seekg(0, std::ios::end);
     const std::streamoff end = in_.tellg();
     if (end < 0) throw Error(path + ": cannot determine the file's size");
