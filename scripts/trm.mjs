@@ -6,11 +6,13 @@
 import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-import { TRM } from '../web/trm.js';
+import { MAX_FILE_BYTES, MAX_THREADS, TRM } from '../web/trm.js';
 
 const USAGE =
   'usage:\n' +
   '  trm info W.safetensors\n' +
+  '  W may also be an official PyTorch checkpoint (step_N): --config all_config.yaml (default: beside it)\n' +
+  '      [--dataset dataset.json] [--identifiers identifiers.json [--keep-puzzles TASK_IDS.txt]]\n' +
   '  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n' +
   '  trm solve W PUZZLE [--strategy S] [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n' +
   '  --strategy model|steps|vote|commit|best, with --copies N, --commit N, --round-steps N, --max-calls N, --backtracks N, --seed N\n' +
@@ -98,9 +100,11 @@ function parseArgs(argv, flags) {
       if (!(v >= lo && v <= hi)) throw new Error(`option ${k} = '${s}'; expected an integer in [${lo}, ${hi}]`);
       return v;
     },
-    checkKnown: (known) => { for (const k of opt.keys()) if (!known.includes(k)) throw new Error(`unknown option ${k}`); },
+    checkKnown: (known) => {
+      for (const k of opt.keys()) if (!known.includes(k) && !LOAD_OPTIONS.includes(k)) throw new Error(`unknown option ${k}`);
+    },
   };
-  args.threads = () => { const t = args.integer('--threads', 0, 1, 256); return t === 0 ? 'auto' : t; };
+  args.threads = () => { const t = args.integer('--threads', 0, 1, MAX_THREADS); return t === 0 ? 'auto' : t; };
   args.earlyHalt = () => {
     const h = args.get('--halt', 'early');
     if (h !== 'early' && h !== 'never') throw new Error(`option --halt = '${h}'; expected early or never`);
@@ -110,6 +114,61 @@ function parseArgs(argv, flags) {
 }
 
 const out = (s) => process.stdout.write(s);
+
+// A file read whole, refused as the native CLI refuses it (trm::read_file): not there, not a regular file (a device
+// such as /dev/zero, a pipe), or over the size limit.
+function readWhole(path) {
+  let st;
+  try { st = fs.statSync(path); } catch { throw new Error(`${path}: cannot open file`); }
+  if (!st.isFile()) throw new Error(`${path}: not a regular file`);
+  if (st.size > MAX_FILE_BYTES) throw new Error(`${path}: file is ${st.size} bytes; files read whole are limited to ${MAX_FILE_BYTES} bytes (1 GiB)`);
+  try { return fs.readFileSync(path); } catch { throw new Error(`${path}: cannot open file`); }
+}
+
+// Whether a file is a torch.save checkpoint (a zip, or the legacy pickle's magic, which the reader refuses by name),
+// after the checks the native CLI makes before it opens one.
+function isTorchFile(path) {
+  let st;
+  try { st = fs.statSync(path); } catch { throw new Error(`${path}: cannot open file`); }
+  if (!st.isFile()) throw new Error(`${path}: not a regular file`);
+  const head = Buffer.alloc(14);
+  const fd = fs.openSync(path, 'r');
+  try { fs.readSync(fd, head, 0, head.length, 0); } finally { fs.closeSync(fd); }
+  const legacy = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19];
+  return head.readUInt32LE(0) === 0x04034b50 || legacy.every((x, i) => head[i] === x);
+}
+
+// The options every command that takes a weight file also takes, for checkpoints (src/checkpoint_loader.cpp).
+const LOAD_OPTIONS = ['--config', '--dataset', '--identifiers', '--keep-puzzles'];
+
+// pos[0] as an engine: a weight file, or an official checkpoint with --config (default: all_config.yaml beside it),
+// --dataset, --identifiers and --keep-puzzles, read as the native CLI reads them; what was assumed about the
+// architecture goes to stderr, one line each.
+async function loadModel(a, threads) {
+  const path = a.pos[0];
+  if (!isTorchFile(path)) {
+    if (LOAD_OPTIONS.some((k) => a.opt.has(k))) {
+      throw new Error(`${path}: --config, --dataset, --identifiers, --keep-puzzles and --task apply to PyTorch checkpoints; this is not a zip file`);
+    }
+    return TRM.load(path, { threads });
+  }
+  const file = (p) => new File([readWhole(p)], p);  // named by its path, as in the native messages
+  let config;
+  const configPath = a.get('--config') || `${path.lastIndexOf('/') < 0 ? '.' : path.slice(0, path.lastIndexOf('/'))}/all_config.yaml`;
+  try {
+    config = file(configPath);
+  } catch (e) {
+    if (a.opt.has('--config')) throw e;
+    throw new Error(`${path}: a PyTorch checkpoint needs its run's all_config.yaml (--config FILE); none found at ${configPath}`);
+  }
+  const set = { checkpoint: path, config };
+  if (a.opt.has('--dataset')) set.dataset = file(a.get('--dataset'));
+  if (a.opt.has('--identifiers')) set.identifiers = file(a.get('--identifiers'));
+  const keepPuzzles = a.opt.has('--keep-puzzles') ? file(a.get('--keep-puzzles')) : undefined;
+  const trm = await TRM.load(set, { threads, keepPuzzles });
+  for (const n of trm.info.notes) process.stderr.write(`trm: note: ${n}\n`);
+  return trm;
+}
 
 // printf's %g for the few values the CLI prints with it.
 const fmtG = (x) => String(Number(x.toPrecision(6)));
@@ -161,7 +220,7 @@ function jsonLine(obj, ints) {
 async function cmdInfo(a) {
   if (a.pos.length !== 1) throw new Error('info needs one weight file');
   a.checkKnown([]);
-  const trm = await TRM.load(a.pos[0], { threads: 1 });
+  const trm = await loadModel(a, 1);
   try {
     const c = trm.info.config;
     const i = trm.info;
@@ -183,14 +242,13 @@ async function cmdInfo(a) {
 async function cmdPredict(a) {
   if (a.pos.length !== 1) throw new Error('predict needs one weight file');
   a.checkKnown(['--inputs', '--steps', '--out', '--threads']);
-  const trm = await TRM.load(a.pos[0], { threads: a.threads() });
+  const trm = await loadModel(a, a.threads());
   try {
     const c = trm.info.config;
     const inPath = a.need('--inputs'), outPath = a.need('--out');
     const steps = a.integer('--steps', c.halt_max_steps, 1, 100000);
     if (!a.opt.has('--steps')) throw new Error('missing option --steps');
-    let bytes;
-    try { bytes = fs.readFileSync(inPath); } catch { throw new Error(`${inPath}: cannot open file`); }
+    const bytes = readWhole(inPath);
     const inp = readSafetensors(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), inPath);
     const inputs = inp.tensors.get('inputs'), ids = inp.tensors.get('puzzle_identifiers');
     if (!inputs || inputs.dtype !== 'I32' || inputs.shape.length !== 2 || inputs.shape[1] !== c.seq_len || inputs.shape[0] < 1) {
@@ -219,7 +277,7 @@ async function cmdSolve(a) {
   if (a.pos.length !== 2) throw new Error('solve needs a weight file and a puzzle');
   a.checkKnown(['--halt', '--steps', '--threads', '--json', '--task', '--task-id', '--test', '--max-copies', '--strategy', '--copies',
     '--commit', '--round-steps', '--max-calls', '--backtracks', '--seed']);
-  const trm = await TRM.load(a.pos[0], { threads: a.threads() });
+  const trm = await loadModel(a, a.threads());
   try {
     const kind = trm.info.task.kind;
     const asked = a.get('--task', kind);
@@ -261,11 +319,12 @@ async function cmdSolve(a) {
     const plain = last.strategy === 'model';
     if (json) {
       const done = { done: true, steps: last.step, answer: last.prediction, verified: last.verified, message: last.message,
-        bad_cells: last.badCells };
+        bad_cells: last.badCells, givens_changed: last.givensChanged };
       if (!plain) Object.assign(done, { strategy: last.strategy, model_calls: last.modelCalls });
-      out(jsonLine(done, ['steps', 'model_calls']));
+      out(jsonLine(done, ['steps', 'model_calls', 'givens_changed']));
     } else {
-      const extra = plain ? '' : ` (strategy ${last.strategy}, ${last.modelCalls} model calls)`;
+      let extra = plain ? '' : ` (strategy ${last.strategy}, ${last.modelCalls} model calls)`;
+      if (last.givensChanged) extra += `; the network changed ${last.givensChanged} givens, shown as given`;
       out(`${last.verified ? 'VERIFIED' : 'NOT VERIFIED'} after ${last.step} steps: ${last.message}${extra}\n`);
     }
   } finally {
@@ -277,8 +336,7 @@ async function cmdSolve(a) {
 // copies vote on the answer.
 async function solveArc(a, trm) {
   const file = a.pos[1];
-  let text;
-  try { text = fs.readFileSync(file, 'utf8'); } catch { throw new Error(`${file}: cannot open file`); }
+  const text = readWhole(file).toString('utf8');
   let id = a.get('--task-id');
   if (!id) {  // the file name without folders and extension, as ARC task ids are
     id = file.slice(file.lastIndexOf('/') + 1);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <sys/stat.h>
 
 namespace trm {
 
@@ -202,7 +203,18 @@ void write_file(const std::string& path, const std::vector<uint8_t>& b) {
     if (!f) throw Error(path + ": write failed");
 }
 
+uint64_t regular_file_size(const std::string& path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) throw Error(path + ": cannot open file");
+    if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+    return uint64_t(st.st_size);
+}
+
 std::vector<uint8_t> read_file(const std::string& path) {
+    const uint64_t size = regular_file_size(path);
+    if (size > kMaxFileBytes)
+        throw Error(path + ": file is " + std::to_string(size) + " bytes; files read whole are limited to " +
+                    std::to_string(kMaxFileBytes) + " bytes (1 GiB)");
     std::ifstream f(path, std::ios::binary | std::ios::ate);
     if (!f) throw Error(path + ": cannot open file");
     std::streamoff n = f.tellg();

@@ -58,7 +58,14 @@ private:
     std::map<std::string, std::string> metadata_;
 };
 
-std::vector<uint8_t> read_file(const std::string& path);  // throws trm::Error naming the path
+// Files read whole (weight files, inputs, configs, task files) are at most this size; a checkpoint, read by offset,
+// has no limit. The WASM engine's memory is 2 GiB, and a weight file is held twice while it loads. The Node CLI and
+// web/trm.js refuse with the same messages (kMaxFileBytes there).
+constexpr uint64_t kMaxFileBytes = uint64_t(1) << 30;
+// The size of the regular file at path. Anything else (a device such as /dev/zero, a pipe, a folder) is refused
+// before it is opened, with "PATH: not a regular file"; a path that is not there, with "PATH: cannot open file".
+uint64_t regular_file_size(const std::string& path);
+std::vector<uint8_t> read_file(const std::string& path);  // throws trm::Error naming the path; at most kMaxFileBytes
 void write_file(const std::string& path, const std::vector<uint8_t>& bytes);  // likewise
 
 }  // namespace trm

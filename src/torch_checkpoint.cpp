@@ -14,6 +14,7 @@ namespace trm {
 // Byte sources
 
 FileSource::FileSource(const std::string& path) : ByteSource(path) {
+    regular_file_size(path);  // a device or pipe is refused before it is opened (it could block or never end)
     in_.open(path, std::ios::binary);
     if (!in_) throw Error(path + ": cannot open file");
     in_.seekg(0, std::ios::end);

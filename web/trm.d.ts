@@ -1,18 +1,37 @@
 // Types of web/trm.js: the Tiny Recursive Model in WebAssembly, run in a Worker.
 
 export interface LoadProgress {
-  /** Bytes received so far. */
+  /** Bytes received so far (a checkpoint: downloaded, then read from the file). */
   loaded: number;
-  /** Bytes expected (Content-Length), or 0 when the server does not say. */
+  /**
+   * Bytes expected (Content-Length), or 0 when the server does not say. Reading a checkpoint: the bytes asked for so
+   * far (the reader asks in a few rounds, so it grows).
+   */
   total: number;
 }
+
+/** A file of a checkpoint set: a File or Blob, a URL, or in Node a path. */
+export type CheckpointFile = Blob | string | URL;
+
+/**
+ * An official PyTorch checkpoint (`step_N`, as the reference code's torch.save writes it) with its run's
+ * all_config.yaml; optionally the dataset's dataset.json (sizes all_config.yaml lacks) and, for ARC, identifiers.json
+ * (the names of the puzzle-embedding rows). Or the Files chosen together (an array or FileList), told apart by name:
+ * *.yaml the config, *dataset*.json, *identifiers*.json, the remaining one the checkpoint.
+ */
+export type CheckpointSet =
+  | { checkpoint: CheckpointFile; config: CheckpointFile; dataset?: CheckpointFile; identifiers?: CheckpointFile }
+  | File[] | FileList;
+
+export type ModelSource = string | URL | ArrayBuffer | Uint8Array | Blob | CheckpointSet;
 
 export interface LoadOptions {
   onProgress?: (progress: LoadProgress) => void;
   /**
    * Threads for each step. 'auto' (default): one per core (at most 8) when SharedArrayBuffer is available (Node, or a
    * cross-origin-isolated page), else 1. 1 selects the single-thread build; more selects the pthreads build, falling
-   * back to the single-thread build if it cannot start (see `TRMInfo.fallback`).
+   * back to the single-thread build if it cannot start (see `TRMInfo.fallback`). At most MAX_THREADS (256), as the
+   * CLIs' --threads; more is refused.
    */
   threads?: 'auto' | number;
   /**
@@ -26,7 +45,17 @@ export interface LoadOptions {
   cache?: boolean;
   /** Names the weights in error messages (default: the URL or path, or 'weights' for bytes). */
   label?: string;
+  /**
+   * A checkpoint with named puzzle rows (ARC, with identifiers.json): keep only the rows of these task ids and
+   * their augmented copies (an array, or text with one id a line). Without it every row is kept.
+   */
+  keepPuzzles?: string[] | string | Blob;
 }
+
+/** Files read whole in Node (weight files, a checkpoint's config) are at most this many bytes (1 GiB), as natively. */
+export const MAX_FILE_BYTES: number;
+/** The most threads an engine runs (LoadOptions.threads), as both CLIs' --threads: 256. */
+export const MAX_THREADS: number;
 
 /** The architecture fields of TRM_SPEC.md, from the weight file's `config` metadata. */
 export interface TRMConfig {
@@ -61,6 +90,8 @@ export interface TRMInfo {
   fromCache: boolean;
   /** Why the threaded build was asked for and not used. */
   fallback?: string;
+  /** A checkpoint: what was assumed about the architecture (sizes all_config.yaml lacks), one sentence each. */
+  notes: string[];
 }
 
 /**
@@ -121,6 +152,8 @@ export interface Step<P = string | Int32Array> {
   ms: number;
   /** Model calls so far: supervision steps x batch copies. */
   modelCalls: number;
+  /** Givens the network's own answer changed this step; the prediction shows them as given (sudoku, maze). */
+  givensChanged: number;
   /** What the strategy did this step (e.g. 'round 3: 4 cells committed'); empty for 'model'. */
   note: string;
   /** The strategy that runs ('best' resolved). */
@@ -203,11 +236,15 @@ export interface PredictStep {
 }
 
 export declare class TRM {
-  /** Starts a worker and loads a weight file (URL string or URL, ArrayBuffer, Uint8Array). Rejects with the loader's message. */
-  static load(source: string | URL | ArrayBuffer | Uint8Array, options?: LoadOptions): Promise<TRM>;
+  /**
+   * Starts a worker and loads a weight file (URL string or URL, ArrayBuffer, Uint8Array, File or Blob) or an official
+   * checkpoint set (CheckpointSet, read by offset through web/checkpoint.js). Rejects with the loader's message, which
+   * names the file, the field and what was expected.
+   */
+  static load(source: ModelSource, options?: LoadOptions): Promise<TRM>;
   readonly info: TRMInfo;
   /** Replaces the model; on failure (rejected with the loader's message) the current model stays. */
-  loadModel(source: string | URL | ArrayBuffer | Uint8Array, options?: LoadOptions): Promise<TRMInfo>;
+  loadModel(source: ModelSource, options?: LoadOptions): Promise<TRMInfo>;
   /** A sudoku (81 characters, '.' or '0' blank) or maze (900 characters or 30 lines of '# SGo') for the model's task. */
   solve(puzzle: string, options?: SolveOptions): Run<string>;
   solve(puzzle: RawPuzzle, options?: SolveOptions): Run<Int32Array>;

@@ -7,6 +7,8 @@
 //   // an ARC model: a task object (or its JSON text), run once per augmented copy the model knows, copies voting
 //   for await (const step of arc.solve(task, { taskId: '00576224' })) show(step.attempts);  // top two, with votes
 //   trm.dispose();
+//   // an official PyTorch checkpoint with its run's all_config.yaml (Files, Blobs or URLs; web/checkpoint.js reads it)
+//   const arc = await TRM.load({ checkpoint: stepFile, config: yamlFile, identifiers }, { keepPuzzles: ['00576224'] });
 //
 // Everything heavy runs in a Worker (web/trm-worker.js: a Web Worker in browsers, worker_threads in Node); this file
 // only fetches the weights, picks the build (threads when the page is cross-origin isolated, relaxed SIMD where the
@@ -93,9 +95,13 @@ function chooseRelaxedSimd(requested = 'auto') {
   return requested;
 }
 
+// The most threads an engine runs: the same bound as both CLIs' --threads. Each thread is a Worker with its own stack
+// and JavaScript heap, so a larger count costs memory long before it gains speed.
+export const MAX_THREADS = 256;
+
 async function chooseThreads(requested = 'auto') {
-  if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1)) {
-    throw new Error(`TRM.load: option threads = ${JSON.stringify(requested)}; expected 'auto' or an integer >= 1`);
+  if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1 && requested <= MAX_THREADS)) {
+    throw new Error(`TRM.load: option threads = ${JSON.stringify(requested)}; expected 'auto' or an integer in [1, ${MAX_THREADS}]`);
   }
   const shared = typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true);
   if (!shared) return 1;
@@ -106,17 +112,20 @@ async function chooseThreads(requested = 'auto') {
 
 // --- weights -------------------------------------------------------------------------------------------------------
 
-async function readBody(response, onProgress, label) {
+// The body as bytes, or with asBlob as a Blob gathered in parts of 64 MiB, which the browser may keep on disk (a
+// checkpoint can be gigabytes).
+async function readBody(response, onProgress, label, asBlob = false) {
   // Content-Length counts compressed bytes when the response is encoded: then the total is unknown.
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const total = encoded ? 0 : Number(response.headers.get('content-length')) || 0;
   if (!response.body) {
     const bytes = new Uint8Array(await response.arrayBuffer());
     onProgress?.({ loaded: bytes.length, total: total || bytes.length });
-    return bytes;
+    return asBlob ? new Blob([bytes]) : bytes;
   }
-  const chunks = [];
-  let loaded = 0;
+  let chunks = [];
+  const parts = [];
+  let loaded = 0, held = 0;
   const reader = response.body.getReader();
   onProgress?.({ loaded, total });
   for (;;) {
@@ -124,13 +133,48 @@ async function readBody(response, onProgress, label) {
     if (done) break;
     chunks.push(value);
     loaded += value.length;
+    held += value.length;
+    if (asBlob && held >= 2 ** 26) { parts.push(new Blob(chunks)); chunks = []; held = 0; }
     onProgress?.({ loaded, total });
   }
   if (total && loaded !== total) throw new Error(`${label}: download ended after ${loaded} of ${total} bytes`);
+  if (asBlob) return new Blob([...parts, ...chunks]);
   const bytes = new Uint8Array(loaded);
   let at = 0;
   for (const c of chunks) { bytes.set(c, at); at += c.length; }
   return bytes;
+}
+
+// Files read whole in Node (weight files, a checkpoint's config): at most this size, refused with the native CLI's
+// messages (kMaxFileBytes in src/safetensors.h). A checkpoint is read by offset and has no limit.
+export const MAX_FILE_BYTES = 2 ** 30;
+
+// Node: a path or file: URL that must be a regular file (a device such as /dev/zero never ends, a pipe may block).
+async function localFile(location, label) {
+  const fs = await nodeImport('node:fs/promises');
+  let st;
+  try { st = await fs.stat(location); } catch { throw new Error(`${label}: cannot open file`); }
+  if (!st.isFile()) throw new Error(`${label}: not a regular file`);
+  return { fs, size: st.size };
+}
+
+async function readLocalFile(location, label) {
+  const { fs, size } = await localFile(location, label);
+  if (size > MAX_FILE_BYTES) {
+    throw new Error(`${label}: file is ${size} bytes; files read whole are limited to ${MAX_FILE_BYTES} bytes (1 GiB)`);
+  }
+  try {
+    return new Uint8Array(await fs.readFile(location));
+  } catch {
+    throw new Error(`${label}: cannot open file`);  // as trm::read_file says it
+  }
+}
+
+// Node: a string or URL that names a local file (a path, or a file: URL); null for other URLs.
+function localLocation(source) {
+  if (!isNode) return null;
+  const url = source instanceof URL ? source : /^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source) : null;
+  return !url ? source : url.protocol === 'file:' ? url : null;
 }
 
 // source -> { bytes, label, fromCache }. URLs are fetched (browser: through the Cache API), files read (Node).
@@ -142,23 +186,24 @@ async function fetchWeights(source, { onProgress, cache = true } = {}) {
     onProgress?.({ loaded: bytes.length, total: bytes.length });
     return { bytes: bytes.slice(), label: 'weights', fromCache: false };
   }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    const label = nameOf(source, 'weights');
+    const { isTorchFile } = await import('./checkpoint.js');
+    if (await isTorchFile(source)) throw new Error(`${label}: ${NEEDS_CONFIG}`);
+    const bytes = new Uint8Array(await source.arrayBuffer());
+    onProgress?.({ loaded: bytes.length, total: bytes.length });
+    return { bytes, label, fromCache: false };
+  }
   if (typeof source !== 'string' && !(source instanceof URL)) {
-    throw new Error('TRM.load: source must be a URL (string or URL), an ArrayBuffer or a Uint8Array');
+    throw new Error('TRM.load: source must be a URL (string or URL), an ArrayBuffer, a Uint8Array, a File or Blob, '
+      + 'or a checkpoint set ({checkpoint, config, dataset?, identifiers?} or the Files together)');
   }
   const label = String(source);
-  if (isNode) {
-    const url = source instanceof URL ? source : /^[a-z][a-z0-9+.-]*:/i.test(source) ? new URL(source) : null;
-    if (!url || url.protocol === 'file:') {  // a path or file: URL; Node's fetch() cannot read files
-      const { readFile } = await nodeImport('node:fs/promises');
-      let bytes;
-      try {
-        bytes = new Uint8Array(await readFile(url ?? source));
-      } catch {
-        throw new Error(`${label}: cannot open file`);  // as trm::read_file says it
-      }
-      onProgress?.({ loaded: bytes.length, total: bytes.length });
-      return { bytes, label, fromCache: false };
-    }
+  const local = localLocation(source);
+  if (local) {  // Node's fetch() cannot read files
+    const bytes = await readLocalFile(local, label);
+    onProgress?.({ loaded: bytes.length, total: bytes.length });
+    return { bytes, label, fromCache: false };
   }
   const url = new URL(source, globalThis.location?.href).href;
   let store = null;
@@ -181,6 +226,64 @@ async function fetchWeights(source, { onProgress, cache = true } = {}) {
     await store.put(url, new Response(bytes, { headers })).catch(() => {});
   }
   return { bytes, label, fromCache: Boolean(hit) };
+}
+
+// --- official checkpoints (web/checkpoint.js) ----------------------------------------------------------------------
+
+const NEEDS_CONFIG = "a PyTorch checkpoint needs its run's all_config.yaml: load {checkpoint, config} or choose both files together";
+const nameOf = (x, fallback) => (x && typeof x.name === 'string' && x.name ? x.name : fallback);
+const isFileList = (x) => typeof FileList !== 'undefined' && x instanceof FileList;
+
+// {checkpoint, config, dataset?, identifiers?}, or Files chosen together (an array or a FileList, told apart by name).
+function isCheckpointSet(source) {
+  return Array.isArray(source) || isFileList(source)
+    || (source !== null && typeof source === 'object' && !ArrayBuffer.isView(source) && 'checkpoint' in source);
+}
+
+// One file of a checkpoint set as a Blob: a File or Blob as it is; a URL downloaded (with progress); in Node a path
+// or file: URL, opened for reading by offset (the checkpoint, `whole` false) or read whole (the others).
+async function blobOf(x, role, { onProgress, whole = true } = {}) {
+  if (x == null) return undefined;
+  if (typeof Blob !== 'undefined' && x instanceof Blob) return x;
+  if (typeof x !== 'string' && !(x instanceof URL)) throw new Error(`TRM.load: ${role} must be a File, a Blob or a URL`);
+  const label = String(x);
+  const local = localLocation(x);
+  if (local && whole) return new File([await readLocalFile(local, label)], label);
+  if (local) {
+    await localFile(local, label);
+    return (await nodeImport('node:fs')).openAsBlob(local);
+  }
+  const url = new URL(x, globalThis.location?.href).href;
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new Error(`${label}: download failed (${e.message})`);
+  }
+  if (!response.ok) throw new Error(`${label}: download failed (HTTP ${response.status} ${response.statusText})`);
+  return new File([await readBody(response, whole ? undefined : onProgress, label, true)], label);
+}
+
+// A checkpoint set -> { bytes (a trm/1 weight file), label, fromCache, notes (what was assumed) }.
+async function readCheckpoint(source, { onProgress, keepPuzzles } = {}) {
+  const { convertCheckpoint, sortFiles } = await import('./checkpoint.js');
+  const set = Array.isArray(source) || isFileList(source) ? sortFiles([...source]) : source;
+  if (set.weights) {
+    if (set.checkpoint) throw new Error(`${set.weights.name}, ${set.checkpoint.name}: a weight file and a checkpoint; expected one model`);
+    return fetchWeights(set.weights, { onProgress });
+  }
+  if (set.others?.length) {
+    throw new Error(`${set.others[0].name}: not a file of a checkpoint; expected all_config.yaml, dataset.json or identifiers.json`);
+  }
+  if (set.checkpoint == null) throw new Error('TRM.load: no checkpoint among the files; expected the checkpoint (step_N) with its all_config.yaml');
+  const name = nameOf(set.checkpoint, typeof set.checkpoint === 'string' || set.checkpoint instanceof URL ? String(set.checkpoint) : 'checkpoint');
+  if (set.config == null) throw new Error(`${name}: ${NEEDS_CONFIG}`);
+  const checkpoint = await blobOf(set.checkpoint, 'checkpoint', { onProgress, whole: false });
+  const config = await blobOf(set.config, 'config');
+  const dataset = await blobOf(set.dataset, 'dataset');
+  const identifiers = await blobOf(set.identifiers, 'identifiers');
+  const { bytes, notes } = await convertCheckpoint(checkpoint, { name, config, dataset, identifiers, keepPuzzles, onProgress });
+  return { bytes, label: name, fromCache: false, notes };
 }
 
 // --- a solve in progress: an async iterator of steps -----------------------------------------------------------------
@@ -296,11 +399,12 @@ export class TRM {
 
   // Replaces the model with another weight file; on failure the current model stays.
   async loadModel(source, options = {}) {
-    const { bytes, label, fromCache } = await fetchWeights(source, options);
+    const { bytes, label, fromCache, notes = [] } = isCheckpointSet(source)
+      ? await readCheckpoint(source, options) : await fetchWeights(source, options);
     const info = await this.#request({ type: 'load', bytes: bytes.buffer, label: options.label ?? label, threads: this.#threads,
       relaxedSimd: this.#relaxedSimd },
       [bytes.buffer]);
-    this.info = { ...info, url: typeof source === 'string' || source instanceof URL ? String(source) : null, fromCache };
+    this.info = { ...info, url: typeof source === 'string' || source instanceof URL ? String(source) : null, fromCache, notes };
     return this.info;
   }
 

@@ -198,9 +198,9 @@ describe('sources and lifecycle', () => {
   });
 
   test('a bad source or option rejects clearly', async () => {
-    await assert.rejects(TRM.load(42), /source must be a URL \(string or URL\), an ArrayBuffer or a Uint8Array/);
+    await assert.rejects(TRM.load(42), /source must be a URL \(string or URL\), an ArrayBuffer, a Uint8Array, a File or Blob, or a checkpoint set/);
     await assert.rejects(TRM.load(caseWeights('learned_pos_no_puzzle_emb'), { threads: 0 }),
-      /option threads = 0; expected 'auto' or an integer >= 1/);
+      /option threads = 0; expected 'auto' or an integer in \[1, 256\]/);
   });
 
   test('dispose terminates the worker; later calls reject', async () => {
