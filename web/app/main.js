@@ -10,13 +10,14 @@ import { createMazeView, parseMaze } from './maze.js';
 import { generateMaze } from './mazegen.js';
 import { checkArcTask, createArcAttempts, rowsForTask, showArcTask, tasksOf } from './arc.js';
 import { shippedModels, modelKind, modelRows, WEIGHTS_DIR } from './model.js';
+import { askTasks, checkpointSet, offerSave } from './checkpoint-panel.js';
 
 const $ = id => document.getElementById(id);
 const KIND_NAMES = { sudoku: 'sudoku', maze: 'maze', arc: 'ARC' };
 
 // ---- state
 let view = 'sudoku';
-const models = {};        // kind -> { trm, name }
+const models = {};        // kind -> { trm, name, checkpoint? }: checkpoint { set, keepPuzzles } when read from one
 const loading = {};       // kind -> Promise of the model (or null) while the shipped one loads
 const missing = {};       // kind -> why there is no model for it
 let shipped = [];         // weights/index.json entries
@@ -115,13 +116,14 @@ function showView(name) {
 }
 
 // ---- models
-function setProgress(loaded, total) {
+// doing: what the bytes are for ('Downloading the model', or 'Reading step_N' for a checkpoint read from a file).
+function setProgress(loaded, total, doing = 'Downloading the model') {
   const bar = $('model-progress');
   bar.hidden = false;
   if (total) { bar.max = total; bar.value = loaded; } else bar.removeAttribute('value');
   $('model-status').textContent = total
-    ? `Downloading the model… ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`
-    : `Downloading the model… ${(loaded / 1e6).toFixed(1)} MB`;
+    ? `${doing}… ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`
+    : `${doing}… ${(loaded / 1e6).toFixed(1)} MB`;
 }
 
 function showError(message) {
@@ -130,12 +132,15 @@ function showError(message) {
   el.textContent = message || '';
 }
 
-// Loads a weight file (URL or bytes) and installs it for the view its task belongs to; returns its kind.
+// Loads a weight file (URL or bytes) or a checkpoint set ({checkpoint, config, ...} with the ARC tasks to keep) and
+// installs it for the view its task belongs to; returns its kind.
 // With `unlessLoaded` (a shipped model, loaded in the background), a model the user loaded meanwhile stays.
-async function loadModel(source, name, { unlessLoaded = false } = {}) {
+async function loadModel(source, name, { unlessLoaded = false, keepPuzzles } = {}) {
   $('model-status').textContent = `Loading ${name}…`;
+  const checkpoint = source && source.checkpoint ? { set: source, keepPuzzles } : null;
+  const doing = checkpoint ? `Reading ${name}` : undefined;
   try {
-    const trm = await TRM.load(source, { onProgress: ({ loaded, total }) => setProgress(loaded, total), threads: 'auto' });
+    const trm = await TRM.load(source, { onProgress: ({ loaded, total }) => setProgress(loaded, total, doing), threads: 'auto', keepPuzzles });
     const kind = modelKind(trm.info);
     if (models[kind] && unlessLoaded) {
       trm.dispose();
@@ -145,7 +150,7 @@ async function loadModel(source, name, { unlessLoaded = false } = {}) {
       if (running) cancel();
       models[kind].trm.dispose();
     }
-    models[kind] = { trm, name };
+    models[kind] = { trm, name, checkpoint };
     delete missing[kind];
     return kind;
   } finally {
@@ -186,6 +191,7 @@ function showModelPanel() {
   const m = models[view];
   const info = $('model-info');
   info.replaceChildren();
+  offerSave(m && m.checkpoint);
   if (m) {
     $('model-status').textContent = `Loaded for ${KIND_NAMES[view]}.`;
     for (const [label, text] of modelRows(m.name, m.trm.info)) {
@@ -199,33 +205,47 @@ function showModelPanel() {
     if (!$('model-status').textContent.startsWith('Downloading')) $('model-status').textContent = 'Loading the model…';
   } else {
     $('model-status').textContent = `${sentence(missing[view] || `No ${KIND_NAMES[view]} model is loaded`)} ` +
-      'Load a TRM weight file (.safetensors) for this task below.';
+      'Load a TRM weight file (.safetensors) or an official checkpoint for this task below.';
   }
   $('solve').disabled = !!running;
 }
 
-async function loadUserFile(file) {
+// Files chosen or dropped for the model panel: one weight file, or a checkpoint with its all_config.yaml (and
+// dataset.json, identifiers.json). With identifiers.json (ARC) the panel first asks which tasks to keep.
+async function loadUserFiles(files) {
   showError('');
+  let name = files.map(f => f.name).join(', ');
   try {
-    const bytes = new Uint8Array(await file.arrayBuffer());
-    const kind = await loadModel(bytes, file.name);
+    const set = checkpointSet(files);
+    let source, keepPuzzles;
+    if (set) {
+      name = set.checkpoint.name;
+      if (set.identifiers) {
+        keepPuzzles = await askTasks(set, currentArc && currentArc.id);
+        if (!keepPuzzles) return;
+      }
+      source = set;
+    } else {
+      source = new Uint8Array(await files[0].arrayBuffer());
+    }
+    const kind = await loadModel(source, name, { keepPuzzles });
     if (kind === 'generic') {
-      showError(`${file.name} loaded, but its task is neither sudoku, maze nor ARC.`);
+      showError(`${name} loaded, but its task is neither sudoku, maze nor ARC.`);
     } else if (kind !== view) {
       showView(kind);
     }
     refreshIdleVerdict();
   } catch (e) {
-    showError(`${file.name}: ${e.message}`);
+    showError(e.message.startsWith(name) ? e.message : `${name}: ${e.message}`);
   }
   showModelPanel();
   updateArcNote();
 }
 
 $('model-file').addEventListener('change', e => {
-  const file = e.target.files[0];
+  const files = [...e.target.files];
   e.target.value = '';
-  if (file) loadUserFile(file);
+  if (files.length) loadUserFiles(files);
 });
 
 // ---- ARC
@@ -317,9 +337,8 @@ function updateArcNote() {
       `augmented copy of it), so it runs only those tasks.${forTask}`
     : 'No ARC model is loaded, so this view shows the task only. TRM learns an embedding for each ARC task it ' +
       'was trained on, so an ARC model runs only on its own training tasks and their augmented copies. To try ' +
-      'one, convert a checkpoint of the reference TRM training code with scripts/convert_checkpoint.py ' +
-      '(--identifiers identifiers.json --keep-puzzles TASKS.txt keeps the rows of the tasks you want), then ' +
-      'load the .safetensors file in the model panel.';
+      'one, choose a checkpoint of the reference TRM training code in the model panel with its all_config.yaml ' +
+      'and identifiers.json: the panel asks which tasks to keep and reads only their embeddings.';
 }
 
 // ---- solving
@@ -481,13 +500,13 @@ window.addEventListener('drop', e => {
   e.preventDefault();
   dragDepth = 0;
   $('drop-overlay').hidden = true;
-  const file = e.dataTransfer.files[0];
-  if (!file) return;
-  if (/\.json$/i.test(file.name)) {
+  const files = [...e.dataTransfer.files];
+  if (!files.length) return;
+  if (files.length === 1 && /\.json$/i.test(files[0].name)) {
     showView('arc');
-    loadArcFile(file);
+    loadArcFile(files[0]);
   } else {
-    loadUserFile(file);
+    loadUserFiles(files);
   }
 });
 

@@ -54,5 +54,6 @@ export function modelRows(name, info) {
     ['Stored as', String(info.storageDtype)],
     ['Engine', `${info.backend}${info.threads > 1 ? `, ${info.threads} threads` : ', 1 thread'}`],
     ['Source', describeSource(info.source)],
+    ...(info.notes && info.notes.length ? [['Assumed', info.notes.join(' ')]] : []),
   ];
 }
