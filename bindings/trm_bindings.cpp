@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "arc_solver.h"
+#include "generators.h"
 #include "model.h"
 #include "solve.h"
 #include "tasks.h"
@@ -243,6 +244,31 @@ ArcRun* makeArcRun(const Model& model, const std::string& taskJson, const std::s
     }, static_cast<ArcRun*>(nullptr));
 }
 
+// One puzzle from src/generators.h, so the page draws puzzles by the same rules as the evaluation files:
+// {question, answer} in the task's text form. kind 'sudoku': lo-hi givens, grade 'singles' or 'harder';
+// kind 'maze': lo-hi shortest-path cells (S and G included), grade unused. seed: an integer in [0, 2^53).
+val generatePuzzle(const std::string& kind, double seed, int lo, int hi, const std::string& grade) {
+    return guarded([&] {
+        if (!(seed >= 0 && seed < 9007199254740992.0) || seed != double(uint64_t(seed)))
+            throw trm::Error("generate: seed " + std::to_string(seed) + "; expected an integer in [0, 2^53)");
+        trm::Rng rng{uint64_t(seed)};
+        trm::GeneratedPuzzle p;
+        if (kind == "sudoku") {
+            if (grade != "singles" && grade != "harder")
+                throw trm::Error("generate: grade '" + grade + "'; expected 'singles' or 'harder'");
+            p = trm::sudoku::generate(rng, grade == "singles" ? trm::sudoku::Grade::Singles : trm::sudoku::Grade::Harder, lo, hi);
+        } else if (kind == "maze") {
+            p = trm::maze::generate(rng, lo, hi);
+        } else {
+            throw trm::Error("generate: kind '" + kind + "'; expected 'sudoku' or 'maze'");
+        }
+        val o = val::object();
+        o.set("question", p.question);
+        o.set("answer", p.answer);
+        return o;
+    }, val::null());
+}
+
 std::string lastError() { return g_error; }
 double heapSize() { return double(emscripten_get_heap_size()); }   // bytes of WASM memory
 double heapUsed() { return double(mallinfo().uordblks); }          // bytes malloc has handed out
@@ -299,6 +325,7 @@ EMSCRIPTEN_BINDINGS(trm) {
     function("mazeEncode", &mazeEncode);
     function("mazeDecode", &mazeDecode);
     function("mazeVerify", &mazeVerify);
+    function("generatePuzzle", &generatePuzzle);
 
     function("lastError", &lastError);
     // For the tests of crash recovery only: executes a WASM trap, as a bug in the engine would.

@@ -157,7 +157,10 @@ static bool fill(Board& b, Rng& rng, int c) {
 GeneratedPuzzle generate(Rng& rng, Grade grade, int min_givens, int max_givens) {
     if (min_givens < 17 || max_givens > 80 || min_givens > max_givens)
         throw Error("sudoku generator: givens " + std::to_string(min_givens) + "-" + std::to_string(max_givens) + "; expected a range within 17-80");
-    for (;;) {
+    // Bounded, so that a range the grade can hardly reach (a singles-only puzzle with 17 givens, a harder one with
+    // 75) ends with an error instead of hanging the CLI or the page's worker.
+    constexpr int kMaxTries = 1000;
+    for (int attempt = 0; attempt < kMaxTries; ++attempt) {
         Board full;
         fill(full, rng, 0);
         const std::string answer = text_of(full);
@@ -181,6 +184,9 @@ GeneratedPuzzle generate(Rng& rng, Grade grade, int min_givens, int max_givens) 
         if (grade == Grade::Harder && solvable_by_singles(q)) continue;
         return {q, answer};
     }
+    throw Error("sudoku generator: no " + std::string(grade == Grade::Singles ? "singles-only" : "harder") + " puzzle with " +
+                std::to_string(min_givens) + "-" + std::to_string(max_givens) + " givens in " + std::to_string(kMaxTries) +
+                " tries; expected a range the grade reaches (singles: about 22-80, harder: about 22-45)");
 }
 
 }  // namespace sudoku

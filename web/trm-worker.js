@@ -261,6 +261,11 @@ function predict({ tokens, puzzleIds, steps, zH = false }) {
   }
 }
 
+// A puzzle from the engine's generators (src/generators.h), so the page draws by the evaluation files' rules.
+function generate({ kind, seed, range, grade }) {
+  return check(M.generatePuzzle(kind, seed, range[0], range[1], grade ?? ''));
+}
+
 function memory() {
   return M ? { heapSize: M.heapSize(), heapUsed: M.heapUsed() } : { heapSize: 0, heapUsed: 0 };
 }
@@ -280,6 +285,7 @@ self.onmessage = ({ data: msg }) => {
       else if (msg.type === 'solveArc') value = await solveArc(msg.id, msg);
       else if (msg.type === 'predict') value = predict(msg);
       else if (msg.type === 'memory') value = memory();
+      else if (msg.type === 'generate') value = generate(msg);
       else if (msg.type === 'trapForTesting') M.trapForTesting();
       else throw new Error(`trm-worker: unknown request '${msg.type}'`);
       post({ id: msg.id, value });

@@ -259,6 +259,13 @@ export declare class TRM {
     Promise<{ steps: PredictStep[] }>;
   /** WASM linear memory size and bytes in use by malloc. */
   memory(): Promise<{ heapSize: number; heapUsed: number }>;
+  /**
+   * A new puzzle for this model's task (sudoku or maze) from the engine's generators, the ones that make the
+   * evaluation files. sudoku: `grade` ('singles' by default) and `givens` ([28, 36]); maze: `path`, the shortest
+   * path's cells with S and G ([20, 40]). The same seed gives the same puzzle everywhere.
+   */
+  generate(options?: { seed?: number; grade?: 'singles' | 'harder'; givens?: [number, number]; path?: [number, number] }):
+    Promise<{ question: string; answer: string }>;
   /** Terminates the worker and frees its memory; pending calls reject. */
   dispose(): void;
 }

@@ -454,6 +454,22 @@ export class TRM {
   // WASM memory: heapSize (bytes of linear memory) and heapUsed (bytes allocated by malloc).
   memory() { return this.#request({ type: 'memory' }); }
 
+  // A new puzzle for this model's task, from the engine's generators (the ones that make the evaluation files):
+  // sudoku { grade: 'singles' | 'harder', givens: [lo, hi] }, maze { path: [lo, hi] } (shortest-path cells, S and G
+  // included). The same seed gives the same puzzle on every platform. Resolves to { question, answer }.
+  generate({ seed = Math.floor(Math.random() * 2 ** 32), grade = 'singles', givens = [28, 36], path = [20, 40] } = {}) {
+    const kind = this.info.task?.kind;
+    if (kind !== 'sudoku' && kind !== 'maze') {
+      return Promise.reject(new Error(`generate: this model's task is '${kind}'; puzzles are generated for sudoku and maze`));
+    }
+    const range = kind === 'sudoku' ? givens : path;
+    const name = kind === 'sudoku' ? 'givens' : 'path';
+    if (!Array.isArray(range) || range.length !== 2 || !range.every(Number.isInteger)) {
+      return Promise.reject(new Error(`generate: option ${name} = ${JSON.stringify(range)}; expected [lo, hi], two integers`));
+    }
+    return this.#request({ type: 'generate', kind, seed, range, grade: kind === 'sudoku' ? grade : '' });
+  }
+
   dispose() {
     if (this.#dead) return;
     this.#fail(new Error('trm: disposed'));

@@ -1,5 +1,6 @@
 // Shared set-up for the browser tests: the project's server on a free port, Debian's chromium driven by
 // playwright-core in a fresh profile, and a watch on console errors and requests to other origins.
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +26,14 @@ export function sudokuModel() {
 }
 
 export const haveChromium = fs.existsSync(CHROMIUM);
+
+// A maze from the engine's generator (the native CLI, as `trm generate` makes the evaluation files): the question,
+// 900 characters. cells: the shortest path's range in cells, S and G included.
+export function generatedMaze(seed, cells = '110-147') {
+  const csv = execFileSync(path.join(ROOT, 'build/native/trm'), ['generate', 'maze', '--count', '1', '--seed', String(seed), '--path', cells],
+    { encoding: 'utf8' });
+  return csv.split('\n')[1].split(',')[0];
+}
 export const haveEngine = fs.existsSync(path.join(ROOT, 'web/trm.js')) && fs.existsSync(path.join(ROOT, 'build/wasm/trm-wasm.wasm'));
 
 export async function startServer(root = ROOT) {

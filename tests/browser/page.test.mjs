@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ROOT, haveChromium, haveEngine, sudokuModel, startServer, launch, watch, screenshot, waitForResult,
+  ROOT, haveChromium, haveEngine, sudokuModel, startServer, launch, watch, screenshot, waitForResult, generatedMaze,
 } from './harness.mjs';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
-import { generateMaze, rng } from '../../web/app/mazegen.js';
+import { shortestPath } from '../../web/app/maze.js';
 
 const MAZE_MODEL = 'build/native/vectors/maze_att_rope.safetensors';
 const ARC_MODEL = 'build/native/vectors/arc_att_rope_puzzle_emb.safetensors';
@@ -98,10 +98,18 @@ test('the page loads without console errors, shows each view, and asks nothing o
   assert.equal(await page.locator('.sudoku .cell.given').count(), PUZZLE.replace(/\./g, '').length);
   await screenshot(page, 'sudoku');
 
+  // "New maze" draws from the engine's generator at the chosen level: Short (20-40 cells) first, then Maze-Hard.
   await page.click('#tab-maze');
   await page.waitForFunction(() => /Shortest path: \d+ steps/.test(document.getElementById('maze-info').textContent));
   const steps = Number((await page.textContent('#maze-info')).match(/(\d+) steps/)[1]);
-  assert.ok(steps >= 100, `generated maze has a ${steps}-step shortest path`);
+  assert.ok(steps >= 19 && steps <= 39, `a short generated maze has a ${steps}-step shortest path`);
+  if (fs.existsSync(path.join(ROOT, 'weights/maze_att.safetensors'))) {
+    await page.waitForFunction(() => /shipped model solves \d+% of short mazes/.test(document.getElementById('maze-level-note').textContent));
+  }
+  await page.selectOption('#maze-level', { label: 'Maze-Hard: path of 110-147 cells' });
+  await page.waitForFunction(() => /Shortest path: (\d{3}) steps/.test(document.getElementById('maze-info').textContent));
+  const hard = Number((await page.textContent('#maze-info')).match(/(\d+) steps/)[1]);
+  assert.ok(hard >= 109 && hard <= 146, `a Maze-Hard level maze has a ${hard}-step shortest path`);
   await screenshot(page, 'maze');
 
   await page.click('#tab-arc');
@@ -300,8 +308,9 @@ test('an ARC model loaded from the file picker opens the ARC view, which says wh
 });
 
 test('maze: a deep link solves with the maze model and the verdict is shown', { skip: skip || (!fs.existsSync(path.join(ROOT, MAZE_MODEL)) && 'no maze model') }, async () => {
-  const { maze, length } = generateMaze(rng(7));
-  assert.ok(length >= 110, `generated maze: ${length}-step shortest path`);
+  const maze = generatedMaze(7);
+  const length = shortestPath(maze);
+  assert.ok(length >= 109, `generated maze: ${length}-step shortest path`);
   const link = `#maze=${encodeURIComponent(maze.replace(/ /g, '.'))}&solve=1&model=../${MAZE_MODEL}`;
   const { page, seen } = await open(link);
   await startProbe(page);

@@ -3,9 +3,8 @@
 //   node tests/browser/screenshots.mjs
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, sudokuModel, startServer, launch, waitForResult } from './harness.mjs';
+import { ROOT, sudokuModel, startServer, launch, waitForResult, generatedMaze } from './harness.mjs';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
-import { generateMaze, rng } from '../../web/app/mazegen.js';
 
 const out = path.join(ROOT, 'web/screenshots');
 fs.mkdirSync(out, { recursive: true });
@@ -21,7 +20,7 @@ try {
   await page.screenshot({ path: path.join(out, 'sudoku.png') });
 
   await page.setViewportSize({ width: 390, height: 844 });
-  const { maze } = generateMaze(rng(11));
+  const maze = generatedMaze(11);
   await page.goto(`${server.url}#maze=${encodeURIComponent(maze.replace(/ /g, '.'))}`);
   await page.reload();
   await page.waitForFunction(() => /Shortest path/.test(document.getElementById('maze-info').textContent));

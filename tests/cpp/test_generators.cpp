@@ -87,6 +87,8 @@ TEST_CASE("generators refuse ranges they cannot meet, naming them", "[generators
     Rng rng(1);
     CHECK_THROWS_WITH(sudoku::generate(rng, sudoku::Grade::Singles, 10, 20), Catch::Contains("givens 10-20; expected a range within 17-80"));
     CHECK_THROWS_WITH(sudoku::generate(rng, sudoku::Grade::Singles, 36, 28), Catch::Contains("givens 36-28"));
+    // Reachable in principle but practically never: an error after a bounded search, not a hang.
+    CHECK_THROWS_WITH(sudoku::generate(rng, sudoku::Grade::Harder, 75, 80), Catch::Contains("no harder puzzle with 75-80 givens in 1000 tries"));
     CHECK_THROWS_WITH(maze::generate(rng, 40, 20), Catch::Contains("path cells 40-20"));
     CHECK_THROWS_WITH(maze::generate(rng, 20, 40, 0.95), Catch::Contains("wall fraction"));
     CHECK_THROWS_WITH(sudoku::count_solutions("12"), Catch::Contains("2 characters; expected 81"));

@@ -6,8 +6,7 @@
 import { TRM } from '../trm.js';
 import { SUDOKU_SAMPLES } from './samples.js';
 import { createSudokuView, parseSudoku } from './sudoku.js';
-import { createMazeView, parseMaze } from './maze.js';
-import { generateMaze } from './mazegen.js';
+import { createMazeView, parseMaze, MAZE_LEVELS } from './maze.js';
 import { checkArcTask, createArcAttempts, rowsForTask, showArcTask, tasksOf } from './arc.js';
 import { shippedModels, modelKind, modelRows, WEIGHTS_DIR } from './model.js';
 import { askTasks, checkpointSet, offerSave } from './checkpoint-panel.js';
@@ -70,8 +69,44 @@ function setMaze(m) {
   clearResult();
 }
 
-function newMaze() {
-  setMaze(generateMaze().maze);
+for (const [i, level] of MAZE_LEVELS.entries()) {
+  const opt = document.createElement('option');
+  opt.value = String(i);
+  opt.textContent = `${level.name}: path of ${level.path[0]}-${level.path[1]} cells`;
+  $('maze-level').append(opt);
+}
+$('maze-level').addEventListener('change', () => { showMazeLevelNote(); newMaze(); });
+
+// What the shipped maze model solves at the chosen level, as weights/index.json states it (measured; the model
+// card has the commands). A model the user loaded has no such figures.
+function showMazeLevelNote() {
+  const level = MAZE_LEVELS[Number($('maze-level').value)];
+  const entry = shipped.find(m => m.kind === 'maze');
+  const solved = entry?.solved?.[`${level.path[0]}-${level.path[1]}`];
+  const usesShipped = entry && models.maze?.name === entry.file;
+  $('maze-level-note').textContent = usesShipped && typeof solved === 'number'
+    ? `The shipped model solves ${Math.round(solved * 100)}% of ${level.name.toLowerCase()} mazes on its own.`
+    : '';
+}
+
+// A new maze from the engine's generator (it runs in the maze model's worker) at the chosen level. A maze the
+// user drew or opened meanwhile stays.
+async function newMaze() {
+  const before = maze.maze;
+  const level = MAZE_LEVELS[Number($('maze-level').value)];
+  $('maze-info').textContent = 'Making a new maze…';
+  const m = await ensureModel('maze');
+  if (maze.maze !== before) return;
+  if (!m) {
+    $('maze-info').textContent = 'New mazes come from the engine, which starts with a maze model; draw one instead.';
+    return;
+  }
+  try {
+    setMaze((await m.trm.generate({ path: level.path })).question);
+  } catch (e) {
+    $('maze-info').textContent = `No new maze: ${e.message}`;
+  }
+  showMazeLevelNote();
 }
 
 async function copyLink(fragment) {
@@ -188,6 +223,7 @@ function ensureModel(kind, url) {
 const sentence = text => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 function showModelPanel() {
+  showMazeLevelNote();
   const m = models[view];
   const info = $('model-info');
   info.replaceChildren();

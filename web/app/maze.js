@@ -1,7 +1,46 @@
 // The maze board: a 30x30 canvas. Draw with the mouse, a finger or the keyboard (arrows move a cursor,
 // Space applies the tool, W/E/S/G pick wall, erase, start, goal). A maze is a 900-char row-major string over
 // '# SG'; the model's answer marks its path with 'o'.
-import { SIZE, shortestPath } from './mazegen.js';
+export const SIZE = 30;
+
+// "New maze" difficulty levels: the shortest path's length in cells, S and G included, as the engine's generator
+// (src/generators.h) and the evaluation files count it. Maze-Hard's test mazes are 110-147.
+export const MAZE_LEVELS = [
+  { name: 'Short', path: [20, 40] },
+  { name: 'Medium', path: [41, 80] },
+  { name: 'Long', path: [81, 109] },
+  { name: 'Maze-Hard', path: [110, 147] },
+];
+
+// Distances (steps) from cell `from` to every cell over open cells (anything but '#'); -1 where unreachable.
+// The page's own copy of the rule, because it describes the board as the user draws, on the main thread.
+export function bfs(cells, from) {
+  const dist = new Int32Array(SIZE * SIZE).fill(-1);
+  const queue = new Int32Array(SIZE * SIZE);
+  let head = 0, tail = 0;
+  dist[from] = 0;
+  queue[tail++] = from;
+  while (head < tail) {
+    const i = queue[head++];
+    const r = Math.floor(i / SIZE), c = i % SIZE;
+    for (const [dr, dc] of [[-1, 0], [1, 0], [0, -1], [0, 1]]) {
+      const rr = r + dr, cc = c + dc;
+      if (rr < 0 || rr >= SIZE || cc < 0 || cc >= SIZE) continue;
+      const j = rr * SIZE + cc;
+      if (dist[j] >= 0 || cells[j] === '#') continue;
+      dist[j] = dist[i] + 1;
+      queue[tail++] = j;
+    }
+  }
+  return dist;
+}
+
+// Length of the shortest S-G path in steps, or -1 when G can't be reached (or S or G is missing).
+export function shortestPath(maze) {
+  const s = maze.indexOf('S'), g = maze.indexOf('G');
+  if (s < 0 || g < 0) return -1;
+  return bfs(maze, s)[g];
+}
 
 const COLORS = {
   wall: '#263445', open: '#f7f4ec', grid: '#e3ddd0', path: '#2f7fd8', changed: '#f2b705',
@@ -139,7 +178,7 @@ export function createMazeView(canvas, { onChange, tool }) {
       const n = shortestPath(maze);
       const s = (maze.match(/S/g) || []).length, g = (maze.match(/G/g) || []).length;
       if (s !== 1 || g !== 1) return 'A maze needs exactly one start (S) and one goal (G).';
-      return n < 0 ? 'The goal can’t be reached from the start.' : `Shortest path: ${n} steps.`;
+      return n < 0 ? 'The goal can’t be reached from the start.' : `Shortest path: ${n} steps (${n + 1} cells).`;
     },
   };
 }
