@@ -166,9 +166,29 @@ async function loadModel(a, threads) {
   if (a.opt.has('--identifiers')) set.identifiers = file(a.get('--identifiers'));
   const keepPuzzles = a.opt.has('--keep-puzzles') ? file(a.get('--keep-puzzles')) : undefined;
   const trm = await TRM.load(set, { threads, keepPuzzles });
-  for (const n of trm.info.notes) process.stderr.write(`trm: note: ${n}\n`);
+  for (const n of trm.info.notes) process.stderr.write(`trm: note: ${printable(n, MAX_MESSAGE)}\n`);
   return trm;
 }
+
+// Text from a file (names, metadata, messages quoting them) as the native CLI prints it (src/json_read.h printable):
+// newline, tab, CR and backslash as \n \t \r \\, other control characters as \xNN, C1 controls as \u00NN, so that
+// nothing read from a file breaks a line or drives the terminal; cut at `max` characters with "...".
+export function printable(text, max = 200) {
+  let out = '';
+  for (const ch of String(text)) {
+    if (out.length >= max) return `${out}...`;
+    const c = ch.codePointAt(0);
+    if (ch === '\n') out += '\\n';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\\') out += '\\\\';
+    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c >= 0x80 && c <= 0x9f) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += ch;
+  }
+  return out;
+}
+const MAX_MESSAGE = 2000;
 
 // printf's %g for the few values the CLI prints with it.
 const fmtG = (x) => String(Number(x.toPrecision(6)));
@@ -224,8 +244,9 @@ async function cmdInfo(a) {
   try {
     const c = trm.info.config;
     const i = trm.info;
-    out(`file        ${a.pos[0]}\n`);
-    out(`task        ${i.taskJson}\n`);
+    // Text from the file (and its name) escaped: a newline or an escape sequence in it must not reach the terminal.
+    out(`file        ${printable(a.pos[0], Infinity)}\n`);
+    out(`task        ${printable(i.taskJson, Infinity)}\n`);
     out(`variant     ${c.mlp_t ? 'token-mixing MLP (mlp_t)' : 'attention'}, positions ${c.pos_encodings}, ${c.L_layers} layers, ` +
       `hidden ${c.hidden_size}, heads ${c.num_heads}, expansion ${fmtG(c.expansion)}\n`);
     out(`sequence    ${c.seq_len} tokens + ${i.prefixLen} puzzle-prefix positions, vocabulary ${c.vocab_size}\n`);
@@ -233,7 +254,7 @@ async function cmdInfo(a) {
     out(`puzzle emb  ${c.num_puzzle_identifiers} rows x ${c.puzzle_emb_ndim}\n`);
     out(`parameters  ${i.parameters} (storage ${i.storageDtype})\n`);
     out(`config      ${i.configJson}\n`);
-    if (i.source) out(`source      ${i.source}\n`);
+    if (i.source) out(`source      ${printable(i.source, Infinity)}\n`);
   } finally {
     trm.dispose();
   }
@@ -287,7 +308,7 @@ async function cmdSolve(a) {
       throw new Error(`solve: the model's task is '${kind}'; solve handles sudoku and maze models (use predict for raw tokens)`);
     }
     let text = a.pos[1];
-    if (fs.existsSync(text) && fs.statSync(text).isFile()) text = fs.readFileSync(text, 'utf8');
+    if (fs.existsSync(text)) text = readWhole(text).toString('utf8');  // a file holding the puzzle, as natively
     const json = a.opt.has('--json'), early = a.earlyHalt();
     // The engine's defaults where an option is absent (src/solve.h SolveOptions), as the native CLI.
     const options = { halt: early ? 'early' : 'never', strategy: a.get('--strategy', 'model') };
@@ -379,7 +400,7 @@ export async function main(argv) {
   const [cmd, ...rest] = argv;
   const commands = { info: [cmdInfo, []], predict: [cmdPredict, []], solve: [cmdSolve, ['--json']] };
   if (!commands[cmd]) {
-    process.stderr.write(`trm: unknown command '${cmd}'\n${USAGE}`);
+    process.stderr.write(`trm: unknown command '${printable(cmd)}'\n${USAGE}`);
     return 2;
   }
   try {
@@ -387,7 +408,7 @@ export async function main(argv) {
     await run(parseArgs(rest, flags));
     return 0;
   } catch (e) {
-    process.stderr.write(`trm ${cmd}: ${e.message}\n`);
+    process.stderr.write(`trm ${cmd}: ${printable(e.message, MAX_MESSAGE)}\n`);
     return 1;
   }
 }

@@ -120,6 +120,82 @@ test('an ARC checkpoint with identifiers.json asks which task, keeps its rows an
   await page.close();
 });
 
+// The pids of Chromium's browser processes (those started with a profile by harness.mjs launch()).
+function browserPids() {
+  const pids = new Set();
+  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try {
+      const cmd = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      if (cmd.includes('trm-chromium-') && cmd.includes('--user-data-dir') && !cmd.includes('--type=')) pids.add(Number(pid));
+    } catch { /* gone */ }
+  }
+  return pids;
+}
+
+// Peak resident memory (VmHWM, MB) of the renderer processes under a browser process: where the page, its workers
+// and both WASM engines run.
+function rendererPeaksMb(browserPid) {
+  const status = pid => fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const parent = new Map();
+  for (const pid of fs.readdirSync('/proc').filter(p => /^\d+$/.test(p))) {
+    try { parent.set(Number(pid), Number(/PPid:\s+(\d+)/.exec(status(pid))[1])); } catch { /* gone */ }
+  }
+  const under = pid => { for (let p = parent.get(pid); p; p = parent.get(p)) if (p === browserPid) return true; return false; };
+  const peaks = [];
+  for (const pid of parent.keys()) {
+    try {
+      if (!under(pid) || !fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('--type=renderer')) continue;
+      peaks.push(Number(/VmHWM:\s+(\d+) kB/.exec(status(pid))[1]) / 1024);
+    } catch { /* gone */ }
+  }
+  return peaks;
+}
+
+test('the 1 GiB test checkpoint through the panel: one ARC task kept and solved, the page under 300 MB', { skip }, async () => {
+  // tests/cpp/test_checkpoint.cpp "[bigfile]" writes it (sparse: 524,288 puzzle-embedding rows of 512, hidden 64)
+  const big = path.join(DIR, 'bigfile');
+  fs.mkdirSync(big, { recursive: true });
+  const own = await (async () => {
+    execFileSync(path.join(ROOT, 'build/native/tests/cpp/trm_tests'), ['[bigfile]'], { env: { ...process.env, TRM_BIGFILE_DIR: big }, stdio: 'pipe' });
+    const before = browserPids();
+    const b = await launch();
+    return { b, pid: [...browserPids()].find(p => !before.has(p)) };
+  })();
+  try {
+    assert.ok(fs.statSync(path.join(big, 'step_0')).size > 2 ** 30);
+    assert.ok(own.pid, 'the browser process');
+    const page = await own.b.context.newPage();
+    const seen = watch(page, server.origin);
+    await page.goto(server.url + '#arc=');
+    await page.click('#tab-arc');
+    await page.setInputFiles('#arc-file', { name: 'abc.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(ARC_TASK)) });
+    await page.waitForFunction(() => document.getElementById('arc-title').textContent === 'Task abc');
+    const before = Math.max(...rendererPeaksMb(own.pid));  // the page with its service worker, before the files
+    const t0 = Date.now();
+    await page.setInputFiles('#model-file', ['step_0', 'all_config.yaml', 'identifiers.json'].map(f => path.join(big, f)));
+    await page.waitForSelector('#checkpoint-ask:not([hidden])');
+    await page.click('#checkpoint-ask button[type=submit]');
+    await page.waitForFunction(() => /ARC model loaded: step_0/.test(document.getElementById('arc-model').textContent), null, { timeout: 120_000 });
+    const loadMs = Date.now() - t0;
+    assert.match(await page.textContent('#arc-model'), /with 2 task embeddings for 1 tasks/);
+    const r = await solveAndWait(page);
+    assert.equal(r.state, 'done', r.verdict);
+    const peaks = rendererPeaksMb(own.pid);
+    const browserPeak = Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${own.pid}/status`, 'utf8'))[1]) / 1024;
+    console.log(`checkpoint-bigfile (browser): load ${loadMs} ms, renderer peak RSS ${peaks.map(p => p.toFixed(0)).join(', ')} MB ` +
+      `(the page's ${before.toFixed(0)} MB before the files), browser process ${browserPeak.toFixed(0)} MB`);
+    // The gigabyte never enters memory: the page's renderer (the reader, the engine, the solve) grows by the kept
+    // rows, the network and the parsed identifiers.json (12.9 MB of names), and peaks under 300 MB in all.
+    assert.ok(Math.max(...peaks) - before < 200, `the renderer grew from ${before} to ${Math.max(...peaks)} MB`);
+    assert.ok(Math.max(...peaks) < 300, `renderer peak RSS ${Math.max(...peaks)} MB`);
+    assert.deepEqual(seen.errors, []);
+    assert.deepEqual(seen.foreign, []);
+  } finally {
+    await own.b.close();
+    fs.rmSync(big, { recursive: true, force: true });
+  }
+});
+
 test('a checkpoint without its config, or with a stranger, is refused in one line and the page keeps working', { skip }, async () => {
   const { page, seen } = await open();
   await page.setInputFiles('#model-file', path.join(SUDOKU_CASE, 'step_0'));
