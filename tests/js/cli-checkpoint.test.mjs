@@ -178,6 +178,28 @@ describe('TRM.load with a checkpoint set', () => {
     withDataset.dispose();
   });
 
+  test('URLs: the files downloaded (the checkpoint with progress), then read as Files are', async () => {
+    const { createServer } = await import('../../scripts/serve.mjs');
+    const server = createServer(ROOT, { allow: ['tests/vectors/'], log: () => {} });
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${server.address().port}/tests/vectors/sudoku_att_rope/`;
+    try {
+      const seen = [];
+      const trm = await TRM.load({ checkpoint: `${base}step_0`, config: new URL(`${base}all_config.yaml`), dataset: `${base}dataset.json` },
+        { threads: 1, onProgress: (p) => seen.push(p) });
+      assert.deepEqual(trm.info.notes, []);
+      assert.equal(trm.info.task.kind, 'sudoku');
+      trm.dispose();
+      const size = fs.statSync(path.join(SUDOKU_CASE, 'step_0')).size;
+      assert.ok(seen.some((p) => p.loaded === size && p.total === size), 'the download reached the whole file');
+      await assert.rejects(TRM.load({ checkpoint: `${base}step_9`, config: `${base}all_config.yaml` }, { threads: 1 }),
+        { message: `${base}step_9: download failed (HTTP 404 Not Found)` });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   test('one clear line for each set that cannot be a model', async () => {
     const step0 = file(path.join(SUDOKU_CASE, 'step_0')), config = file(path.join(SUDOKU_CASE, 'all_config.yaml'));
     const cases = [
