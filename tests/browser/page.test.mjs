@@ -126,6 +126,24 @@ test('the page loads without console errors, shows each view, and asks nothing o
   await page.close();
 });
 
+test('New puzzle draws an everyday sudoku of the chosen grade from the engine, and says what the shipped model solves', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  for (const grade of ['singles', 'harder']) {
+    const before = await page.inputValue('#sudoku-text');
+    await page.selectOption('#sudoku-grade', grade);
+    await page.click('#sudoku-generate');
+    await page.waitForFunction(b => document.getElementById('sudoku-text').value !== b, before);
+    const p = await page.inputValue('#sudoku-text');
+    const givens = p.replace(/\./g, '').length;
+    assert.ok(givens >= 28 && givens <= 36, `${grade}: ${givens} givens`);
+    assert.equal(await page.locator('.sudoku .cell.given').count(), givens);
+    if (sudoku.shipped) assert.match(await page.textContent('#sudoku-grade-note'), /The shipped model solves \d+% of/);
+  }
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
 test('keyboard and mouse editing: sudoku cells, paste, samples, maze walls, start and goal', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);

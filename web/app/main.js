@@ -49,6 +49,8 @@ $('sudoku-text').addEventListener('change', e => {
   else setVerdict('The puzzle text needs exactly 81 cells: digits 1-9, and . or 0 for blanks.', 'bad');
 });
 $('sudoku-clear').addEventListener('click', () => setSudoku('.'.repeat(81)));
+$('sudoku-generate').addEventListener('click', newSudoku);
+$('sudoku-grade').addEventListener('change', showSolvedNotes);
 $('maze-generate').addEventListener('click', newMaze);
 $('maze-clear-path').addEventListener('click', () => { maze.clearAnswer(); clearResult(); });
 $('sudoku-link').addEventListener('click', () => copyLink(`sudoku=${sudoku.puzzle}`));
@@ -75,18 +77,36 @@ for (const [i, level] of MAZE_LEVELS.entries()) {
   opt.textContent = `${level.name}: path of ${level.path[0]}-${level.path[1]} cells`;
   $('maze-level').append(opt);
 }
-$('maze-level').addEventListener('change', () => { showMazeLevelNote(); newMaze(); });
+$('maze-level').addEventListener('change', () => { showSolvedNotes(); newMaze(); });
 
-// What the shipped maze model solves at the chosen level, as weights/index.json states it (measured; the model
-// card has the commands). A model the user loaded has no such figures.
-function showMazeLevelNote() {
+// What the shipped model solves of the new puzzles chosen, as weights/index.json states it (`solved`, measured; the
+// model card has the commands). A model the user loaded has no such figures.
+function solvedNote(kind, key, what) {
+  const entry = shipped.find(m => m.kind === kind);
+  const solved = entry?.solved?.[key];
+  if (!entry || models[kind]?.name !== entry.file || typeof solved !== 'number') return '';
+  return `The shipped model solves ${Math.round(solved * 100)}% of ${what} on its own.`;
+}
+function showSolvedNotes() {
   const level = MAZE_LEVELS[Number($('maze-level').value)];
-  const entry = shipped.find(m => m.kind === 'maze');
-  const solved = entry?.solved?.[`${level.path[0]}-${level.path[1]}`];
-  const usesShipped = entry && models.maze?.name === entry.file;
-  $('maze-level-note').textContent = usesShipped && typeof solved === 'number'
-    ? `The shipped model solves ${Math.round(solved * 100)}% of ${level.name.toLowerCase()} mazes on its own.`
-    : '';
+  $('maze-level-note').textContent = solvedNote('maze', level.path.join('-'), `${level.name.toLowerCase()} mazes`);
+  const grade = $('sudoku-grade').value;
+  $('sudoku-grade-note').textContent = solvedNote('sudoku', grade, grade === 'singles' ? 'singles-only puzzles' : 'harder puzzles');
+}
+
+// A new everyday sudoku from the engine's generator (in the sudoku model's worker), of the chosen grade. A puzzle
+// the user typed or opened meanwhile stays.
+async function newSudoku() {
+  const before = sudoku.puzzle;
+  setVerdict('Making a new puzzle…', '');
+  const m = await ensureModel('sudoku');
+  if (sudoku.puzzle !== before) return;
+  if (!m) return setVerdict('New puzzles come from the engine, which starts with a sudoku model; type one instead.', 'bad');
+  try {
+    setSudoku((await m.trm.generate({ grade: $('sudoku-grade').value, givens: [28, 36] })).question);
+  } catch (e) {
+    setVerdict(`No new puzzle: ${e.message}`, 'bad');
+  }
 }
 
 // A new maze from the engine's generator (it runs in the maze model's worker) at the chosen level. A maze the
@@ -106,7 +126,7 @@ async function newMaze() {
   } catch (e) {
     $('maze-info').textContent = `No new maze: ${e.message}`;
   }
-  showMazeLevelNote();
+  showSolvedNotes();
 }
 
 async function copyLink(fragment) {
@@ -223,13 +243,16 @@ function ensureModel(kind, url) {
 const sentence = text => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 function showModelPanel() {
-  showMazeLevelNote();
+  showSolvedNotes();
   const m = models[view];
   const info = $('model-info');
   info.replaceChildren();
   offerSave(m && m.checkpoint);
   if (m) {
     $('model-status').textContent = `Loaded for ${KIND_NAMES[view]}.`;
+    if (view !== 'arc') {
+      $('strategy-note').textContent = `Best measured for this model: ${m.trm.info.bestStrategy} (see its model card).`;
+    }
     for (const [label, text] of modelRows(m.name, m.trm.info)) {
       const dt = document.createElement('dt');
       const dd = document.createElement('dd');
