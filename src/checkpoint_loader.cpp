@@ -196,6 +196,39 @@ Config resolve_config(const CheckpointInputs& in, const std::vector<Named>& tens
     }
 }
 
+// identifiers.json with only the wanted tasks' names: every other name becomes "" (never a task id: read_lines drops
+// empty lines), so that the names parsed next cost a few bytes each, not a tree of a million strings (an ARC run's
+// file holds one name per augmented copy of every task). Anything but a flat list of strings comes back unchanged,
+// for the parser to refuse by name. nlohmann's SAX parser keeps no tree and does not recurse.
+std::string blank_unwanted_names(const std::string& text, const std::set<std::string>& wanted) {
+    struct Names : nlohmann::json_sax<nlohmann::json> {
+        const std::set<std::string>& wanted;
+        std::string out = "[";
+        int depth = 0;
+        explicit Names(const std::set<std::string>& w) : wanted(w) {}
+        bool start_array(std::size_t) override { return ++depth == 1; }
+        bool end_array() override { --depth; return true; }
+        bool string(string_t& s) override {
+            if (depth != 1) return false;
+            if (out.size() > 1) out += ',';
+            out += wanted.count(s.substr(0, s.find("|||"))) ? nlohmann::json(s).dump() : "\"\"";
+            return true;
+        }
+        bool null() override { return false; }
+        bool boolean(bool) override { return false; }
+        bool number_integer(number_integer_t) override { return false; }
+        bool number_unsigned(number_unsigned_t) override { return false; }
+        bool number_float(number_float_t, const string_t&) override { return false; }
+        bool binary(binary_t&) override { return false; }
+        bool start_object(std::size_t) override { return false; }
+        bool key(string_t&) override { return false; }
+        bool end_object() override { return false; }
+        bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+    } names(wanted);
+    if (!nlohmann::json::sax_parse(text, &names) || names.depth != 0) return text;
+    return names.out + "]";
+}
+
 std::vector<std::string> read_lines(const std::string& text) {
     std::vector<std::string> r;
     size_t p = 0;
@@ -282,14 +315,15 @@ WeightSet read_official_checkpoint(const ByteSource& src, const CheckpointInputs
         throw Error("--task: '" + in.task + "'; expected sudoku, maze, arc or generic");
     if (!in.keep_text.empty() && in.identifiers_text.empty()) throw Error(in.keep_label + ": keeping puzzles needs the run's identifiers.json (--identifiers)");
     if (!in.identifiers_text.empty()) {
-        const nlohmann::json names = nlohmann::json::parse(in.identifiers_text, nullptr, false);
+        std::set<std::string> wanted;
+        if (!in.keep_text.empty()) for (const std::string& l : read_lines(in.keep_text)) wanted.insert(l);
+        const std::string kept_names = in.keep_text.empty() ? std::string() : blank_unwanted_names(in.identifiers_text, wanted);
+        const nlohmann::json names = nlohmann::json::parse(in.keep_text.empty() ? in.identifiers_text : kept_names, nullptr, false);
         if (names.is_discarded() || !names.is_array()) throw Error(in.identifiers_label + ": expected a JSON list of names (index = puzzle_emb row)");
         if (cfg.puzzle_emb_ndim == 0) throw Error(in.identifiers_label + ": the model has no puzzle embedding (puzzle_emb_ndim is 0)");
         if (names.size() != size_t(cfg.num_puzzle_identifiers))
             throw Error(in.identifiers_label + ": " + std::to_string(names.size()) + " names; expected " + std::to_string(cfg.num_puzzle_identifiers) + " (rows of puzzle_emb.weights)");
         for (const auto& n : names) if (!n.is_string()) throw Error(in.identifiers_label + ": expected a JSON list of strings");
-        std::set<std::string> wanted;
-        if (!in.keep_text.empty()) for (const std::string& l : read_lines(in.keep_text)) wanted.insert(l);
         nlohmann::json kept = nlohmann::json::array();
         for (size_t i = 0; i < names.size(); ++i) {
             const std::string n = names[i].get<std::string>();
