@@ -26,6 +26,10 @@ function loadEngine() {
   return engine;
 }
 
+// The most of a checkpoint read (the network and the kept puzzle-embedding rows): the WASM engine's memory is 2 GiB,
+// and the weights are held again as the weight file it returns.
+const MAX_READ_BYTES = 2 ** 30;
+
 // A File, Blob or string, as text ('' when not given); an array of lines (task ids) as one a line.
 async function text(x) {
   if (x == null) return '';
@@ -87,7 +91,8 @@ export async function convertCheckpoint(checkpoint, options = {}) {
     throw new Error(`${inputs.keepLabel}: no task ids; expected one per line`);  // as src/checkpoint_loader.cpp
   }
   const size = checkpoint.size;
-  const pieces = new M.CheckpointPieces(size, o.name ?? nameOf(checkpoint, 'checkpoint'));
+  const label = o.name ?? nameOf(checkpoint, 'checkpoint');
+  const pieces = new M.CheckpointPieces(size, label);
   let loaded = 0, total = 0;
   const read = async (at, n) => {
     const len = Math.min(size - at, n);
@@ -97,6 +102,11 @@ export async function convertCheckpoint(checkpoint, options = {}) {
   };
   const readAll = async (ranges) => {
     total += ranges.reduce((t, [at, n]) => t + Math.min(size - at, n), 0);
+    if (total > MAX_READ_BYTES) {  // refused before it is read: the engine's memory could not hold it
+      throw new Error(`${label}: the model needs ${total} bytes of this checkpoint, more than the ${MAX_READ_BYTES} `
+        + 'the engine can hold; an ARC checkpoint needs its identifiers.json and the task ids to keep (keepPuzzles), so '
+        + 'that only their puzzle-embedding rows are read');
+    }
     for (const [at, n] of ranges) await read(at, n);
   };
   try {
@@ -110,7 +120,7 @@ export async function convertCheckpoint(checkpoint, options = {}) {
       if (r.bytes) return { bytes: r.bytes, notes: r.notes };
       await readAll(r.need.map(([at, n]) => [at, Math.max(n, 1 << 14)]));
     }
-    throw new Error(`${nameOf(checkpoint, 'checkpoint')}: still incomplete after 100 rounds of reads`);
+    throw new Error(`${label}: still incomplete after 100 rounds of reads`);
   } finally {
     pieces.delete();
   }
