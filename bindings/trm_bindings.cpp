@@ -4,6 +4,7 @@
 // that into an Error with the same message. Arrays go out as fresh typed-array copies, or as views into the heap
 // that the caller copies at once (a view goes stale when memory grows).
 #include <emscripten/bind.h>
+#include <emscripten/em_js.h>
 #include <emscripten/heap.h>
 #include <emscripten/val.h>
 #include <malloc.h>
@@ -268,6 +269,11 @@ val generatePuzzle(const std::string& kind, double seed, int lo, int hi, const s
         return o;
     }, val::null());
 }
+
+// A cancel during a step (model.h set_interrupt): web/trm-worker.js sets Module.trmInterrupted, which reads the
+// shared cancel flag the page writes while this thread is busy in the step.
+EM_JS(int, interrupt_requested, (), { return Module.trmInterrupted && Module.trmInterrupted() ? 1 : 0; });
+const bool g_interrupt_installed = (trm::set_interrupt(+[] { return interrupt_requested() != 0; }), true);
 
 std::string lastError() { return g_error; }
 double heapSize() { return double(emscripten_get_heap_size()); }   // bytes of WASM memory

@@ -1,5 +1,7 @@
 // A tiny static server for the demo page, on 127.0.0.1 only, with no dependencies.
 //   scripts/serve --port N [--root DIR]     (DIR defaults to the repository root; `/` goes to /web/)
+// Only the page, the package's WASM builds and the shipped models are served (PUBLIC), only to loopback Host names,
+// never through a link that leads outside the root; no request stops the server (each error: a 4xx/5xx and a line).
 // Every response carries COOP/COEP (so the threaded WASM build can use SharedArrayBuffer) and a strict
 // Content-Security-Policy: the page may load nothing from any other origin.
 import http from 'node:http';
@@ -48,43 +50,68 @@ const SECURITY_HEADERS = {
   'Referrer-Policy': 'no-referrer',
 };
 
+// What the page and the package need, as paths relative to the root: the page (web/), the package's WASM builds and
+// the shipped models with their index. Nothing else is served (not build/, .git/, the sources or the tests): a page
+// that reached this server through DNS rebinding, or a request crafted by hand, finds nothing more.
+const PUBLIC = [
+  /^web\//,
+  /^build\/wasm\/trm-wasm(-threads)?(-relaxed)?\.(mjs|wasm)$/,
+  /^build\/wasm\/trm-wasm-threads\.worker\.js$/,
+  /^build\/wasm\/package\.json$/,
+  /^weights\/[^/]+\.(safetensors|json)$/,
+];
+
+// Host names that reach this server only from this machine; any other Host header is a page on another name
+// (DNS rebinding) and is refused. A port may follow.
+const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i;
+
 function send(res, status, headers, body) {
   res.writeHead(status, { ...SECURITY_HEADERS, ...headers });
   res.end(body);
 }
 
-// Maps a URL path to a file under root, or null (outside root, or a hidden path such as /.git/).
-function resolvePath(root, urlPath) {
+// The request target's path as segments, or null when it is not a plain absolute path of safe segments (no
+// hidden segment such as .git or .., no NUL, no empty segment as in `//`, no scheme or authority).
+function segments(target) {
+  if (typeof target !== 'string' || !target.startsWith('/') || target.startsWith('//')) return null;
+  const raw = target.split(/[?#]/, 1)[0];
   let decoded;
-  try { decoded = decodeURIComponent(urlPath); } catch { return null; }
-  if (decoded.includes('\0')) return null;
-  const parts = decoded.split('/').filter(Boolean);
-  if (parts.some(p => p.startsWith('.'))) return null;
-  const file = path.join(root, ...parts);
-  return file === root || file.startsWith(root + path.sep) ? file : null;
+  try { decoded = decodeURIComponent(raw); } catch { return null; }
+  if (/[\0\\]/.test(decoded)) return null;
+  const parts = decoded.split('/').slice(1);
+  if (parts.length && parts[parts.length - 1] === '') parts.pop();  // a trailing slash names a folder
+  if (parts.some((p) => p === '' || p.startsWith('.'))) return null;
+  return parts;
 }
 
-export function createServer(root) {
-  root = path.resolve(root);
-  return http.createServer((req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      return send(res, 405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' }, 'method not allowed\n');
-    }
-    const url = new URL(req.url, 'http://127.0.0.1');
-    if (url.pathname === '/' && fs.existsSync(path.join(root, 'web', 'index.html'))) {
-      return send(res, 302, { Location: '/web/' }, '');
-    }
-    let file = resolvePath(root, url.pathname);
-    let stat = null;
-    try { stat = file && fs.statSync(file); } catch { stat = null; }
-    if (stat && stat.isDirectory()) {
-      if (!url.pathname.endsWith('/')) return send(res, 301, { Location: url.pathname + '/' + url.search }, '');
+const refusal = (status, text) => Object.assign(new Error(text), { status });
+
+// options.allow: more folders to serve, relative to the root ('build/native/vectors/'), for tests;
+// options.log: where a line goes for every refused request and every error (console.error by default).
+export function createServer(root, { allow = [], log = (line) => console.error(line) } = {}) {
+  root = fs.realpathSync(path.resolve(root));
+  const served = (rel) => PUBLIC.some((re) => re.test(rel)) || allow.some((dir) => rel.startsWith(dir));
+
+  function handle(req, res) {
+    if (req.method !== 'GET' && req.method !== 'HEAD') throw refusal(405, `method ${req.method} not allowed`);
+    if (!LOOPBACK_HOST.test(req.headers.host ?? '')) throw refusal(403, `Host ${JSON.stringify(req.headers.host ?? '')} is not a loopback name`);
+    const parts = segments(req.url);
+    if (!parts) throw refusal(404, 'not a plain path under the root');
+    if (parts.length === 0) return send(res, 302, { Location: '/web/' }, '');
+    const rel = parts.join('/');
+    let file = path.join(root, ...parts);
+    let stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) {
+      // Redirect to the folder's own path: one leading slash, each segment encoded, never `//name/`.
+      if (!req.url.split(/[?#]/, 1)[0].endsWith('/')) return send(res, 301, { Location: `/${parts.map(encodeURIComponent).join('/')}/` }, '');
       file = path.join(file, 'index.html');
-      try { stat = fs.statSync(file); } catch { stat = null; }
+      stat = fs.statSync(file, { throwIfNoEntry: false });
     }
-    if (!stat || !stat.isFile()) {
-      return send(res, 404, { 'Content-Type': 'text/plain; charset=utf-8' }, 'not found\n');
-    }
+    const relFile = path.relative(root, file).split(path.sep).join('/');
+    if (!stat?.isFile() || !served(relFile)) throw refusal(404, 'not found');
+    // Symbolic links may point anywhere: serve a file only when its real path is inside the root too.
+    const real = fs.realpathSync(file);
+    if (!real.startsWith(root + path.sep)) throw refusal(404, `${rel} leads outside the root`);
     const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
     const headers = {
       'Content-Type': MIME[path.extname(file).toLowerCase()] || 'application/octet-stream',
@@ -93,13 +120,40 @@ export function createServer(root) {
       'Last-Modified': stat.mtime.toUTCString(),
     };
     // The demo's service worker (web/sw.js) controls the whole site: the engine's files live outside /web/.
-    if (path.basename(file) === 'sw.js') headers['Service-Worker-Allowed'] = '/';
+    if (relFile === 'web/sw.js') headers['Service-Worker-Allowed'] = '/';
     if (req.headers['if-none-match'] === etag) return send(res, 304, headers, '');
     headers['Content-Length'] = stat.size;
     if (req.method === 'HEAD') return send(res, 200, headers, '');
     res.writeHead(200, { ...SECURITY_HEADERS, ...headers });
-    fs.createReadStream(file).on('error', () => res.destroy()).pipe(res);
+    fs.createReadStream(real).on('error', (e) => {
+      log(`serve: ${JSON.stringify(req.url)}: ${e.message}`);
+      res.destroy();
+    }).pipe(res);
+  }
+
+  const server = http.createServer((req, res) => {
+    try {
+      handle(req, res);
+    } catch (e) {
+      const status = e.status ?? 500;
+      log(`serve: ${status} ${JSON.stringify(req.method)} ${JSON.stringify(req.url)}: ${e.message}`);
+      if (res.headersSent) return res.destroy();
+      const headers = { 'Content-Type': 'text/plain; charset=utf-8', ...(status === 405 ? { Allow: 'GET, HEAD' } : {}) };
+      try {
+        send(res, status, headers, `${http.STATUS_CODES[status] ?? 'error'}\n`.toLowerCase());
+      } catch (e2) {
+        log(`serve: could not answer: ${e2.message}`);
+        res.destroy();
+      }
+    }
   });
+  // A request Node cannot parse (bad request line, oversized headers): a 400 and a log line, the server goes on.
+  server.on('clientError', (e, socket) => {
+    log(`serve: 400: ${e.code ?? e.message}`);
+    if (socket.writable && !socket.writableEnded) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
 }
 
 function main(argv) {

@@ -171,7 +171,7 @@ async function loadModel(a, threads) {
 }
 
 // Text from a file (names, metadata, messages quoting them) as the native CLI prints it (src/json_read.h printable):
-// newline, tab, CR and backslash as \n \t \r \\, other control characters as \xNN, C1 controls as \u00NN, so that
+// newline, tab and CR as \n \t \r, other control characters as \xNN, C1 controls as \u00NN, so that
 // nothing read from a file breaks a line or drives the terminal; cut at `max` characters with "...".
 export function printable(text, max = 200) {
   let out = '';
@@ -181,7 +181,6 @@ export function printable(text, max = 200) {
     if (ch === '\n') out += '\\n';
     else if (ch === '\t') out += '\\t';
     else if (ch === '\r') out += '\\r';
-    else if (ch === '\\') out += '\\\\';
     else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
     else if (c >= 0x80 && c <= 0x9f) out += `\\u${c.toString(16).padStart(4, '0')}`;
     else out += ch;

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "json_read.h"
 #include "yaml_subset.h"
 
 namespace trm {
@@ -99,7 +100,7 @@ Config resolve_config(const CheckpointInputs& in, const std::vector<Named>& tens
     const size_t first = in.config_text.find_first_not_of(" \t\r\n");
     const bool json = first != std::string::npos && in.config_text[first] == '{';
     if (json) {
-        doc = nlohmann::json::parse(in.config_text, nullptr, false);
+        doc = parse_json(in.config_text, cl);
         if (doc.is_discarded() || !doc.is_object()) throw Error(cl + ": not a JSON object");
     } else {
         doc = parse_yaml_subset(in.config_text, cl);
@@ -127,7 +128,7 @@ Config resolve_config(const CheckpointInputs& in, const std::vector<Named>& tens
 
     nlohmann::json dataset;
     if (!in.dataset_text.empty()) {
-        dataset = nlohmann::json::parse(in.dataset_text, nullptr, false);
+        dataset = parse_json(in.dataset_text, in.dataset_label);
         if (dataset.is_discarded() || !dataset.is_object()) throw Error(in.dataset_label + ": not a JSON object; expected the dataset's dataset.json");
     }
     auto from_dataset = [&](const char* k) -> int64_t {
@@ -318,7 +319,7 @@ WeightSet read_official_checkpoint(const ByteSource& src, const CheckpointInputs
         std::set<std::string> wanted;
         if (!in.keep_text.empty()) for (const std::string& l : read_lines(in.keep_text)) wanted.insert(l);
         const std::string kept_names = in.keep_text.empty() ? std::string() : blank_unwanted_names(in.identifiers_text, wanted);
-        const nlohmann::json names = nlohmann::json::parse(in.keep_text.empty() ? in.identifiers_text : kept_names, nullptr, false);
+        const nlohmann::json names = parse_json(in.keep_text.empty() ? in.identifiers_text : kept_names, in.identifiers_label);
         if (names.is_discarded() || !names.is_array()) throw Error(in.identifiers_label + ": expected a JSON list of names (index = puzzle_emb row)");
         if (cfg.puzzle_emb_ndim == 0) throw Error(in.identifiers_label + ": the model has no puzzle embedding (puzzle_emb_ndim is 0)");
         if (names.size() != size_t(cfg.num_puzzle_identifiers))
@@ -386,7 +387,7 @@ std::vector<uint8_t> weight_file_bytes(const WeightSet& w, const std::string& dt
     for (const auto& [k, v] : w.metadata) {
         if (k != "source" || dtype.empty()) { out.set_metadata(k, v); continue; }
         // say what this conversion did, as scripts/quantize.py does
-        nlohmann::json s = nlohmann::json::parse(v, nullptr, false);
+        nlohmann::json s = parse_json(v, "source");
         if (s.is_object()) { s["dtype"] = dtype; out.set_metadata(k, s.dump()); }
         else out.set_metadata(k, v + "; converted to " + dtype + " by trm convert");
     }

@@ -81,7 +81,7 @@ public:
     bool has_text() const override { return true; }
     int side() const override { return 9; }
     std::string normalize(const std::string& text) const override {
-        std::string t = text;
+        std::string t = puzzle_text(text, "sudoku");
         t.erase(std::remove_if(t.begin(), t.end(), [](char ch) { return std::isspace((unsigned char)ch); }), t.end());
         sudoku::encode(t);  // validates
         return t;

@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "json_read.h"
 #include "kernels.h"
 
 namespace trm {
@@ -37,9 +39,17 @@ const char* pos_encoding_name(PosEncoding p) {
     return "?";
 }
 
+double Config::step_flops() const {
+    const double S = positions(), D = hidden_size, I = mlp_width(), It = mlp_t_width();
+    const double mix = mlp_t ? 2 * S * It * D * 3                   // token MLP: gate_up [2I_t, S] and down [S, I_t]
+                             : 2 * S * D * 4 * D + 2 * 2 * S * S * D;  // qkv + o projections, scores and weighted sum
+    const double block = mix + 2 * S * D * I * 3;                     // + the SwiGLU MLP: gate_up [2I, D], down [D, I]
+    return double(H_cycles) * (L_cycles + 1) * L_layers * block + 2.0 * seq_len * D * vocab_size;
+}
+
 Config Config::from_json(const std::string& text, const std::string& label) {
     const std::string where = label + ": metadata 'config'";
-    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    nlohmann::json j = parse_json(text, where);
     if (j.is_discarded() || !j.is_object()) throw Error(where + " is not a JSON object");
     Config c;
     auto integer = [&](const char* key, int lo, int hi) {
@@ -96,6 +106,14 @@ Config Config::from_json(const std::string& text, const std::string& label) {
     if (c.puzzle_emb_ndim > 0 && c.num_puzzle_identifiers < 1)
         throw Error(where + ": num_puzzle_identifiers must be at least 1 when puzzle_emb_ndim > 0");
     if (c.positions() > 8192) throw Error(where + ": seq_len + puzzle prefix = " + std::to_string(c.positions()) + " exceeds 8192");
+    if (c.step_flops() > kStepFlopBudget) {
+        char tflop[32];
+        std::snprintf(tflop, sizeof tflop, "%.2g", c.step_flops() / 1e12);
+        throw Error(where + ": one supervision step needs " + tflop + " TFLOP (H_cycles " + std::to_string(c.H_cycles) + " x (L_cycles " +
+                    std::to_string(c.L_cycles) + " + 1) x L_layers " + std::to_string(c.L_layers) + " blocks over " +
+                    std::to_string(c.positions()) + " positions of hidden_size " + std::to_string(c.hidden_size) +
+                    "); the limit is 1 TFLOP per step");
+    }
     return c;
 }
 
@@ -184,7 +202,7 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
     const Config& c = m->cfg_;
 
     m->task_json_ = meta("task");
-    nlohmann::json task = nlohmann::json::parse(m->task_json_, nullptr, false);
+    nlohmann::json task = parse_json(m->task_json_, label + ": metadata 'task'");
     if (task.is_discarded() || !task.is_object()) throw Error(label + ": metadata 'task' is not a JSON object");
     if (!task.contains("kind") || !task["kind"].is_string()) throw Error(label + ": metadata 'task' lacks a string field 'kind'");
     m->task_kind_ = task["kind"].get<std::string>();
@@ -562,10 +580,14 @@ void Solver::add_rms_norm_rows_on_pool(float* h) {
 }
 
 // Net(h, inj): h = h + inj, then every block of the one shared network.
+static bool (*g_interrupt)() = nullptr;
+void set_interrupt(bool (*check)()) { g_interrupt = check; }
+
 void Solver::net(float* h, const float* inj) {
     const size_t SD = size_t(S_) * D_;
     for (size_t k = 0; k < SD; ++k) h[k] += inj[k];
     for (const LayerWeights& w : model_->layers) {
+        if (g_interrupt && g_interrupt()) throw Interrupted("solve: cancelled");
         if (cfg_.mlp_t) mlp_t_block(h, w);
         else attention_block(h, w);
         mlp_block(h, w);

@@ -30,7 +30,15 @@ struct Config {
     int mlp_width() const;      // I: SwiGLU width over the hidden axis
     int mlp_t_width() const;    // I_t: SwiGLU width over the position axis (mlp_t only)
 
-    // Parses and range-checks the JSON; `label` names the file in errors.
+    // Multiply-adds x 2 of one supervision step of one puzzle: H_cycles x (L_cycles + 1) passes of L_layers blocks over
+    // S positions, then lm_head. The paper's sizes (hidden 512, 2 layers): sudoku (mlp_t, H 3 x L 6) 0.026 TFLOP,
+    // ARC (attention over 916 positions, H 3 x L 4) 0.24 TFLOP.
+    double step_flops() const;
+    // A step above this would run for minutes in a browser tab (WASM: about 20-30 GFLOP/s per thread): such a config
+    // is refused at load, as kActivationBudget refuses a batch that cannot fit in memory.
+    static constexpr double kStepFlopBudget = 1e12;
+
+    // Parses and range-checks the JSON, the compute budget included; `label` names the file in errors.
     static Config from_json(const std::string& json, const std::string& label);
     std::string to_json() const;
 };
@@ -68,6 +76,15 @@ struct LayerWeights {
     const float* mlp_down = nullptr;      // [D, I]
     Int8Matrix qkv_i8, o_i8, gate_up_i8, down_i8, mlp_t_gate_up_i8, mlp_t_down_i8;  // int8 files, SIMD kernels
 };
+
+// Cancellation inside a step. A WASM worker cannot read a message while a step runs, so a cancel reaches it through
+// shared memory: set_interrupt installs a check that every Solver calls before each block; once it returns true the
+// step stops with Interrupted, its slot's carry half-updated (the caller drops the run). One check per process (a
+// worker runs one solve at a time); none by default.
+struct Interrupted : Error {
+    using Error::Error;
+};
+void set_interrupt(bool (*check)());
 
 class Model {
 public:

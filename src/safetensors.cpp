@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
+#include "json_read.h"
+
 namespace trm {
 
 const char* dtype_name(DType d) {
@@ -64,7 +66,7 @@ SafetensorsFile parse_safetensors(const uint8_t* bytes, size_t size, const std::
         throw fail("header length " + std::to_string(header_len) + " exceeds the limit of " + std::to_string(kMaxHeaderBytes));
 
     const char* header = reinterpret_cast<const char*>(bytes + 8);
-    nlohmann::json j = nlohmann::json::parse(header, header + header_len, nullptr, /*allow_exceptions=*/false);
+    nlohmann::json j = parse_json(header, header + header_len, label + ": header");
     if (j.is_discarded()) throw fail("header is not well-formed JSON");
     if (!j.is_object()) throw fail("header JSON must be an object of tensor entries");
 

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "json_read.h"
+
 namespace trm {
 
 using Clock = std::chrono::steady_clock;
@@ -37,7 +39,7 @@ static Strategy resolve_strategy(const std::string& name, const Model& model, co
 }
 
 SolveOptions SolveOptions::from_json(const std::string& text, const std::string& label) {
-    const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    const nlohmann::json j = parse_json(text, label);
     if (!j.is_object()) throw Error(label + ": expected a JSON object of solve options");
     SolveOptions o;
     auto integer = [&](const char* key, int& out, int lo) {

@@ -1,10 +1,12 @@
 #include "tasks.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <nlohmann/json.hpp>
 
+#include "json_read.h"
 #include "safetensors.h"  // trm::Error
 
 namespace trm {
@@ -15,6 +17,37 @@ static std::string cell_name(int i, int side) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Sudoku
+
+std::string puzzle_text(const std::string& text, const char* task) {
+    std::string out;
+    size_t i = text.compare(0, 3, "\xef\xbb\xbf") == 0 ? 3 : 0;
+    for (; i < text.size(); ++i) {
+        const unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            out += char(c);
+            continue;
+        }
+        if (c == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) == 0xa0) {
+            out += ' ';
+            ++i;
+            continue;
+        }
+        // The code point of a well-formed sequence (shortest form, no surrogates, at most U+10FFFF), else U+FFFD.
+        const int len = c >= 0xf8 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        uint32_t cp = len == 1 ? 0xfffd : c & (0xff >> (len + 1));
+        for (int k = 1; k < len && cp != 0xfffd; ++k) {
+            const unsigned char b = i + size_t(k) < text.size() ? static_cast<unsigned char>(text[i + size_t(k)]) : 0;
+            cp = (b & 0xc0) == 0x80 ? (cp << 6) | (b & 0x3f) : 0xfffd;
+        }
+        static const uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (len == 1 || cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) cp = 0xfffd;
+        char name[16];
+        std::snprintf(name, sizeof name, "U+%04X", unsigned(cp));
+        throw Error(std::string(task) + ": character " + name + (cp == 0xfffd ? " (not UTF-8)" : "") + " at byte " +
+                    std::to_string(i) + " is not ASCII; puzzle text is ASCII (a leading byte-order mark and no-break spaces are allowed)");
+    }
+    return out;
+}
 
 namespace sudoku {
 
@@ -59,7 +92,8 @@ static std::vector<int> duplicate_cells(const std::string& g, std::string* first
     return bad;
 }
 
-std::vector<int32_t> encode(const std::string& puzzle) {
+std::vector<int32_t> encode(const std::string& text) {
+    const std::string puzzle = puzzle_text(text, "sudoku");
     if (puzzle.size() != kCells)
         throw Error("sudoku: puzzle has " + std::to_string(puzzle.size()) + " characters; expected 81 (row-major, '.' or '0' for blanks)");
     std::string g = puzzle;
@@ -113,7 +147,8 @@ Verdict verify(const std::string& puzzle, const std::string& answer) {
 
 namespace maze {
 
-std::string normalize(const std::string& text) {
+std::string normalize(const std::string& raw) {
+    const std::string text = puzzle_text(raw, "maze");
     std::string flat;
     // Accept 900 characters on one line, or 30 lines of 30 (a trailing newline or \r\n allowed).
     if (text.find('\n') == std::string::npos) flat = text;
@@ -254,7 +289,7 @@ static Grid parse_grid(const nlohmann::json& j, const std::string& where) {
 }
 
 Task parse_task(const std::string& json, const std::string& label) {
-    nlohmann::json j = nlohmann::json::parse(json, nullptr, false);
+    nlohmann::json j = parse_json(json, label);
     if (j.is_discarded() || !j.is_object()) throw Error(label + ": not a JSON object with \"train\" and \"test\" lists");
     Task t;
     for (const char* part : {"train", "test"}) {

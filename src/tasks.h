@@ -13,9 +13,15 @@ struct Verdict {
     std::vector<int> bad_cells;   // row-major indices of the cells at fault
 };
 
+// The one rule for puzzle text, applied by the codecs below whatever the front end (both CLIs, the JS API, the page):
+// ASCII, read as UTF-8 text; one leading byte-order mark (U+FEFF) is dropped and a no-break space (U+00A0) is a
+// space; any other character outside ASCII, or a byte that is not UTF-8 (read as U+FFFD, as JavaScript decodes it),
+// is refused by code point and byte offset. `task` names the codec in the message. Returns the ASCII text.
+std::string puzzle_text(const std::string& text, const char* task);
+
 namespace sudoku {
 constexpr int kCells = 81;
-// 81 characters, row-major, '.' or '0' blank, '1'-'9' given. Refuses other lengths, other characters and
+// 81 characters (puzzle_text), row-major, '.' or '0' blank, '1'-'9' given. Refuses other lengths, other characters and
 // givens that already break a rule (naming the row, column or box). Tokens: blank 1, digit d -> d + 1.
 std::vector<int32_t> encode(const std::string& puzzle);
 // Prediction tokens [81] -> 81 characters, '1'-'9', or '.' where the token is not a digit.
@@ -27,7 +33,7 @@ Verdict verify(const std::string& puzzle, const std::string& answer);
 namespace maze {
 constexpr int kSide = 30, kCells = kSide * kSide;
 constexpr const char* kCharset = "# SGo";  // wall, open, start, goal, path -> tokens 1..5
-// 900 characters row-major, or 30 lines of 30, over "# SGo"; exactly one S and one G.
+// 900 characters (puzzle_text) row-major, or 30 lines of 30, over "# SGo"; exactly one S and one G.
 std::vector<int32_t> encode(const std::string& maze);
 std::string decode(const int32_t* tokens);  // tokens outside 1..5 become '?'
 std::string normalize(const std::string& maze);  // the 900-character row-major form (validated like encode)

@@ -18,6 +18,7 @@
 #include "arc_solver.h"
 #include "checkpoint_loader.h"
 #include "generators.h"
+#include "json_read.h"
 #include "model.h"
 #include "solve.h"
 #include "tasks.h"
@@ -127,8 +128,9 @@ static int cmd_info(const Args& a) {
     a.check_known({});
     auto m = a.model();
     const Config& c = m->config();
-    std::printf("file        %s\n", a.pos[0].c_str());
-    std::printf("task        %s\n", m->task_json().c_str());
+    // Text from the file (and its name) escaped: a newline or an escape sequence in it must not reach the terminal.
+    std::printf("file        %s\n", printable(a.pos[0], SIZE_MAX).c_str());
+    std::printf("task        %s\n", printable(m->task_json(), SIZE_MAX).c_str());
     std::printf("variant     %s, positions %s, %d layers, hidden %d, heads %d, expansion %g\n",
                 c.mlp_t ? "token-mixing MLP (mlp_t)" : "attention", pos_encoding_name(c.pos_encodings), c.L_layers,
                 c.hidden_size, c.num_heads, c.expansion);
@@ -137,7 +139,7 @@ static int cmd_info(const Args& a) {
     std::printf("puzzle emb  %d rows x %d\n", c.num_puzzle_identifiers, c.puzzle_emb_ndim);
     std::printf("parameters  %lld (storage %s)\n", (long long)m->parameter_count(), m->storage_dtype().c_str());
     std::printf("config      %s\n", c.to_json().c_str());
-    if (!m->source().empty()) std::printf("source      %s\n", m->source().c_str());
+    if (!m->source().empty()) std::printf("source      %s\n", printable(m->source(), SIZE_MAX).c_str());
     return 0;
 }
 
@@ -523,6 +525,9 @@ static int cmd_generate(const Args& a) {
     return 0;
 }
 
+// Error messages quote names and values from files: one line each, escaped (json_read.h printable), at most this long.
+constexpr size_t kMaxMessage = 2000;
+
 int main(int argc, char** argv) {
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
         std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -536,16 +541,16 @@ int main(int argc, char** argv) {
         if (cmd == "eval") return cmd_eval(Args(argc, argv, {"--json"}));
         if (cmd == "generate") return cmd_generate(Args(argc, argv, {}));
         if (cmd == "convert") { const Args a(argc, argv, {}); return convert_command(a.pos, a.opt); }
-        std::fprintf(stderr, "trm: unknown command '%s'\n%s", cmd.c_str(), kUsage);
+        std::fprintf(stderr, "trm: unknown command '%s'\n%s", printable(cmd).c_str(), kUsage);
         return 2;
     } catch (const Error& e) {
-        std::fprintf(stderr, "trm %s: %s\n", cmd.c_str(), e.what());
+        std::fprintf(stderr, "trm %s: %s\n", cmd.c_str(), printable(e.what(), kMaxMessage).c_str());
         return 1;
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr, "trm %s: out of memory\n", cmd.c_str());
         return 1;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "trm %s: %s\n", cmd.c_str(), e.what());
+        std::fprintf(stderr, "trm %s: %s\n", cmd.c_str(), printable(e.what(), kMaxMessage).c_str());
         return 1;
     }
 }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "json_read.h"
 #include "safetensors.h"
 
 namespace trm {
@@ -60,8 +61,13 @@ private:
 
     static bool is_item(const std::string& t) { return t == "-" || t.rfind("- ", 0) == 0; }
 
+    // Blocks nest by recursion: the depth is bounded so that no file can exhaust the stack (all_config.yaml nests 3).
     nlohmann::json node(size_t& i, int indent) {
-        return is_item(lines_[i].text) ? sequence(i, indent) : mapping(i, indent);
+        if (++depth_ > kMaxJsonDepth)
+            fail(lines_[i].number, "blocks nested deeper than " + std::to_string(kMaxJsonDepth) + " levels; expected a shallow document");
+        nlohmann::json v = is_item(lines_[i].text) ? sequence(i, indent) : mapping(i, indent);
+        --depth_;
+        return v;
     }
 
     // Position of the ':' that ends a mapping key (followed by a space or the end), outside quotes; npos if none.
@@ -243,6 +249,7 @@ private:
 
     std::string label_;
     std::vector<Line> lines_;
+    int depth_ = 0;
 };
 
 }  // namespace

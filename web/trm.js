@@ -436,10 +436,18 @@ export class TRM {
       halt: options.halt ?? 'early', maxSteps: options.maxSteps });
   }
 
+  // A cancel reaches the worker between steps as a message and, where there is shared memory (Node, cross-origin
+  // isolated pages), within the step too: the engine reads #cancelFlag before each block.
+  #cancelFlag = typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true)
+    ? new Int32Array(new SharedArrayBuffer(4)) : null;
+
   #run(msg) {
     const id = this.#nextId++;
-    const run = new Run(() => this.#post({ type: 'cancel', target: id }));
-    this.#request(msg, [], id, run).then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
+    const run = new Run(() => {
+      if (this.#cancelFlag) Atomics.store(this.#cancelFlag, 0, id);
+      this.#post({ type: 'cancel', target: id });
+    });
+    this.#request({ ...msg, cancelFlag: this.#cancelFlag }, [], id, run).then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
     return run;
   }
 

@@ -36,8 +36,12 @@ export function generatedMaze(seed, cells = '110-147') {
 }
 export const haveEngine = fs.existsSync(path.join(ROOT, 'web/trm.js')) && fs.existsSync(path.join(ROOT, 'build/wasm/trm-wasm.wasm'));
 
+// Besides what the page needs, the server gives the tests their models: the converted reference cases, the files the
+// tests write and the reference checkpoints.
+export const TEST_FILES = ['build/native/vectors/', 'test-output/', 'tests/vectors/'];
+
 export async function startServer(root = ROOT) {
-  const server = createServer(root);
+  const server = createServer(root, { allow: TEST_FILES, log: () => {} });
   await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
   return {
