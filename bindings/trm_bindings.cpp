@@ -70,6 +70,14 @@ struct Model {
     double parameterCount() const { return double(m->parameter_count()); }
     int prefixLen() const { return m->config().prefix_len(); }
     int positions() const { return m->config().positions(); }
+    // What strategy 'best' runs for this model ("" when its task's shape is wrong, which a solve reports).
+    std::string bestStrategy() const {
+        try {
+            return trm::best_strategy(*m);
+        } catch (const std::exception&) {
+            return "";
+        }
+    }
     val puzzleIdentifiers() const {
         val a = val::array();
         for (size_t i = 0; i < m->puzzle_identifiers().size(); ++i) a.set(i, m->puzzle_identifiers()[i]);
@@ -156,7 +164,7 @@ struct SolveRun {
     std::unique_ptr<trm::SolveRun> r;
     bool raw;  // made from tokens: the prediction goes out as tokens too
     // {step, maxSteps, prediction, tokens, changed, confidence, qHalt, qContinue, verified, message, badCells, ms,
-    //  modelCalls, note, strategy, done[, logits]}; null on failure (message in lastError()).
+    //  modelCalls, givensChanged, note, strategy, done[, logits]}; null on failure (message in lastError()).
     val step(bool logits) {
         return guarded([&] {
             const trm::SolveStep& s = r->step();
@@ -175,6 +183,7 @@ struct SolveRun {
             o.set("badCells", int_list(s.verdict.bad_cells));
             o.set("ms", s.ms);
             o.set("modelCalls", s.model_calls);
+            o.set("givensChanged", s.givens_changed);
             o.set("note", s.note);
             o.set("strategy", std::string(trm::strategy_name(r->strategy())));
             o.set("done", s.done);
@@ -292,6 +301,7 @@ EMSCRIPTEN_BINDINGS(trm) {
         .function("parameterCount", &Model::parameterCount)
         .function("prefixLen", &Model::prefixLen)
         .function("positions", &Model::positions)
+        .function("bestStrategy", &Model::bestStrategy)
         .function("puzzleIdentifiers", &Model::puzzleIdentifiers);
     function("loadModel", &loadModel, allow_raw_pointers());
 

@@ -115,6 +115,37 @@ public:
             }
         return false;
     }
+    std::vector<int> conflict(const std::vector<int32_t>& grid) const override {
+        std::vector<int> cells;
+        auto fixed_peers = [&](int i, int32_t only) {  // fixed peers of cell i (holding `only`, if not 0)
+            for (int j : peers_[i])
+                if (!open(grid[size_t(j)]) && (only == 0 || grid[size_t(j)] == only)) cells.push_back(j);
+        };
+        for (int i = 0; i < 81; ++i) {  // a cell with no legal digit: its fixed peers rule out all nine
+            if (!open(grid[size_t(i)])) continue;
+            bool any = false;
+            for (int32_t t : digits_) any = any || legal(grid, i, t);
+            if (!any) {
+                fixed_peers(i, 0);
+                return cells;
+            }
+        }
+        for (const auto& unit : units_)  // a digit with no place in a unit: the unit's fixed cells and what rules out the rest
+            for (int32_t t : digits_) {
+                bool placed = false, room = false;
+                for (int i : unit) {
+                    placed = placed || grid[size_t(i)] == t;
+                    room = room || (open(grid[size_t(i)]) && legal(grid, i, t));
+                }
+                if (placed || room) continue;
+                for (int i : unit) {
+                    if (!open(grid[size_t(i)])) cells.push_back(i);
+                    else fixed_peers(i, t);
+                }
+                return cells;
+            }
+        return cells;
+    }
     int symmetry_count() const override { return 1 << 30; }
     // Digits relabelled, bands and the rows within each band permuted, stacks and their columns likewise, then
     // transposed or not.

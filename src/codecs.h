@@ -42,6 +42,9 @@ public:
     virtual bool legal(const std::vector<int32_t>& grid, int i, int32_t token) const;
     // Whether the rules already show that `grid` has no answer (an open cell, or a missing digit, with no legal place).
     virtual bool dead_end(const std::vector<int32_t>& grid) const { (void)grid; return false; }
+    // The fixed cells whose values make the first dead end that dead_end() finds (the conflict to undo); empty when
+    // there is none, or for a task whose rules give no such reason.
+    virtual std::vector<int> conflict(const std::vector<int32_t>& grid) const { (void)grid; return {}; }
     // Symmetry k of the task (k = 0 the identity), drawn from `seed` where the group is too large to list.
     virtual int symmetry_count() const { return 1; }  // distinct ones symmetry() gives (sudoku: effectively unbounded)
     virtual Symmetry symmetry(int k, uint64_t seed) const;

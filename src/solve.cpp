@@ -38,6 +38,10 @@ static Strategy resolve_strategy(const std::string& name, const Model& model, co
     return parse_strategy(codec.best_strategy(), "codec best strategy");
 }
 
+const char* best_strategy(const Model& model) {
+    return strategy_name(resolve_strategy("best", model, *codec_for(model, "best strategy")));
+}
+
 SolveOptions SolveOptions::from_json(const std::string& text, const std::string& label) {
     const nlohmann::json j = parse_json(text, label);
     if (!j.is_object()) throw Error(label + ": expected a JSON object of solve options");
@@ -64,6 +68,11 @@ SolveOptions SolveOptions::from_json(const std::string& text, const std::string&
         else if (key == "roundSteps") integer("roundSteps", o.round_steps, 1);
         else if (key == "maxCalls") integer("maxCalls", o.max_calls, 1);
         else if (key == "backtracks") integer("backtracks", o.backtracks, 0);
+        else if (key == "threshold") {
+            if (!v.is_number() || !(v.get<double>() > 0) || v.get<double>() > 2)
+                throw Error(label + ": threshold = " + v.dump() + "; expected a number in (0, 2] (above 1: no cell past the count)");
+            o.threshold = v.get<double>();
+        }
         else if (key == "threads") integer("threads", o.threads, 1);
         else if (key == "seed") {
             int s = 0;
@@ -71,7 +80,7 @@ SolveOptions SolveOptions::from_json(const std::string& text, const std::string&
             o.seed = uint64_t(s);
         } else
             throw Error(label + ": unknown option '" + key +
-                        "'; expected strategy, earlyHalt, maxSteps, copies, commit, roundSteps, maxCalls, backtracks, carry, seed, threads");
+                        "'; expected strategy, earlyHalt, maxSteps, copies, commit, roundSteps, maxCalls, backtracks, threshold, carry, seed, threads");
     }
     return o;
 }
@@ -163,6 +172,7 @@ void SolveRun::load_copies(const std::vector<int32_t>& grid, bool keep_carry) {
 }
 
 const float* SolveRun::logits() const { return solver_->logits(0); }
+const int32_t* SolveRun::network_tokens() const { return solver_->predictions(0); }
 
 void SolveRun::average_probabilities() {
     std::fill(probs_.begin(), probs_.end(), 0.f);
@@ -254,15 +264,12 @@ bool SolveRun::commit_from(Frame& f, int count) {
 bool SolveRun::backtrack() {
     const int limit = opt_.backtracks >= 0 ? opt_.backtracks : 256;
     while (!frames_.empty()) {
+        if (backtracks_ >= limit) return backjump();
         Frame& f = frames_.back();
         const auto [cell, token] = f.committed.at(0);
         f.banned[size_t(cell) * vocab_ + size_t(token)] = 1;
         work_ = f.grid;
         banned_ = f.banned;
-        if (backtracks_ >= limit) {
-            note_ = "dead end; no backtracks left";
-            return false;
-        }
         ++backtracks_;
         if (no_room(work_) || !commit_from(f, 1)) {
             frames_.pop_back();  // nothing left to try on this grid: refute the choice before it
@@ -277,21 +284,94 @@ bool SolveRun::backtrack() {
     return false;
 }
 
+// A dead end that refutations made (an open cell whose every legal choice was refuted): the committed cells without
+// which one of its unrefuted choices would be legal.
+std::vector<int> SolveRun::blocking_commitments() const {
+    for (int i = 0; i < seq_len_; ++i) {
+        if (!codec_->open(work_[size_t(i)])) continue;
+        auto free_choice = [&](const std::vector<int32_t>& grid) {
+            for (int32_t t : codec_->choices())
+                if (!banned_[size_t(i) * vocab_ + size_t(t)] && codec_->legal(grid, i, t)) return true;
+            return false;
+        };
+        if (free_choice(work_)) continue;
+        std::vector<int> cells;
+        std::vector<int32_t> without = work_;
+        for (const Frame& f : frames_) {
+            const int cell = f.committed.at(0).first;
+            without[size_t(cell)] = f.grid[size_t(cell)];
+            if (free_choice(without)) cells.push_back(cell);
+            without[size_t(cell)] = work_[size_t(cell)];
+        }
+        return cells;
+    }
+    return {};
+}
+
+// A dead end once the backtracks are spent: of the commitments the rules implicate (codec conflict), the one the
+// copies were least sure of is undone with every commitment after it, and refuted under the grid it was made on; the
+// next round runs the model on that grid, so the cell's next choice comes from fresh probabilities. Jumps cost no
+// rule budget, only the model calls of the rounds that follow. A dead end the conflict does not explain (a cell whose
+// every legal choice was refuted) undoes a commitment that blocks one of its other choices.
+bool SolveRun::backjump() {
+    while (no_room(work_)) {
+        std::vector<int> cells = codec_->conflict(work_);
+        if (cells.empty()) cells = blocking_commitments();
+        int pick = -1;
+        float least = 2;
+        for (size_t k = 0; k < frames_.size(); ++k) {
+            const auto [cell, token] = frames_[k].committed.at(0);
+            if (work_[size_t(cell)] != token || std::find(cells.begin(), cells.end(), cell) == cells.end()) continue;
+            const float p = frames_[k].probs[size_t(cell) * vocab_ + size_t(token)];
+            if (p <= least) least = p, pick = int(k);
+        }
+        if (pick < 0) {
+            note_ = "dead end; nothing left to undo";
+            return false;
+        }
+        frames_.resize(size_t(pick) + 1);
+        Frame& f = frames_.back();
+        const auto [cell, token] = f.committed.at(0);
+        work_ = f.grid;
+        banned_ = f.banned;
+        banned_[size_t(cell) * vocab_ + size_t(token)] = 1;
+        frames_.pop_back();
+        ++jumps_;
+        note_ = "jump " + std::to_string(jumps_) + " to commitment " + std::to_string(frames_.size() + 1);
+    }
+    jumped_ = true;
+    return true;
+}
+
 // Ends a commit round: the most probable legal open cells become givens for the next round, one at a time, each
 // checked against the rules (a dead end is undone at once, without a model call).
 bool SolveRun::finish_round() {
     const int count = opt_.commit ? opt_.commit : 8;
     int made = 0;
-    while (made < count) {
+    jumped_ = false;
+    for (;;) {
         frames_.push_back(Frame{work_, banned_, probs_, {}});
-        if (!commit_from(frames_.back(), 1)) {
+        Frame& f = frames_.back();
+        if (!commit_from(f, 1)) {
             frames_.pop_back();
             break;
         }
+        if (made >= count) {  // past the round's count, only the choices the copies agree on at least `threshold`
+            const auto [cell, token] = f.committed[0];
+            if (f.probs[size_t(cell) * vocab_ + size_t(token)] < opt_.threshold) {
+                work_ = f.grid;
+                frames_.pop_back();
+                break;
+            }
+        }
         ++made;
-        if (no_room(work_) && !backtrack()) return false;
+        if (no_room(work_)) {
+            jumped_ = false;
+            if (!backtrack()) return false;
+            if (jumped_) break;  // the model runs on the grid the jump went back to
+        }
     }
-    if (made == 0) {
+    if (made == 0 && !jumped_) {
         note_ = "stuck: no open cell has a legal choice left";
         return false;
     }
@@ -333,8 +413,16 @@ const SolveStep& SolveRun::step() {
     ++steps_;
 
     std::vector<int32_t> shown;
+    int givens_changed = 0;
+    if (codec_->has_text()) {  // a codec that knows which cells are givens
+        const int32_t* own = network_tokens();
+        for (int i = 0; i < seq_len_; ++i) givens_changed += !codec_->open(givens_[size_t(i)]) && own[i] != givens_[size_t(i)];
+    }
     if (strategy_ == Strategy::Model) {
-        shown.assign(solver_->predictions(0), solver_->predictions(0) + seq_len_);
+        shown.assign(network_tokens(), network_tokens() + seq_len_);
+        if (codec_->has_text())
+            for (int i = 0; i < seq_len_; ++i)
+                if (!codec_->open(givens_[size_t(i)])) shown[size_t(i)] = givens_[size_t(i)];
     } else {
         average_probabilities();
         if (strategy_ == Strategy::Vote) shown = verified_copy();
@@ -348,6 +436,7 @@ const SolveStep& SolveRun::step() {
     s.q_continue = solver_->q_continue(0);
     s.confidence = 1.0 / (1.0 + std::exp(-double(s.q_halt)));
     s.model_calls = calls_;
+    s.givens_changed = givens_changed;
 
     const int next_cost = int(symmetries_.size());
     switch (strategy_) {
@@ -364,7 +453,7 @@ const SolveStep& SolveRun::step() {
             break;
         case Strategy::Commit: {
             ++round_step_;
-            const int round_steps = opt_.round_steps ? opt_.round_steps : std::max(1, model_->config().halt_max_steps / 2);
+            const int round_steps = opt_.round_steps ? opt_.round_steps : std::max(1, model_->config().halt_max_steps / 4);
             done_ = s.verdict.ok;
             if (!done_ && (round_step_ >= round_steps || (round_step_ >= 2 && s.changed.empty()))) {
                 round_step_ = 0;

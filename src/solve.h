@@ -7,12 +7,16 @@
 //   vote    the task's symmetries (sudoku: digits relabelled, bands/stacks and their rows/columns permuted, transposed;
 //           maze: the 8 dihedral transforms) as one batch, each copy's probabilities mapped back and averaged per
 //           cell; a copy whose own answer the validator accepts wins over the average
-//   commit  fill the open cells the model is most sure of that break no rule, feed them back as givens and run
-//           again; on a dead end (a cell or digit with no legal place) undo the last commits and try the next choice,
-//           with a bounded number of backtracks; optionally each round votes over copies too
+//   commit  each round runs augmented copies (as vote) for a few steps, then fills the open cells the copies are most
+//           sure of that break no rule (the `commit` most probable, and any at least `threshold` probable), and feeds
+//           them back as givens; on a dead end (a cell or digit with no legal place) it undoes the last commitment and
+//           tries the next choice (backtracking by the rules, no model call), and once those backtracks are spent it
+//           jumps: undoes the implicated commitment the copies were least sure of and runs the model again from there
 //   best    the strategy the weight file names (task.strategy), else the one measured best for the task
-// Every strategy but `model` shows the givens unchanged, and every open cell as its most probable choice among
-// those that break no rule with the givens. Model calls (supervision steps x batch copies) never exceed max_calls.
+// Every strategy shows the givens unchanged (text tasks: sudoku, maze); SolveStep::givens_changed counts the givens the
+// network's own answer changed, so that `model` still reports what the paper scores. Every strategy but `model` shows
+// each open cell as its most probable choice among those that break no rule with the givens. Model calls (supervision
+// steps x batch copies) never exceed max_calls.
 #pragma once
 #include <chrono>
 #include <memory>
@@ -26,6 +30,9 @@ namespace trm {
 
 enum class Strategy { Model, Steps, Vote, Commit };
 const char* strategy_name(Strategy s);
+// The strategy `best` runs for `model`: the weight file's task.strategy, else the one measured best with the shipped
+// model of its task (TaskCodec::best_strategy). Throws trm::Error as codec_for does.
+const char* best_strategy(const Model& model);
 
 struct SolveOptions {
     std::string strategy = "model";  // model | steps | vote | commit | best
@@ -33,10 +40,14 @@ struct SolveOptions {
     int max_steps = 0;       // model, vote: supervision steps (0: halt_max_steps); steps: all steps (0: 8 x halt_max_steps)
     int copies = 0;          // vote, commit: augmented copies run as one batch (0: 8)
     int commit = 0;          // commit: cells committed per round (0: 8)
-    int round_steps = 0;     // commit: supervision steps per round at most (0: halt_max_steps / 2); a round also ends
+    int round_steps = 0;     // commit: supervision steps per round at most (0: halt_max_steps / 4); a round also ends
                              // when a step changes no cell
     int max_calls = 0;       // model calls at most (0: 16 x halt_max_steps); the model strategy ignores it
-    int backtracks = -1;     // commit: backtracks at most (-1: 256); each costs rule checks, no model call
+    int backtracks = -1;     // commit: backtracks by the rules at most (-1: 256), each costing rule checks and no model
+                             // call; past them a dead end jumps: the implicated commitment the copies were least sure of
+                             // is undone with all after it and refuted, and the model runs again from there
+    double threshold = 0.99; // commit: past the `commit` most probable, also every choice whose mean probability over the
+                             // copies is at least this (above 1: none)
     bool carry = false;      // commit: each round goes on from the previous round's carry instead of starting afresh
     uint64_t seed = 1;       // draws the sudoku symmetries
     int threads = 1;         // the solver's thread pool
@@ -54,7 +65,8 @@ struct SolveStep {
     float q_halt = 0, q_continue = 0;  // of the first copy
     double confidence = 0;         // sigmoid(q_halt)
     double ms = 0;                 // wall time of this step
-    Verdict verdict;
+    Verdict verdict;               // of the answer shown
+    int givens_changed = 0;        // givens the network's own answer (the first copy's) changed; shown restored
     int model_calls = 0;           // so far
     std::string note;              // what the strategy did (e.g. "round 3: 4 cells committed"), empty for model
     bool done = false;
@@ -80,9 +92,13 @@ public:
     int max_calls() const { return max_calls_; }
     int model_calls() const { return calls_; }
     int backtracks() const { return backtracks_; }
+    int jumps() const { return jumps_; }
     const TaskCodec& codec() const { return *codec_; }
     const std::string& puzzle() const { return puzzle_; }  // canonical text ("" for token-only tasks)
     const float* logits() const;  // the first copy's logits of the last step [seq_len, vocab]
+    // The network's own answer after the last step: the first copy's argmax, givens not restored [seq_len] (what the
+    // paper scores as "model alone"; the first copy is the puzzle itself, in every strategy).
+    const int32_t* network_tokens() const;
     // The copies' mean probabilities in the puzzle's frame after the last step [seq_len, vocab] (not for model).
     const std::vector<float>& probabilities() const { return probs_; }
 
@@ -96,6 +112,8 @@ private:
     bool finish_round();                           // commit: true when the run can go on
     bool commit_from(Frame& f, int count);
     bool backtrack();
+    bool backjump();
+    std::vector<int> blocking_commitments() const;
     bool no_room(const std::vector<int32_t>& grid) const;
     void show(const std::vector<int32_t>& tokens);
 
@@ -118,7 +136,8 @@ private:
     std::vector<int32_t> work_;        // givens and committed cells
     std::vector<uint8_t> banned_;      // [seq_len, vocab] choices undone by backtracking, under the current commits
     std::vector<Frame> frames_;
-    int round_ = 0, round_step_ = 0;
+    int round_ = 0, round_step_ = 0, jumps_ = 0;
+    bool jumped_ = false;              // the last dead end jumped: the round ends
     std::string note_;
 };
 

@@ -208,6 +208,13 @@ static SolveOptions solve_options(const Args& a, bool early_halt) {
     o.backtracks = a.integer("--backtracks", -1, 0, 1 << 30);
     o.seed = uint64_t(a.integer("--seed", 1, 0, 2147483647));
     o.carry = a.integer("--carry", 0, 0, 1) == 1;
+    if (a.opt.count("--threshold")) {
+        const std::string v = a.get("--threshold");
+        char* end = nullptr;
+        o.threshold = std::strtod(v.c_str(), &end);
+        if (v.empty() || *end || !(o.threshold > 0) || o.threshold > 2)
+            throw Error("option --threshold = '" + v + "'; expected a number in (0, 2]");
+    }
     return o;
 }
 
@@ -267,7 +274,7 @@ static int cmd_solve_arc(const Args& a, std::shared_ptr<const Model> m) {
 static int cmd_solve(const Args& a) {
     if (a.pos.size() != 2) throw Error("solve needs a weight file and a puzzle");
     a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies", "--kernels", "--strategy",
-                   "--copies", "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed", "--carry"});
+                   "--copies", "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed", "--carry", "--threshold"});
     auto m = a.model(a.simd_kernels());
     const std::string kind = a.get("--task", m->task_kind());
     if (kind != m->task_kind())
@@ -303,7 +310,7 @@ static int cmd_solve(const Args& a) {
     const SolveStep& s = run.last();
     if (json) {
         nlohmann::json out = {{"done", true}, {"steps", s.step}, {"answer", s.prediction}, {"verified", s.verdict.ok},
-                              {"message", s.verdict.message}, {"bad_cells", s.verdict.bad_cells}};
+                              {"message", s.verdict.message}, {"bad_cells", s.verdict.bad_cells}, {"givens_changed", s.givens_changed}};
         if (!plain) {
             out["strategy"] = strategy_name(run.strategy());
             out["model_calls"] = s.model_calls;
@@ -312,6 +319,7 @@ static int cmd_solve(const Args& a) {
     } else {
         std::printf("%s after %d steps: %s", s.verdict.ok ? "VERIFIED" : "NOT VERIFIED", s.step, s.verdict.message.c_str());
         if (!plain) std::printf(" (strategy %s, %d model calls)", strategy_name(run.strategy()), s.model_calls);
+        if (s.givens_changed) std::printf("; the network changed %d givens, shown as given", s.givens_changed);
         std::printf("\n");
     }
     return 0;
@@ -342,7 +350,7 @@ static std::vector<std::pair<std::string, std::string>> read_csv(const std::stri
 static int cmd_eval(const Args& a) {
     if (a.pos.size() != 1) throw Error("eval needs one weight file");
     a.check_known({"--data", "--limit", "--halt", "--batch", "--threads", "--json", "--kernels", "--strategy", "--steps", "--copies",
-                   "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed", "--carry"});
+                   "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed", "--carry", "--threshold"});
     auto m = a.model(a.simd_kernels());
     const auto codec = text_codec(*m, "eval");
     const std::string data = a.need("--data");
@@ -374,8 +382,10 @@ static int cmd_eval(const Args& a) {
         }
     }
 
+    // `model` scores the network's own answer, as the paper's "model alone" (a changed given is wrong); every other
+    // strategy scores the answer it shows. shown_exact scores the answer shown (givens restored) for all of them.
     struct Score {
-        std::atomic<size_t> exact{0}, cells_right{0}, steps{0}, calls{0};
+        std::atomic<size_t> exact{0}, cells_right{0}, steps{0}, calls{0}, shown_exact{0}, givens_changed{0}, puzzles_givens_changed{0};
     } early_score, all_score;
     std::atomic<int64_t> cpu_us{0};
     // Puzzles are independent: each worker thread solves one at a time with a single-threaded SolveRun, taking the
@@ -384,13 +394,21 @@ static int cmd_eval(const Args& a) {
     std::atomic<size_t> next{0}, done{0};
     std::mutex error_mu;
     std::string error;
-    auto score = [&](Score& s, size_t row, const std::vector<int32_t>& tokens, int steps, int calls) {
-        int right = 0;
-        for (int i = 0; i < T; ++i) right += tokens[size_t(i)] == ans[row][size_t(i)];
+    auto score = [&](Score& s, size_t row, const SolveRun& run) {
+        const SolveStep& step = run.last();
+        const int32_t* scored = run.strategy() == Strategy::Model ? run.network_tokens() : step.tokens.data();
+        int right = 0, shown_right = 0;
+        for (int i = 0; i < T; ++i) {
+            right += scored[i] == ans[row][size_t(i)];
+            shown_right += step.tokens[size_t(i)] == ans[row][size_t(i)];
+        }
         s.exact += right == T;
         s.cells_right += size_t(right);
-        s.steps += size_t(steps);
-        s.calls += size_t(calls);
+        s.shown_exact += shown_right == T;
+        s.givens_changed += size_t(step.givens_changed);
+        s.puzzles_givens_changed += step.givens_changed > 0;
+        s.steps += size_t(step.step);
+        s.calls += size_t(step.model_calls);
     };
     auto work = [&] {
         try {
@@ -401,13 +419,11 @@ static int cmd_eval(const Args& a) {
                 while (!run.done()) {
                     const SolveStep& s = run.step();
                     if (score_early && score_all && !early_scored && (s.q_halt > 0.f || run.done())) {
-                        score(early_score, r, s.tokens, s.step, s.model_calls);  // where early halting stops it
+                        score(early_score, r, run);  // where early halting stops it
                         early_scored = true;
                     }
                 }
-                const SolveStep& s = run.last();
-                if (!score_all) score(early_score, r, s.tokens, s.step, s.model_calls);
-                else score(all_score, r, s.tokens, s.step, s.model_calls);
+                score(score_all ? all_score : early_score, r, run);
                 cpu_us += int64_t(1000 * (thread_cpu_ms() - cpu0));
                 ++done;
             }
@@ -441,7 +457,10 @@ static int cmd_eval(const Args& a) {
     const std::string strategy = strategy_name(SolveRun(m, rows[0].first, opt).strategy());
     auto metrics = [&](const Score& s) {
         return nlohmann::json({{"exact_accuracy", double(s.exact) / n}, {"cell_accuracy", double(s.cells_right) / (n * T)},
-                               {"mean_steps", double(s.steps) / n}, {"mean_model_calls", double(s.calls) / n}});
+                               {"mean_steps", double(s.steps) / n}, {"mean_model_calls", double(s.calls) / n},
+                               {"shown_exact_accuracy", double(s.shown_exact) / n},
+                               {"mean_givens_changed", double(s.givens_changed) / n},
+                               {"puzzles_givens_changed", double(s.puzzles_givens_changed) / n}});
     };
     if (json) {
         nlohmann::json out = {{"count", size_t(done)}, {"halt", halt}, {"seconds", secs}, {"threads", workers}, {"batch", 1},
@@ -459,9 +478,10 @@ static int cmd_eval(const Args& a) {
         for (const auto& [name, s] : {std::pair<const char*, const Score*>{"early", &early_score}, {"never", &all_score}})
             if (halt == name || halt == "both")
                 std::printf("%zu puzzles  exact %.2f%%  cells %.2f%%  mean steps %.2f (halt %s)  strategy %s  mean model calls %.1f  "
-                            "%.1f ms per puzzle (%.1f ms CPU)  %.1f s\n", size_t(done), 100 * double(s->exact) / n,
-                            100 * double(s->cells_right) / (n * T), double(s->steps) / n, name, strategy.c_str(), double(s->calls) / n,
-                            1000 * secs * workers / n, double(cpu_us) / 1000 / n, secs);
+                            "%.1f ms per puzzle (%.1f ms CPU)  %.1f s  shown exact %.2f%%  the network changed givens in %.2f%% of puzzles\n",
+                            size_t(done), 100 * double(s->exact) / n, 100 * double(s->cells_right) / (n * T), double(s->steps) / n, name,
+                            strategy.c_str(), double(s->calls) / n, 1000 * secs * workers / n, double(cpu_us) / 1000 / n, secs,
+                            100 * double(s->shown_exact) / n, 100 * double(s->puzzles_givens_changed) / n);
     }
     return 0;
 }

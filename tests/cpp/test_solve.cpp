@@ -91,16 +91,27 @@ const SolveStep& run_to_end(SolveRun& run) {
 
 }  // namespace
 
-TEST_CASE("the fixed-logit model predicts what its table says", "[solve]") {
+TEST_CASE("the fixed-logit model predicts what its table says; the plain model's answer shows the givens it changed as given", "[solve]") {
     auto m = table_model(copying_table(), -3.f);
     const std::string puzzle = blank(solved_grid(), {0});
     SolveRun run(m, puzzle, with("model"));
     const SolveStep& s = run_to_end(run);
     CHECK(s.step == 2);  // q_halt < 0: no early halt
     CHECK(s.prediction[0] == '2');  // blanks: digit 2 first
-    for (int i = 1; i < 81; ++i) CHECK(s.prediction[size_t(i)] == (puzzle[size_t(i)] == '9' ? '8' : puzzle[size_t(i)]));
+    const int32_t* own = run.network_tokens();
+    CHECK(own[0] == 3);
+    for (int i = 1; i < 81; ++i) {
+        CHECK(own[i] == (puzzle[size_t(i)] == '9' ? 9 : puzzle[size_t(i)] - '0' + 1));  // the network turns every 9 into 8
+        CHECK(s.prediction[size_t(i)] == puzzle[size_t(i)]);
+    }
+    CHECK(s.givens_changed == 9);  // the nine given 9s
     CHECK(s.model_calls == 2);
-    CHECK_FALSE(s.verdict.ok);
+    CHECK_FALSE(s.verdict.ok);  // 2 in cell 0 repeats a digit of its row
+    for (const char* strategy : {"steps", "vote", "commit"}) {  // the first copy's own answer changes them too
+        INFO(strategy);
+        SolveRun other(m, puzzle, with(strategy));
+        CHECK(other.step().givens_changed == 9);
+    }
 }
 
 TEST_CASE("a puzzle one cell from solved: every strategy but the plain model answers it, givens unchanged", "[solve]") {
@@ -144,14 +155,56 @@ TEST_CASE("commit backtracks out of a contradiction and counts the model calls i
         CHECK(s.model_calls == 2);  // round 1 commits 2 into cell 0 (refuted by the rules, no model call); round 2 solves
         require_givens_kept(puzzle, s.prediction);
     }
-    SolveOptions none = with("commit");
-    none.backtracks = 0;
-    none.copies = 1;
-    SolveRun stuck(m, puzzle, none);
-    const SolveStep& s = run_to_end(stuck);
-    CHECK_FALSE(s.verdict.ok);
-    CHECK(s.note.find("dead end") != std::string::npos);
+}
+
+TEST_CASE("commit past its backtracks jumps: the implicated commitment is refuted and the model runs again before it", "[solve]") {
+    auto m = table_model(copying_table(), -3.f);
+    const std::string puzzle = blank(solved_grid(), {0, 1, 27});  // as above: 2 in cell 0 leaves cell 1 no digit
+    SolveOptions o = with("commit");
+    o.copies = 1;
+    o.backtracks = 0;
+    SolveRun run(m, puzzle, o);
+    const SolveStep& first = run.step();
+    CHECK(first.note == "round 1: 1 cells committed, jump 1 to commitment 1");
+    const SolveStep& s = run_to_end(run);
+    CHECK(s.verdict.ok);
+    CHECK(s.prediction == solved_grid());
+    CHECK(run.backtracks() == 0);
+    CHECK(run.jumps() == 1);
+    CHECK(s.model_calls == 2);  // one model call after the jump: cell 0's next choice comes from that round
     require_givens_kept(puzzle, s.prediction);
+}
+
+TEST_CASE("commit with a threshold: past the count, every choice at least that probable, each legal", "[solve]") {
+    auto m = table_model(copying_table(), -3.f);
+    // Every 2 blanked, and cell 40 (a 9): the model's 2 is legal in each blank, with the same probability (about 0.5).
+    const std::string puzzle = blank(solved_grid(), {1, 16, 22, 27, 42, 48, 62, 68, 74, 40});
+    auto committed = [&](double threshold) {
+        SolveOptions o = with("commit");
+        o.copies = 1;
+        o.commit = 1;
+        o.round_steps = 1;
+        o.threshold = threshold;
+        SolveRun run(m, puzzle, o);
+        const SolveStep& s = run.step();
+        REQUIRE(s.note.rfind("round 1: ", 0) == 0);
+        return std::stoi(s.note.substr(9));
+    };
+    CHECK(committed(2) == 1);
+    CHECK(committed(0.9) == 1);
+    CHECK(committed(0.3) == 9);  // one 2 in each row: a tenth would break a rule
+}
+
+TEST_CASE("the sudoku codec names the cells of a dead end", "[solve]") {
+    auto m = table_model(copying_table(), -3.f);
+    const auto codec = codec_for(*m, "test");
+    // Cell 0's row holds 2-8 and its box 9 and 1: no digit is left for it.
+    const std::string g = ".2345678.91" + std::string(70, '.');
+    REQUIRE(codec->dead_end(codec->encode(g)));
+    std::vector<int> cells = codec->conflict(codec->encode(g));
+    std::sort(cells.begin(), cells.end());
+    CHECK(cells == std::vector<int>{1, 2, 3, 4, 5, 6, 7, 9, 10});
+    CHECK(codec->conflict(codec->encode(blank(solved_grid(), {0, 1}))).empty());
 }
 
 TEST_CASE("steps runs past halt_max_steps with the carry continued, and stops at the model-call bound", "[solve]") {
