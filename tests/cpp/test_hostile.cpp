@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "checkpoint_loader.h"
 #include "codecs.h"
 #include "json_read.h"
 #include "solve.h"
@@ -166,4 +167,17 @@ TEST_CASE("one rule for puzzle text: a leading BOM dropped, no-break spaces are 
     CHECK(maze::normalize("\xef\xbb\xbf" + maze) == maze);
     maze[1] = '#';
     CHECK(maze::normalize(maze.substr(0, 5) + "\xc2\xa0" + maze.substr(6)) == maze.substr(0, 5) + " " + maze.substr(6));
+}
+
+TEST_CASE("a checkpoint's dataset.json and identifiers.json nested too deep are refused by name", "[hostile]") {
+    const std::string arc = std::string(TRM_VECTORS_DIR) + "/arc_att_rope_puzzle_emb";
+    FileSource src(arc + "/step_0");
+    CheckpointInputs in = checkpoint_inputs(arc + "/step_0", {});
+    in.dataset_text = "{\"seq_len\": " + nested(100000) + "}";
+    in.dataset_label = "dataset.json";
+    CHECK_THROWS_WITH(read_official_checkpoint(src, in), Catch::StartsWith("dataset.json: JSON nested deeper than 64 levels"));
+    in = checkpoint_inputs(arc + "/step_0", {});
+    in.identifiers_text = nested(100000);
+    in.identifiers_label = "identifiers.json";
+    CHECK_THROWS_WITH(read_official_checkpoint(src, in), Catch::StartsWith("identifiers.json: JSON nested deeper than 64 levels"));
 }
