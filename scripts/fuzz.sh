@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Bounded libFuzzer runs (ASan + UBSan) of every parser: the weight-file loader, the config parser, the PyTorch
 # checkpoint reader (zip, pickle), the all_config.yaml reader and the sudoku, maze and ARC codecs.
-# Seeds: tests/fuzz/corpus/<target>/; findings go to build/fuzz/findings/.
+# Each run first replays the committed corpus, tests/fuzz/corpus/<target>/ (seeds, the structure-aware hostile_* of
+# tests/fuzz/make_hostile_seeds.py, and the regress_* inputs of fixed findings), then mutates; findings go to
+# build/fuzz/findings/. The longer campaign: tests/fuzz/campaign.sh.
 # Usage: scripts/fuzz.sh [SECONDS_PER_TARGET]   (default 12: about a minute in all)
 set -euo pipefail
 cd "$(dirname "$0")/.."

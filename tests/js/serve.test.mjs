@@ -29,14 +29,16 @@ fs.symlinkSync(outside, path.join(root, 'web/out'));
 fs.symlinkSync(path.join(root, 'web/index.html'), path.join(root, 'web/inside.html'));  // a link inside the root is fine
 
 // One raw request on its own connection: the status line and body as the server sent them ('' if it closed).
-function raw(port, text) {
+// halfClose: send nothing more (a request cut short is then answered or closed, not waited on).
+function raw(port, text, halfClose = false) {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
     let out = '';
     s.on('data', (d) => { out += d; });
     s.on('error', () => resolve(out));
     s.on('close', () => resolve(out));
-    s.end(text);  // and no more: a request cut short is answered or closed, not waited on
+    if (halfClose) s.end(text);
+    else s.write(text);
     s.setTimeout(5000, () => s.destroy());
   });
 }
@@ -84,7 +86,7 @@ describe('scripts/serve', () => {
     for (const text of ['\r\n\r\n', 'GARBAGE\r\n\r\n', 'GET / HTTP/9.9\r\n\r\n', `GET /web/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX: ${'x'.repeat(100_000)}\r\n\r\n`,
       'GET /web/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n', 'GET /web/ HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n',
       'POST /web/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc', 'GET /web/ HTTP/1.1\r\nHost: 127.0.0.1\r\n']) {
-      const status = statusOf(await raw(port, text));
+      const status = statusOf(await raw(port, text, true));
       assert.ok(status === 0 || (status >= 400 && status < 500) || status === 200, `${JSON.stringify(text.slice(0, 40))}: status ${status}`);
       await alive();
     }
