@@ -15,9 +15,10 @@ const USAGE =
   '      [--dataset dataset.json] [--identifiers identifiers.json [--keep-puzzles TASK_IDS.txt]]\n' +
   '  trm predict W --inputs I.safetensors --steps N --out O.safetensors [--threads T]\n' +
   '  trm solve W PUZZLE [--strategy S] [--halt early|never] [--steps N] [--threads T] [--json]   (PUZZLE: text or a file holding it)\n' +
-  '  --strategy model|steps|vote|commit|best, with --copies N, --commit N, --round-steps N, --max-calls N, --backtracks N, --seed N\n' +
   '  trm solve W --task arc TASK.json [--task-id ID] [--test K] [--max-copies N] [--halt early|never] [--steps N] [--json]\n' +
-  '  (not yet here: trm eval; see build/native/trm)\n' +
+  '  trm eval W --data FILE.csv [--strategy S] [--limit N] [--halt early|never|both] [--threads T] [--json]\n' +
+  '  --strategy model|steps|vote|commit|best (solve, eval), with --copies N, --commit N, --round-steps N, --max-calls N,\n' +
+  '      --backtracks N, --threshold P, --carry 0|1, --seed N: see src/solve.h\n' +
   '  --threads: worker threads per step (default: one per hardware thread)\n';
 
 // --- safetensors (DESIGN.md "Weight file"; the layout src/safetensors.cpp writes) ----------------------------------
@@ -230,6 +231,7 @@ function jsonLine(obj, ints) {
     let s;
     if (typeof v === 'number') s = jsonNumber(v, ints.includes(key));
     else if (Array.isArray(v)) s = `[${v.join(',')}]`;
+    else if (v !== null && typeof v === 'object') s = jsonLine(v, ints).slice(0, -1);
     else s = JSON.stringify(v);
     return `${JSON.stringify(key)}:${s}`;
   });
@@ -293,10 +295,27 @@ async function cmdPredict(a) {
   }
 }
 
+// The solve options of solve and eval; the engine's defaults where an option is absent (src/solve.h SolveOptions),
+// as the native CLI (src/trm_cli.cpp solve_options).
+function solveOptions(a, halt) {
+  const options = { halt, strategy: a.get('--strategy', 'model') };
+  const numeric = [['--steps', 'maxSteps', 1, 100000], ['--copies', 'copies', 1, 4096], ['--commit', 'commit', 1, 100000],
+    ['--round-steps', 'roundSteps', 1, 100000], ['--max-calls', 'maxCalls', 1, 2 ** 30], ['--backtracks', 'backtracks', 0, 2 ** 30],
+    ['--seed', 'seed', 0, 2147483647]];
+  for (const [flag, key, lo, hi] of numeric) if (a.opt.has(flag)) options[key] = a.integer(flag, 0, lo, hi);
+  if (a.opt.has('--carry')) options.carry = a.integer('--carry', 0, 0, 1) === 1;
+  if (a.opt.has('--threshold')) {
+    const v = a.get('--threshold'), x = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(v) ? Number(v) : NaN;
+    if (!(x > 0 && x <= 2)) throw new Error(`option --threshold = '${v}'; expected a number in (0, 2]`);
+    options.threshold = x;
+  }
+  return options;
+}
+
 async function cmdSolve(a) {
   if (a.pos.length !== 2) throw new Error('solve needs a weight file and a puzzle');
   a.checkKnown(['--halt', '--steps', '--threads', '--json', '--task', '--task-id', '--test', '--max-copies', '--strategy', '--copies',
-    '--commit', '--round-steps', '--max-calls', '--backtracks', '--seed']);
+    '--commit', '--round-steps', '--max-calls', '--backtracks', '--seed', '--carry', '--threshold']);
   const trm = await loadModel(a, a.threads());
   try {
     const kind = trm.info.task.kind;
@@ -309,12 +328,7 @@ async function cmdSolve(a) {
     let text = a.pos[1];
     if (fs.existsSync(text)) text = readWhole(text).toString('utf8');  // a file holding the puzzle, as natively
     const json = a.opt.has('--json'), early = a.earlyHalt();
-    // The engine's defaults where an option is absent (src/solve.h SolveOptions), as the native CLI.
-    const options = { halt: early ? 'early' : 'never', strategy: a.get('--strategy', 'model') };
-    const numeric = [['--steps', 'maxSteps', 1, 100000], ['--copies', 'copies', 1, 4096], ['--commit', 'commit', 1, 100000],
-      ['--round-steps', 'roundSteps', 1, 100000], ['--max-calls', 'maxCalls', 1, 2 ** 30], ['--backtracks', 'backtracks', 0, 2 ** 30],
-      ['--seed', 'seed', 0, 2147483647]];
-    for (const [flag, key, lo, hi] of numeric) if (a.opt.has(flag)) options[key] = a.integer(flag, 0, lo, hi);
+    const options = solveOptions(a, early ? 'early' : 'never');
     let last = null;
     const run = trm.solve(text, options);
     for await (const s of run) {
@@ -346,6 +360,115 @@ async function cmdSolve(a) {
       let extra = plain ? '' : ` (strategy ${last.strategy}, ${last.modelCalls} model calls)`;
       if (last.givensChanged) extra += `; the network changed ${last.givensChanged} givens, shown as given`;
       out(`${last.verified ? 'VERIFIED' : 'NOT VERIFIED'} after ${last.step} steps: ${last.message}${extra}\n`);
+    }
+  } finally {
+    trm.dispose();
+  }
+}
+
+// question,answer rows of a CSV, header first, quotes around a field removed (src/trm_cli.cpp read_csv).
+function readCsv(path, limit) {
+  let text;
+  try { text = readWhole(path).toString('utf8'); } catch { throw new Error(`${path}: cannot open file`); }
+  const lines = text.split('\n');
+  if (lines.length === 1 && lines[0] === '') throw new Error(`${path}: empty file; expected a header 'question,answer'`);
+  const strip = (l) => (l.endsWith('\r') ? l.slice(0, -1) : l);
+  const header = strip(lines[0]);
+  if (header !== 'question,answer') throw new Error(`${path}: header is '${header}'; expected 'question,answer'`);
+  const unquote = (f) => (f.length >= 2 && f[0] === '"' && f.at(-1) === '"' ? f.slice(1, -1) : f);
+  const rows = [];
+  for (let n = 1; n < lines.length && (limit <= 0 || rows.length < limit); ++n) {
+    const line = strip(lines[n]);
+    if (line === '') continue;
+    const comma = line.indexOf(',');
+    if (comma < 0) throw new Error(`${path}: line ${n + 1} has no comma; expected question,answer`);
+    rows.push([unquote(line.slice(0, comma)), unquote(line.slice(comma + 1))]);
+  }
+  return rows;
+}
+
+// Accuracy on a CSV, as `trm eval` in src/trm_cli.cpp prints it: the same scoring, fields and lines. Puzzles run one
+// after another through the JS API (each solve is the C++ SolveRun).
+async function cmdEval(a) {
+  if (a.pos.length !== 1) throw new Error('eval needs one weight file');
+  a.checkKnown(['--data', '--limit', '--halt', '--batch', '--threads', '--json', '--strategy', '--steps', '--copies', '--commit',
+    '--round-steps', '--max-calls', '--backtracks', '--seed', '--carry', '--threshold']);
+  const trm = await loadModel(a, a.threads());
+  try {
+    const kind = trm.info.task.kind;
+    if (kind !== 'sudoku' && kind !== 'maze') {
+      throw new Error(`eval: the model's task is '${kind}'; eval handles sudoku and maze models (use predict for raw tokens)`);
+    }
+    const data = a.need('--data');
+    const rows = readCsv(data, a.integer('--limit', 0, 0, 2 ** 30));
+    if (!rows.length) throw new Error(`${data}: no puzzles`);
+    const halt = a.get('--halt', 'early');
+    if (!['early', 'never', 'both'].includes(halt)) throw new Error(`option --halt = '${halt}'; expected early, never or both`);
+    a.integer('--batch', 8, 1, 4096);  // accepted for older command lines, as natively
+    const options = solveOptions(a, halt === 'early' ? 'early' : 'never');
+    const scoreEarly = halt !== 'never', scoreAll = halt !== 'early', json = a.opt.has('--json');
+    const T = trm.info.config.seq_len;
+    const blank = () => ({ exact: 0, cellsRight: 0, steps: 0, calls: 0, shownExact: 0, givensChanged: 0, puzzlesGivensChanged: 0 });
+    const early = blank(), all = blank();
+    // `model` scores the network's own answer (a changed given is wrong, as the paper scores it); the shown answer
+    // differs from it only at the givens it changed, each right as shown, so the network has `givensChanged` fewer.
+    const score = (s, answer, step) => {
+      let right = 0;
+      for (let i = 0; i < T; ++i) right += step.prediction[i] === answer[i];
+      const own = step.strategy === 'model' ? right - step.givensChanged : right;
+      s.exact += own === T;
+      s.cellsRight += own;
+      s.shownExact += right === T;
+      s.givensChanged += step.givensChanged;
+      s.puzzlesGivensChanged += step.givensChanged > 0;
+      s.steps += step.step;
+      s.calls += step.modelCalls;
+    };
+    const t0 = performance.now(), cpu0 = process.cpuUsage();
+    let strategy = '', done = 0;
+    for (const [question, answerText] of rows) {
+      const run = trm.solve(question, options);
+      let last = null, earlyScored = false;
+      for await (const s of run) {
+        last = s;
+        if (strategy === '') {
+          strategy = s.strategy;
+          if (halt === 'both' && strategy !== 'model') {
+            run.cancel();
+            throw new Error('option --halt both scores the plain model only; use --strategy model, or --halt early|never');
+          }
+        }
+        if (scoreEarly && scoreAll && !earlyScored && (s.qHalt > 0 || s.done)) {
+          score(early, answerText, s);  // where early halting stops it
+          earlyScored = true;
+        }
+      }
+      await run.result;
+      score(scoreAll ? all : early, answerText, last);
+      ++done;
+    }
+    const secs = (performance.now() - t0) / 1000, n = done;
+    const cpu = process.cpuUsage(cpu0), cpuMs = (cpu.user + cpu.system) / 1000;
+    const shown = scoreEarly ? early : all;
+    process.stderr.write(`eval ${n}/${rows.length}  exact ${(100 * shown.exact / n).toFixed(2)}%  ` +
+      `cells ${(100 * shown.cellsRight / (n * T)).toFixed(2)}%  mean steps ${(shown.steps / n).toFixed(2)}  ` +
+      `mean model calls ${(shown.calls / n).toFixed(1)}  ${(n / Math.max(1e-9, secs)).toFixed(1)} puzzles/s\n`);
+    const metrics = (s) => ({ exact_accuracy: s.exact / n, cell_accuracy: s.cellsRight / (n * T), mean_steps: s.steps / n,
+      mean_model_calls: s.calls / n, shown_exact_accuracy: s.shownExact / n, mean_givens_changed: s.givensChanged / n,
+      puzzles_givens_changed: s.puzzlesGivensChanged / n });
+    if (json) {
+      const o = { count: n, halt, seconds: secs, threads: 1, batch: 1, strategy, ms_per_puzzle: 1000 * secs / n,
+        cpu_ms_per_puzzle: cpuMs / n, kernels: /I8/i.test(trm.info.storageDtype ?? '') ? 'simd+int8' : 'simd' };
+      if (halt === 'both') { o.early = metrics(early); o.never = metrics(all); } else Object.assign(o, metrics(shown));
+      out(jsonLine(o, ['count', 'threads', 'batch']));
+    } else {
+      for (const [name, s] of [['early', early], ['never', all]]) {
+        if (halt !== name && halt !== 'both') continue;
+        out(`${n} puzzles  exact ${(100 * s.exact / n).toFixed(2)}%  cells ${(100 * s.cellsRight / (n * T)).toFixed(2)}%  ` +
+          `mean steps ${(s.steps / n).toFixed(2)} (halt ${name})  strategy ${strategy}  mean model calls ${(s.calls / n).toFixed(1)}  ` +
+          `${(1000 * secs / n).toFixed(1)} ms per puzzle (${(cpuMs / n).toFixed(1)} ms CPU)  ${secs.toFixed(1)} s  ` +
+          `shown exact ${(100 * s.shownExact / n).toFixed(2)}%  the network changed givens in ${(100 * s.puzzlesGivensChanged / n).toFixed(2)}% of puzzles\n`);
+      }
     }
   } finally {
     trm.dispose();
@@ -397,7 +520,7 @@ export async function main(argv) {
     return argv.length < 1 ? 2 : 0;
   }
   const [cmd, ...rest] = argv;
-  const commands = { info: [cmdInfo, []], predict: [cmdPredict, []], solve: [cmdSolve, ['--json']] };
+  const commands = { info: [cmdInfo, []], predict: [cmdPredict, []], solve: [cmdSolve, ['--json']], eval: [cmdEval, ['--json']] };
   if (!commands[cmd]) {
     process.stderr.write(`trm: unknown command '${printable(cmd)}'\n${USAGE}`);
     return 2;

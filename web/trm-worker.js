@@ -2,7 +2,8 @@
 // A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task
 // codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
 //   {type: 'load', bytes, label, threads, relaxedSimd} -> {id, value: info}
-//   {type: 'solve', input, halt, maxSteps, logits, strategy, copies, commit, roundSteps, maxCalls, backtracks, seed}
+//   {type: 'solve', input, halt, maxSteps, logits, strategy, copies, commit, roundSteps, maxCalls, backtracks,
+//    threshold, carry, seed}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone}}
 //   {type: 'solveArc', task, label, taskId, test, maxCopies, halt, maxSteps}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone, copies}}
@@ -131,7 +132,7 @@ function info() {
   const config = JSON.parse(model.configJson());
   const out = {
     config, task: JSON.parse(model.taskJson()), parameters: model.parameterCount(), storageDtype: model.storageDtype(),
-    source: model.source(), backend, threads: oneSlotSolver().threads(),
+    source: model.source(), backend, threads: oneSlotSolver().threads(), bestStrategy: model.bestStrategy(),
     positions: model.positions(), prefixLen: model.prefixLen(),
     configJson: model.configJson(), taskJson: model.taskJson(),  // as the native CLI prints them
   };
@@ -164,7 +165,7 @@ async function load({ bytes, label, threads: requested, relaxedSimd }) {
 // One puzzle through the engine's solve loop (bindings SolveRun over src/solve.h): halting, decoding, verification and
 // the strategy are decided in C++; this posts each step and lets a cancel in between. The run's solver replaces the
 // one-slot solver while it lives.
-const SOLVE_OPTIONS = ['strategy', 'copies', 'commit', 'roundSteps', 'maxCalls', 'backtracks', 'seed'];
+const SOLVE_OPTIONS = ['strategy', 'copies', 'commit', 'roundSteps', 'maxCalls', 'backtracks', 'threshold', 'carry', 'seed'];
 async function solve(id, msg) {
   const { input, halt = 'early', maxSteps, logits = false } = msg;
   if (!model) throw new Error('solve: no model is loaded');

@@ -79,6 +79,9 @@ export interface TRMInfo {
   backend: 'wasm-simd' | 'wasm-simd-threads' | 'wasm-relaxed-simd' | 'wasm-relaxed-simd-threads';
   /** Threads each step runs on. */
   threads: number;
+  /** The strategy 'best' runs for this model: the weight file's task.strategy, else the one measured best with the
+   *  shipped model of its task (the model cards' strategy tables). */
+  bestStrategy: Strategy;
   /** Positions the network runs on (seq_len + puzzle prefix) and the prefix length. */
   positions: number;
   prefixLen: number;
@@ -115,12 +118,18 @@ export interface SolveOptions {
   copies?: number;
   /** 'commit': cells committed per round (default 8). */
   commit?: number;
-  /** 'commit': supervision steps per round at most (default halt_max_steps / 2). */
+  /** 'commit': supervision steps per round at most (default halt_max_steps / 4). */
   roundSteps?: number;
   /** Model calls (steps x copies) at most (default 16 x halt_max_steps). */
   maxCalls?: number;
-  /** 'commit': backtracks at most (default 256; they cost rule checks, no model call). */
+  /** 'commit': backtracks by the rules at most (default 256; no model call); past them a dead end undoes the implicated
+   *  commitment the copies were least sure of and runs the model again. */
   backtracks?: number;
+  /** 'commit': past `commit` cells, also every choice the copies give at least this mean probability
+   *  (default 0.99; above 1: none). */
+  threshold?: number;
+  /** 'commit': each round goes on from the previous round's carry (default false: afresh). */
+  carry?: boolean;
   /** Draws the sudoku symmetries (default 1). */
   seed?: number;
 }

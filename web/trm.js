@@ -420,9 +420,9 @@ export class TRM {
       }
       input = { tokens: Int32Array.from(puzzle.tokens), puzzleId: puzzle.puzzleId ?? 0 };
     }
-    const { strategy, copies, commit, roundSteps, maxCalls, backtracks, seed } = options;
+    const { strategy, copies, commit, roundSteps, maxCalls, backtracks, threshold, carry, seed } = options;
     return this.#run({ type: 'solve', input, halt: options.halt ?? 'early', maxSteps: options.maxSteps,
-      logits: Boolean(options.logits), strategy, copies, commit, roundSteps, maxCalls, backtracks, seed });
+      logits: Boolean(options.logits), strategy, copies, commit, roundSteps, maxCalls, backtracks, threshold, carry, seed });
   }
 
   // An ARC task (its JSON text): the test input `options.test`, once per augmented copy the model has a

@@ -3,6 +3,8 @@
 // strategy options through and reports the model calls.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
@@ -62,6 +64,22 @@ describe('strategies: native CLI, Node CLI and JS API agree', { skip }, () => {
     });
   }
 
+  test("info.bestStrategy names what 'best' runs (the page states it): commit for the shipped sudoku model", async () => {
+    assert.equal(trm.info.bestStrategy, 'commit');
+    const steps = await collect(trm.solve(SUDOKU, { strategy: 'best', maxCalls: 8 }));
+    assert.equal(steps.at(-1).strategy, trm.info.bestStrategy);
+  });
+
+  test('the plain model shows the givens as given and counts those the network changed', async () => {
+    const steps = await collect(trm.solve(SUDOKU, { strategy: 'model', halt: 'never' }));
+    for (const s of steps) {
+      for (let i = 0; i < SUDOKU.length; ++i) if (SUDOKU[i] !== '.') assert.equal(s.prediction[i], SUDOKU[i], `given ${i}`);
+      assert.ok(Number.isInteger(s.givensChanged) && s.givensChanged >= 0);
+    }
+    const n = lastJson(native('solve', W, SUDOKU, '--halt', 'never', '--json', '--threads', '1'));
+    assert.equal(steps.at(-1).givensChanged, n.givens_changed);
+  });
+
   test('the plain model is unchanged by the new options, and bad options are refused with their name', async () => {
     const [s] = await collect(trm.solve(SUDOKU, { maxSteps: 1 }));
     assert.equal(s.strategy, 'model');
@@ -73,5 +91,50 @@ describe('strategies: native CLI, Node CLI and JS API agree', { skip }, () => {
     assert.equal(n.status, 1);
     assert.equal(w.status, n.status);
     assert.equal(w.stderr.split('\n')[0], n.stderr.split('\n')[0]);
+  });
+});
+
+describe('eval: the Node CLI scores a file as the native CLI does', { skip }, () => {
+  let csv;
+  before(() => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-eval-'));
+    csv = path.join(dir, 'sudoku.csv');
+    const g = native('generate', 'sudoku', '--count', '4', '--seed', '11', '--grade', 'singles', '--out', csv);
+    assert.equal(g.status, 0, g.stderr);
+  });
+  // Timing differs between the two engines; everything else is the same number.
+  const timing = ['seconds', 'ms_per_puzzle', 'cpu_ms_per_puzzle', 'kernels'];
+  const untimed = (o) => Object.fromEntries(Object.entries(o).filter(([k]) => !timing.includes(k)));
+  const untimedText = (t) => t.replace(/[\d.]+ ms per puzzle \([\d.]+ ms CPU\)  [\d.]+ s/g, 'T');
+  const cases = [
+    ['model', ['--halt', 'both']],
+    ['model', ['--halt', 'never', '--steps', '3']],
+    ['commit', ['--max-calls', '16', '--copies', '2', '--commit', '4']],
+    ['vote', ['--copies', '2', '--steps', '2']],
+  ];
+  for (const [strategy, extra] of cases) {
+    test(`${strategy} ${extra.join(' ')}: the same fields and numbers`, () => {
+      const args = ['eval', W, '--data', csv, '--strategy', strategy, ...extra, '--threads', '1'];
+      const n = native(...args, '--json'), w = wasm(...args, '--json');
+      assert.equal(n.status, 0, n.stderr);
+      assert.equal(w.status, 0, w.stderr);
+      const a = lastJson(n), b = lastJson(w);
+      assert.deepEqual(Object.keys(b).sort(), Object.keys(a).sort());
+      assert.deepEqual(untimed(b), untimed(a));
+      assert.equal(a.count, 4);
+      assert.equal(a.strategy, strategy);
+      const nt = native(...args), wt = wasm(...args);
+      assert.equal(wt.status, 0, wt.stderr);
+      assert.equal(untimedText(wt.stdout), untimedText(nt.stdout));
+    });
+  }
+
+  test('refusals name what was expected, in the same words', () => {
+    for (const extra of [['--strategy', 'commit', '--halt', 'both'], ['--halt', 'sometimes'], ['--threshold', '3']]) {
+      const n = native('eval', W, '--data', csv, ...extra), w = wasm('eval', W, '--data', csv, ...extra);
+      assert.equal(n.status, 1, extra.join(' '));
+      assert.equal(w.status, n.status);
+      assert.equal(w.stderr.split('\n').at(-2), n.stderr.split('\n').at(-2));
+    }
   });
 });
