@@ -94,6 +94,9 @@ test('serve: COOP/COEP, a strict CSP and the right MIME types', { skip }, async 
 test('the page loads without console errors, shows each view, and asks nothing of other origins', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);
+  // The default strategy is 'best', and the page names what it runs for the loaded model (the engine's choice).
+  assert.equal(await page.inputValue('#strategy'), 'best');
+  await page.waitForFunction(() => /^Best measured for this model: commit /.test(document.getElementById('strategy-note').textContent));
   assert.equal(await page.locator('.sudoku .cell').count(), 81);
   assert.equal(await page.locator('.sudoku .cell.given').count(), PUZZLE.replace(/\./g, '').length);
   await screenshot(page, 'sudoku');
