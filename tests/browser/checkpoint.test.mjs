@@ -68,7 +68,8 @@ test('a sudoku checkpoint with its all_config.yaml: read with progress, solved, 
   assert.match(await page.textContent('#model-status'), /Loaded for sudoku/);
   assert.ok((await page.evaluate(() => window.__statuses)).some(s => /^Reading step_0… [\d.]+ of [\d.]+ MB$/.test(s)));
   assert.match(await infoRow(page, 'Assumed'), /seq_len 81 assumed for the sudoku task/);
-  assert.match(await infoRow(page, 'Source'), /converted_from: \.\/step_0; config: all_config\.yaml/);
+  assert.match(await page.textContent('#model-source-text'), /"converted_from": "\.\/step_0",\s*"config": "all_config\.yaml"/);
+  assert.match(await page.textContent('#model-summary'), /^Sudoku, .* Converted from a checkpoint of the reference training code\./);
   const r = await solveAndWait(page);
   assert.equal(r.state, 'done', r.verdict);
   assert.equal(r.text.length, 81);

@@ -129,6 +129,197 @@ test('the page loads without console errors, shows each view, and asks nothing o
   await page.close();
 });
 
+// WCAG's contrast ratio of two CSS colours ('rgb(r, g, b)' or '#rrggbb'), computed in the page.
+const CONTRAST = `(a, b) => {
+  const rgb = c => (c.startsWith('#') ? c.slice(1).match(/../g).map(h => parseInt(h, 16)) : c.match(/\\d+(\\.\\d+)?/g).slice(0, 3).map(Number));
+  const lum = c => rgb(c).map(v => v / 255).map(v => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4))
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}`;
+
+test('the model panel: a short model card, the raw metadata behind a disclosure, a weak model named before Solve', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE), { width: 1280, height: 800 });
+  await modelLoaded(page);
+  assert.match(await page.textContent('#model-summary'), /^Sudoku, token-mixing MLP: [\d.]+ [kM] parameters, up to \d+ steps of recursion\./);
+  assert.equal(await page.$eval('#model-source', d => d.open), false, 'the raw metadata starts folded');
+  assert.ok(await page.isHidden('#model-source-text'));
+  assert.match(await page.textContent('#model-source-text'), /"trained_with"|not stated/);
+  assert.match(await page.textContent('#model-info'), /Networktoken-mixing MLP/);
+  if (sudoku.shipped) {
+    assert.match(await page.textContent('#model-summary'), /Trained for [\d,]+ optimiser steps.*On its own it solves \d+% of everyday singles-only sudokus/);
+    assert.match(await page.textContent('#verdict'), /^Press Solve to watch the model work\. This model is still weak: on its own it solves \d+% of everyday singles-only sudokus; the commit strategy \(the default here\) does better\.$/);
+    assert.equal(await page.getAttribute('#model-card-link a', 'href'), '../weights/README.md');
+  }
+  // The metadata no longer makes the page tall: everything fits in well under two desktop screens.
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  assert.ok(height < 1500, `the desktop page is ${height} px tall`);
+  await page.click('#model-source summary');
+  assert.ok(await page.isVisible('#model-source-text'));
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('a legend names the cell colours, the highlights meet 3:1 contrast, and the page links the paper, README and model card', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  assert.deepEqual((await page.locator('#view-sudoku .legend li').allTextContents()).map(t => t.replace(/^\d\s*/, '').trim()),
+    ['given', 'the model’s digit', 'changed in this step', 'wrong, or givens that clash']);
+  const ratios = await page.evaluate(async contrast => {
+    contrast = eval(contrast);
+    const grid = document.getElementById('sudoku-grid');
+    const probe = cls => {
+      const el = document.createElement('input');
+      el.className = cls;
+      grid.append(el);
+      const style = getComputedStyle(el);
+      const out = { bg: style.backgroundColor, ring: style.boxShadow.match(/rgb\([^)]*\)/)?.[0], color: style.color };
+      el.remove();
+      return out;
+    };
+    const plain = probe('cell'), changed = probe('cell changed'), bad = probe('cell bad'), predicted = probe('cell predicted');
+    const { COLORS } = await import(new URL('app/maze.js', location.href));
+    return {
+      changedRing: contrast(changed.ring, plain.bg), changedRingOnFill: contrast(changed.ring, changed.bg),
+      changedText: contrast(changed.color, changed.bg), bad: contrast(bad.ring, plain.bg), badText: contrast(bad.color, bad.bg),
+      predicted: contrast(predicted.color, plain.bg),
+      ...Object.fromEntries(['path', 'changed', 'bad', 'truePath', 'S', 'G'].map(k => [`maze ${k}`, contrast(COLORS[k], COLORS.open)])),
+    };
+  }, CONTRAST);
+  for (const [what, ratio] of Object.entries(ratios)) {
+    const need = /Text|predicted/.test(what) ? 4.5 : 3;
+    assert.ok(ratio >= need, `${what}: contrast ${ratio.toFixed(2)}:1, under ${need}:1`);
+  }
+  assert.equal(await page.locator('a[href="https://arxiv.org/abs/2510.04871"]').count(), 1);
+  assert.equal(await page.locator('footer a[href="../README.md"]').count(), 1);
+  assert.equal(await page.locator('footer a[href="../weights/README.md"]').count(), 1);
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('a given the model overwrites keeps its digit and is not highlighted as changed', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  const cells = await page.evaluate(async () => {
+    const { createSudokuView } = await import(new URL('app/sudoku.js', location.href));
+    const grid = document.createElement('div');
+    document.body.append(grid);
+    const view = createSudokuView(grid, { onChange() {} });
+    view.setPuzzle(`5${'.'.repeat(80)}`);
+    view.showStep({ prediction: `6${'1'.repeat(80)}`, changed: [0, 1], done: false });
+    const out = [0, 1].map(i => ({ value: grid.children[i].value, changed: grid.children[i].classList.contains('changed') }));
+    grid.remove();
+    return out;
+  });
+  assert.deepEqual(cells, [{ value: '5', changed: false }, { value: '1', changed: true }]);
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('givens that clash are marked as they are typed, and Solve says what to change', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.click('#sudoku-clear');
+  await page.locator('.sudoku .cell').nth(0).click();
+  await page.keyboard.press('5');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('5');
+  assert.equal(await page.locator('.sudoku .cell.bad').count(), 2);
+  assert.equal(await page.locator('.sudoku .cell[aria-invalid=true]').count(), 2);
+  const clash = /^Two givens clash \(row 1 has two 5s\), so the puzzle has no solution: change one of the cells marked in red\.$/;
+  assert.match(await page.textContent('#verdict'), clash);
+  await page.click('#solve');
+  assert.match(await page.textContent('#verdict'), clash);
+  assert.equal(await page.getAttribute('[data-testid=result]', 'data-state'), null, 'no solve started');
+  await page.locator('.sudoku .cell').nth(1).click();
+  await page.keyboard.press('Backspace');
+  assert.equal(await page.locator('.sudoku .cell.bad').count(), 0);
+  assert.match(await page.textContent('#verdict'), /^Press Solve/);
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('switching puzzles during a solve leaves no stale "Cancelled" message', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.uncheck('#halt-early');
+  await page.evaluate(() => {
+    new MutationObserver((_, obs) => {
+      if (/^1 of/.test(document.getElementById('step').textContent)) {
+        obs.disconnect();
+        const select = document.getElementById('sudoku-sample');
+        select.selectedIndex = 3;
+        select.dispatchEvent(new Event('change'));
+      }
+    }).observe(document.getElementById('step'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#solve');
+  await page.waitForFunction(() => document.getElementById('sudoku-sample').selectedIndex === 3);
+  await page.waitForFunction(() => document.getElementById('cancel').disabled && !document.getElementById('solve').disabled);
+  assert.match(await page.textContent('#verdict'), /^Press Solve/);
+  assert.equal(await page.textContent('#step'), '–');
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('maze: the predicted path is drawn as a line, and a shortest path can be shown over it', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  // The board's own drawing, read back from the canvas: pixels of a colour along the segment between two cells.
+  const counts = await page.evaluate(async () => {
+    const { createMazeView, COLORS, SIZE } = await import(new URL('app/maze.js', location.href));
+    const canvas = document.createElement('canvas');
+    canvas.style.width = '300px';
+    document.body.append(canvas);
+    const view = createMazeView(canvas, { onChange() {}, tool: () => 'wall' });
+    const rgb = hex => hex.slice(1).match(/../g).map(h => parseInt(h, 16));
+    const along = (a, b, hex) => {
+      const [r, g, bl] = rgb(hex);
+      const s = canvas.width / SIZE, ctx = canvas.getContext('2d');
+      let n = 0;
+      for (let t = 0; t <= 20; t++) {
+        const x = ((a % SIZE) + 0.5 + (b % SIZE - a % SIZE) * t / 20) * s, y = (Math.floor(a / SIZE) + 0.5 + (Math.floor(b / SIZE) - Math.floor(a / SIZE)) * t / 20) * s;
+        const [pr, pg, pb] = ctx.getImageData(Math.floor(x), Math.floor(y), 1, 1).data;
+        if (Math.abs(pr - r) + Math.abs(pg - g) + Math.abs(pb - bl) < 12) n++;
+      }
+      return n;
+    };
+    // S at (0,0), G at (0,4); the model's path runs along row 0, a shortest path too.
+    const maze = `S   G${' '.repeat(SIZE * SIZE - 5)}`;
+    view.setMaze(maze);
+    const before = along(1, 2, COLORS.path);
+    view.showStep({ prediction: `Sooo${maze.slice(4)}`, changed: [], done: true, badCells: [] });
+    const line = along(1, 2, COLORS.path);
+    const gap = along(1, 2, COLORS.open);
+    view.clearAnswer();
+    const trueBefore = along(1, 2, COLORS.truePath);
+    view.showShortest = true;
+    const trueAfter = along(1, 2, COLORS.truePath);
+    canvas.remove();
+    return { before, line, gap, trueBefore, trueAfter };
+  });
+  assert.equal(counts.before, 0);
+  assert.equal(counts.line, 21, 'the line runs unbroken from one path cell to the next');
+  assert.equal(counts.gap, 0);
+  assert.equal(counts.trueBefore, 0);
+  assert.ok(counts.trueAfter >= 8, `the shortest path is drawn (dashed): ${counts.trueAfter} of 21 points`);
+  // On the page: the checkbox shows it.
+  await page.click('#tab-maze');
+  await page.waitForFunction(() => /Shortest path: \d+ steps/.test(document.getElementById('maze-info').textContent));
+  const green = () => page.evaluate(async () => {
+    const { COLORS } = await import(new URL('app/maze.js', location.href));
+    const canvas = document.getElementById('maze-board');
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const [r, g, b] = COLORS.truePath.slice(1).match(/../g).map(h => parseInt(h, 16));
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) if (Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 12) n++;
+    return n;
+  });
+  assert.equal(await green(), 0);
+  await page.check('#maze-show-shortest');
+  assert.ok(await green() > 100, 'the board shows a shortest path');
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
 test('New puzzle draws an everyday sudoku of the chosen grade from the engine, and says what the shipped model solves', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);
@@ -179,12 +370,17 @@ test('keyboard and mouse editing: sudoku cells, paste, samples, maze walls, star
   await page.waitForFunction(() => /Shortest path/.test(document.getElementById('maze-info').textContent));
   await page.evaluate(() => { location.hash = `maze=${'.'.repeat(899)}S`; });
   await page.waitForFunction(() => /one start \(S\) and one goal/.test(document.getElementById('maze-info').textContent));
-  const box = await page.locator('#maze-board').boundingBox();
+  // Checking a tool may scroll the board out of view: it is brought back, and its place read, after each.
+  let box;
   const at = (r, c) => ({ x: box.x + (c + 0.5) * box.width / 30, y: box.y + (r + 0.5) * box.height / 30 });
   await page.check('input[name=maze-tool][value=G]');
+  await page.locator('#maze-board').scrollIntoViewIfNeeded();
+  box = await page.locator('#maze-board').boundingBox();
   await page.mouse.click(at(0, 0).x, at(0, 0).y);
   assert.match(await page.textContent('#maze-info'), /Shortest path: 58 steps/);
   await page.check('input[name=maze-tool][value=wall]');
+  await page.locator('#maze-board').scrollIntoViewIfNeeded();
+  box = await page.locator('#maze-board').boundingBox();
   await page.mouse.move(at(1, 0).x, at(1, 0).y);
   await page.mouse.down();
   await page.mouse.move(at(1, 28).x, at(1, 28).y, { steps: 40 });
@@ -314,14 +510,14 @@ test('an ARC model loaded from the file picker opens the ARC view, which says wh
   await modelLoaded(page);
   await page.setInputFiles('#model-file', path.join(ROOT, ARC_MODEL));
   await page.waitForFunction(() => document.getElementById('tab-arc').getAttribute('aria-selected') === 'true');
-  await page.waitForSelector('#model-info dt');
+  await page.waitForSelector('#model-info dt', { state: 'attached' });
   assert.match(await page.textContent('#arc-model'), /ARC model loaded: arc_att_rope_puzzle_emb\.safetensors/);
   assert.match(await page.textContent('#model-info'), /Taskarc/);
   // The reference case's file names no rows (converted without identifiers.json): the view says it can't run the task.
   assert.match(await page.textContent('#arc-model'), /It has no embedding for task \w+, so it cannot run it/);
   assert.ok(await page.isVisible('#solve'));
   await page.click('#tab-sudoku');
-  await page.waitForSelector('#model-info dt');
+  await page.waitForSelector('#model-info dt', { state: 'attached' });
   assert.match(await page.textContent('#model-info'), /Tasksudoku/, 'the sudoku model is still loaded');
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.foreign, []);

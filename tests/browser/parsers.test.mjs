@@ -1,8 +1,10 @@
-// The page's puzzle parsers and its shortest-path rule (web/app/), in plain Node (no browser needed).
+// The page's puzzle parsers, its shortest-path and clash rules and its wording of messages (web/app/), in plain Node
+// (no browser needed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseMaze, bfs, shortestPath, SIZE } from '../../web/app/maze.js';
-import { parseSudoku } from '../../web/app/sudoku.js';
+import { parseMaze, bfs, shortestPath, shortestCells, SIZE } from '../../web/app/maze.js';
+import { parseSudoku, clashes } from '../../web/app/sudoku.js';
+import { plainError, singular } from '../../web/app/messages.js';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
 
 test('bfs counts steps around walls', () => {
@@ -26,4 +28,36 @@ test('parsers: sudoku and maze text from links and pastes', () => {
   assert.equal(parseMaze(maze.replace('#', 'x')), null);
   assert.equal(shortestPath(maze), 2 * (SIZE - 1));  // corner to corner around the wall in row 0
   assert.equal(shortestPath(maze.replace('G', ' ')), -1);
+});
+
+test('messages: the engine\'s wording in plain sentences, singular for one cell', () => {
+  assert.equal(singular('1 cells are not filled with a digit; the answer changes 1 given cells'),
+    '1 cell is not filled with a digit; the answer changes 1 given cell');
+  assert.equal(singular('12 cells are not filled with a digit'), '12 cells are not filled with a digit');
+  const e = plainError("sudoku: puzzle has 80 characters; expected 81 (row-major, '.' or '0' for blanks)");
+  assert.doesNotMatch(e, /sudoku:/);
+  assert.match(e, /^The model could not run this puzzle: puzzle has 80 characters; .*\. Change the puzzle, or load another model, and press Solve again\.$/);
+});
+
+test('sudoku: clashing givens are found with the rule they break', () => {
+  assert.deepEqual(clashes(SUDOKU_SAMPLES[0].puzzle), { cells: new Set(), why: '' });
+  const p = `55${'.'.repeat(79)}`;
+  assert.deepEqual([...clashes(p).cells], [0, 1]);
+  assert.equal(clashes(p).why, 'row 1 has two 5s');
+  assert.equal(clashes(`5${'.'.repeat(8)}5${'.'.repeat(71)}`).why, 'column 1 has two 5s');
+});
+
+test('maze: one shortest path, cell by cell from S to G', () => {
+  const maze = `S${'#'.repeat(28)} ${' '.repeat(869)}G`;
+  const cells = shortestCells(maze);
+  assert.equal(cells.length, shortestPath(maze) + 1);
+  assert.equal(cells[0], 0);
+  assert.equal(cells.at(-1), SIZE * SIZE - 1);
+  const rc = i => [Math.floor(i / SIZE), i % SIZE];
+  for (let k = 1; k < cells.length; k++) {
+    const [[r0, c0], [r1, c1]] = [rc(cells[k - 1]), rc(cells[k])];
+    assert.equal(Math.abs(r1 - r0) + Math.abs(c1 - c0), 1, 'each step goes to a neighbouring cell');
+    assert.notEqual(maze[cells[k]], '#');
+  }
+  assert.equal(shortestCells(maze.replace('G', ' ')), null);
 });

@@ -8,8 +8,9 @@ import { SUDOKU_SAMPLES } from './samples.js';
 import { createSudokuView, parseSudoku } from './sudoku.js';
 import { createMazeView, parseMaze, MAZE_LEVELS } from './maze.js';
 import { checkArcTask, createArcAttempts, rowsForTask, showArcTask, tasksOf } from './arc.js';
-import { shippedModels, modelKind, modelRows, WEIGHTS_DIR } from './model.js';
+import { shippedModels, modelKind, modelRows, modelSummary, rawSource, weakModelWarning, WEIGHTS_DIR } from './model.js';
 import { askTasks, checkpointSet, offerSave } from './checkpoint-panel.js';
+import { plainError, sentence, singular } from './messages.js';
 
 const $ = id => document.getElementById(id);
 const KIND_NAMES = { sudoku: 'sudoku', maze: 'maze', arc: 'ARC' };
@@ -53,11 +54,12 @@ $('sudoku-generate').addEventListener('click', newSudoku);
 $('sudoku-grade').addEventListener('change', showSolvedNotes);
 $('maze-generate').addEventListener('click', newMaze);
 $('maze-clear-path').addEventListener('click', () => { maze.clearAnswer(); clearResult(); });
+$('maze-show-shortest').addEventListener('change', e => { maze.showShortest = e.target.checked; });
 $('sudoku-link').addEventListener('click', () => copyLink(`sudoku=${sudoku.puzzle}`));
 $('maze-link').addEventListener('click', () => copyLink(`maze=${encodeURIComponent(maze.maze.replace(/ /g, '.'))}`));
 
 function setSudoku(p) {
-  if (running) cancel();
+  if (running) cancel({ quiet: true });
   sudoku.setPuzzle(p);
   $('sudoku-text').value = p;
   $('sudoku-sample').value = SUDOKU_SAMPLES.some(s => s.puzzle === p) ? p : '';
@@ -65,7 +67,7 @@ function setSudoku(p) {
 }
 
 function setMaze(m) {
-  if (running) cancel();
+  if (running) cancel({ quiet: true });
   maze.setMaze(m);
   $('maze-info').textContent = maze.describe();
   clearResult();
@@ -81,10 +83,15 @@ $('maze-level').addEventListener('change', () => { showSolvedNotes(); newMaze();
 
 // What the shipped model solves of the new puzzles chosen, as weights/index.json states it (`solved`, measured; the
 // model card has the commands). A model the user loaded has no such figures.
-function solvedNote(kind, key, what) {
+// The weights/index.json entry of the model loaded for `kind` when it is the shipped one, else undefined.
+function shippedEntry(kind) {
   const entry = shipped.find(m => m.kind === kind);
+  return entry && models[kind]?.name === entry.file ? entry : undefined;
+}
+function solvedNote(kind, key, what) {
+  const entry = shippedEntry(kind);
   const solved = entry?.solved?.[key];
-  if (!entry || models[kind]?.name !== entry.file || typeof solved !== 'number') return '';
+  if (!entry || typeof solved !== 'number') return '';
   return `The shipped model solves ${Math.round(solved * 100)}% of ${what} on its own.`;
 }
 function showSolvedNotes() {
@@ -240,7 +247,6 @@ function ensureModel(kind, url) {
   return loading[kind];
 }
 
-const sentence = text => (/[.!?]$/.test(text) ? text : `${text}.`);
 
 function showModelPanel() {
   showSolvedNotes();
@@ -248,8 +254,9 @@ function showModelPanel() {
   const info = $('model-info');
   info.replaceChildren();
   offerSave(m && m.checkpoint);
+  $('model-card').hidden = $('model-source').hidden = !m;
   if (m) {
-    $('model-status').textContent = `Loaded for ${KIND_NAMES[view]}.`;
+    $('model-status').textContent = `Loaded for ${KIND_NAMES[view]}: ${m.name}.`;
     if (view !== 'arc') {
       $('strategy-note').textContent = `Best measured for this model: ${m.trm.info.bestStrategy} (see its model card).`;
     }
@@ -260,6 +267,10 @@ function showModelPanel() {
       dd.textContent = text;
       info.append(dt, dd);
     }
+    const entry = shippedEntry(view);
+    $('model-summary').textContent = modelSummary(m.trm.info, entry).join(' ');
+    $('model-card-link').hidden = !entry;
+    $('model-source-text').textContent = rawSource(m.trm.info.source);
   } else if (loading[view]) {
     if (!$('model-status').textContent.startsWith('Downloading')) $('model-status').textContent = 'Loading the model…';
   } else {
@@ -407,7 +418,7 @@ function clearResult() {
   result.textContent = '';
   delete result.dataset.verified;
   delete result.dataset.state;
-  setVerdict(idleVerdict(), '');
+  showIdleVerdict();
   $('step').textContent = '–';
   $('ms').textContent = '–';
   setConfidence(null);
@@ -416,10 +427,18 @@ function clearResult() {
 
 // Before any solve of the view's puzzle, the verdict line says what Solve will do (for ARC: that it needs a model).
 function refreshIdleVerdict() {
-  if (!running && !result.dataset.state) setVerdict(idleVerdict(), '');
+  if (!running && !result.dataset.state) showIdleVerdict();
 }
+function showIdleVerdict() {
+  if (view === 'sudoku' && sudoku.clash) setVerdict(clashVerdict(), 'bad');
+  else setVerdict(idleVerdict(), '');
+}
+const clashVerdict = () => `Two givens clash (${sudoku.clash}), so the puzzle has no solution: change one of the cells marked in red.`;
 function idleVerdict() {
-  return view === 'arc' && !models.arc && !loading.arc ? 'Load an ARC model to solve this task.' : 'Press Solve to watch the model work.';
+  if (view === 'arc' && !models.arc && !loading.arc) return 'Load an ARC model to solve this task.';
+  const m = models[view];
+  const weak = m && view !== 'arc' ? weakModelWarning(m.trm.info, shippedEntry(view)) : '';
+  return `Press Solve to watch the model work.${weak ? ` ${weak}` : ''}`;
 }
 
 function setVerdict(text, cls) {
@@ -446,10 +465,18 @@ function finishVerdict(kind, step) {
   const marked = n ? ', marked in red' : '';
   if (kind === 'sudoku') {
     return step.verified ? 'Verified: a complete, valid sudoku that keeps every given.'
-      : `Not a valid solution: ${step.message || 'the grid breaks the rules'}${marked}.`;
+      : `Not solved: ${singular(step.message || 'the grid breaks the rules')}${marked}.`;
   }
   return step.verified ? 'Verified: the path joins start and goal, and no path is shorter.'
-    : `Not a shortest path: ${step.message || 'the path is broken or too long'}${marked}.`;
+    : `Not a shortest path: ${singular(step.message || 'the path is broken or too long')}${marked}.`;
+}
+
+// After a wrong answer: what to try next.
+function nextTry(kind, strategy) {
+  if (kind === 'arc') return '';
+  if (kind === 'maze') return 'The model is small and briefly trained: try a shorter maze (Difficulty of a new maze).';
+  return strategy && strategy !== 'model' ? 'The model is small and briefly trained: try an easier puzzle (New puzzle, singles only).'
+    : 'The model is small and briefly trained: try the commit strategy, or an easier puzzle.';
 }
 
 function setRunning(on, kind) {
@@ -474,6 +501,10 @@ async function solve() {
   } else {
     options.strategy = $('strategy').value;
   }
+  if (kind === 'sudoku' && sudoku.clash) {
+    setVerdict(clashVerdict(), 'bad');
+    return;
+  }
   if (kind === 'maze' && (puzzle.split('S').length !== 2 || puzzle.split('G').length !== 2)) {
     setVerdict('A maze needs exactly one start (S) and one goal (G).', 'bad');
     return;
@@ -488,7 +519,7 @@ async function solve() {
   if (!model || me.cancelled) {
     if (running === me) running = null;
     setRunning(false, kind);
-    if (view !== kind) return;  // the user moved to another view, which cancelled this solve
+    if (view !== kind || me.quiet) return;  // the user moved to another view or puzzle, which cancelled this solve
     result.dataset.state = me.cancelled ? 'cancelled' : 'error';
     setVerdict(me.cancelled ? 'Cancelled.' : `${sentence(missing[kind] || 'No model')} Load one in the model panel.`, me.cancelled ? '' : 'bad');
     return;
@@ -510,8 +541,8 @@ async function solve() {
           `${step.modelCalls} model call${step.modelCalls === 1 ? '' : 's'}${step.note ? `; ${step.note}` : ''}.`;
       }
     }
-    if (view !== kind) {
-      // the user moved to another view, which cancelled this solve: nothing to show
+    if (view !== kind || me.quiet) {
+      // the user moved to another view or puzzle, which cancelled this solve: nothing to show
     } else if (me.cancelled || !last || !last.done) {
       result.dataset.state = 'cancelled';
       setVerdict(`Cancelled${last ? ` after ${last.step} step${last.step === 1 ? '' : 's'}` : ''}.`, '');
@@ -528,12 +559,12 @@ async function solve() {
       const good = kind === 'arc' ? last.attempts.some(a => a.correct) : last.verified;
       const neutral = kind === 'arc' && !last.attempts.some(a => a.correct !== undefined);
       const how = last.strategy ? ` (strategy ${last.strategy}, ${last.modelCalls} model calls)` : '';
-      setVerdict(finishVerdict(kind, last) + how, neutral ? '' : good ? 'good' : 'bad');
+      setVerdict(finishVerdict(kind, last) + how + (good || neutral ? '' : ` ${nextTry(kind, last.strategy)}`), neutral ? '' : good ? 'good' : 'bad');
     }
   } catch (e) {
-    if (view === kind) {
+    if (view === kind && !me.quiet) {
       result.dataset.state = me.cancelled ? 'cancelled' : 'error';
-      setVerdict(me.cancelled ? 'Cancelled.' : `The solver stopped: ${e.message}`, me.cancelled ? '' : 'bad');
+      setVerdict(me.cancelled ? 'Cancelled.' : plainError(e.message), me.cancelled ? '' : 'bad');
     }
   } finally {
     if (running === me) running = null;
@@ -541,9 +572,11 @@ async function solve() {
   }
 }
 
-function cancel() {
+// quiet: the puzzle was replaced, so the solve ends without a verdict about it.
+function cancel({ quiet = false } = {}) {
   if (!running) return;
   running.cancelled = true;
+  running.quiet = quiet;
   if (running.run) running.run.cancel();
 }
 

@@ -42,9 +42,29 @@ export function shortestPath(maze) {
   return bfs(maze, s)[g];
 }
 
-const COLORS = {
-  wall: '#263445', open: '#f7f4ec', grid: '#e3ddd0', path: '#2f7fd8', changed: '#f2b705',
-  bad: '#d62839', S: '#1f9d55', G: '#c2410c', cursor: '#7c3aed',
+// One shortest path as the cells from S to G, or null when G can't be reached.
+export function shortestCells(maze) {
+  const s = maze.indexOf('S'), g = maze.indexOf('G');
+  if (s < 0 || g < 0) return null;
+  const dist = bfs(maze, g);
+  if (dist[s] < 0) return null;
+  const cells = [s];
+  for (let i = s; i !== g;) {
+    const r = Math.floor(i / SIZE), c = i % SIZE;
+    i = [[r - 1, c], [r + 1, c], [r, c - 1], [r, c + 1]]
+      .filter(([rr, cc]) => rr >= 0 && rr < SIZE && cc >= 0 && cc < SIZE)
+      .map(([rr, cc]) => rr * SIZE + cc)
+      .find(j => dist[j] === dist[i] - 1);
+    cells.push(i);
+  }
+  return cells;
+}
+
+// path, changed, bad and truePath meet WCAG's 3:1 against open (tests/browser/page.test.mjs computes the ratios);
+// the legend in index.html repeats them.
+export const COLORS = {
+  wall: '#263445', open: '#f7f4ec', grid: '#e3ddd0', path: '#2f7fd8', changed: '#a86b00',
+  bad: '#d62839', S: '#1f9d55', G: '#c2410c', cursor: '#7c3aed', truePath: '#177245',
 };
 
 // Accepts '.' or '_' for open cells (handier in links); returns the 900-char maze or null.
@@ -57,7 +77,7 @@ export function parseMaze(text) {
 export function createMazeView(canvas, { onChange, tool }) {
   let maze = ' '.repeat(SIZE * SIZE);
   let shown = null, changed = new Set(), bad = new Set();
-  let cursor = 0, busy = false, painting = false;
+  let cursor = 0, busy = false, painting = false, showShortest = false;
 
   function set(i, ch) {
     if (busy || maze[i] === ch) return;
@@ -136,10 +156,32 @@ export function createMazeView(canvas, { onChange, tool }) {
     for (let i = 0; i < SIZE * SIZE; i++) {
       const x = (i % SIZE) * s, y = Math.floor(i / SIZE) * s;
       const ch = maze[i];
-      const onPath = shown && shown[i] === 'o' && ch === ' ';
       ctx.fillStyle = ch === '#' ? COLORS.wall : ch === 'S' ? COLORS.S : ch === 'G' ? COLORS.G : COLORS.open;
       ctx.fillRect(x + 0.5, y + 0.5, s - 1, s - 1);
-      if (onPath || bad.has(i) || changed.has(i)) {
+    }
+    if (showShortest) {
+      const cells = shortestCells(maze);
+      if (cells) drawLine(ctx, s, cells.slice(0, -1).map((c, k) => [c, cells[k + 1]]), COLORS.truePath, s * 0.5, [s * 0.35, s * 0.25]);
+    }
+    // The predicted path as a line: a segment joins each two neighbouring cells of it (S and G included).
+    if (shown) {
+      const onPath = i => shown[i] === 'o' || maze[i] === 'S' || maze[i] === 'G';
+      const segments = [];
+      for (let i = 0; i < SIZE * SIZE; i++) {
+        if (shown[i] !== 'o' || maze[i] !== ' ') continue;
+        if (i % SIZE > 0 && onPath(i - 1)) segments.push([i - 1, i]);
+        if (i % SIZE < SIZE - 1 && onPath(i + 1) && shown[i + 1] !== 'o') segments.push([i, i + 1]);
+        if (i >= SIZE && onPath(i - SIZE)) segments.push([i - SIZE, i]);
+        if (i < SIZE * (SIZE - 1) && onPath(i + SIZE) && shown[i + SIZE] !== 'o') segments.push([i, i + SIZE]);
+      }
+      drawLine(ctx, s, segments, COLORS.path, s * 0.3, []);
+    }
+    for (let i = 0; i < SIZE * SIZE; i++) {
+      const x = (i % SIZE) * s, y = Math.floor(i / SIZE) * s;
+      const ch = maze[i];
+      // A lone path cell (no neighbour on the path) would draw no line: it gets a dot.
+      const lone = shown && shown[i] === 'o' && ch === ' ' && !neighbours(i).some(j => shown[j] === 'o' || maze[j] === 'S' || maze[j] === 'G');
+      if (lone || bad.has(i) || changed.has(i)) {
         ctx.fillStyle = bad.has(i) ? COLORS.bad : changed.has(i) ? COLORS.changed : COLORS.path;
         const inset = s * 0.2;
         ctx.beginPath();
@@ -162,11 +204,30 @@ export function createMazeView(canvas, { onChange, tool }) {
   }
 
   new ResizeObserver(() => draw()).observe(canvas);
+  // Each segment joins the centres of two neighbouring cells.
+  function drawLine(ctx, s, segments, color, width, dash) {
+    ctx.strokeStyle = color;
+    ctx.lineWidth = width;
+    ctx.lineCap = 'round';
+    ctx.setLineDash(dash);
+    ctx.beginPath();
+    for (const [a, b] of segments) {
+      ctx.moveTo((a % SIZE + 0.5) * s, (Math.floor(a / SIZE) + 0.5) * s);
+      ctx.lineTo((b % SIZE + 0.5) * s, (Math.floor(b / SIZE) + 0.5) * s);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
+  function neighbours(i) {
+    const r = Math.floor(i / SIZE), c = i % SIZE;
+    return [r > 0 && i - SIZE, r < SIZE - 1 && i + SIZE, c > 0 && i - 1, c < SIZE - 1 && i + 1].filter(j => j !== false);
+  }
   return {
     get maze() { return maze; },
     setMaze(m) { maze = m; shown = null; changed = new Set(); bad = new Set(); draw(); },
     clearAnswer() { shown = null; changed = new Set(); bad = new Set(); draw(); },
     setBusy(b) { busy = b; canvas.classList.toggle('busy', b); },
+    set showShortest(on) { showShortest = on; draw(); },
     showStep(step) {
       shown = step.prediction;
       changed = new Set(step.changed || []);

@@ -2,7 +2,7 @@
 // clear; pasting 81 characters anywhere on the grid fills it). A puzzle is an 81-char string, '.' for blank.
 // While a solve runs the board shows the model's prediction: givens stay bold, predicted digits are blue,
 // the cells a step changed are highlighted, and at the end the cells at fault are marked (a given the model
-// changed shows the model's digit, in red).
+// changed shows the model's digit, in red). Givens that clash are marked in red as they are typed.
 export const BLANK = '.'.repeat(81);
 
 // '0' and '.' are blanks; whitespace, '|', '-' and '+' (pretty-printed grids) are ignored. Returns the
@@ -10,6 +10,27 @@ export const BLANK = '.'.repeat(81);
 export function parseSudoku(text) {
   const cells = String(text).replace(/[\s|+\-]/g, '').replace(/0/g, '.');
   return /^[1-9.]{81}$/.test(cells) ? cells : null;
+}
+
+// Givens that break a rule: { cells: Set of the clashing cells, why: 'row 1 has two 5s' (the first found) }.
+export function clashes(puzzle) {
+  const cells = new Set();
+  let why = '';
+  const units = [];
+  for (let u = 0; u < 9; u++) {
+    units.push([`row ${u + 1}`, [...Array(9)].map((_, k) => u * 9 + k)]);
+    units.push([`column ${u + 1}`, [...Array(9)].map((_, k) => k * 9 + u)]);
+    units.push([`box ${u + 1}`, [...Array(9)].map((_, k) => (Math.floor(u / 3) * 3 + Math.floor(k / 3)) * 9 + (u % 3) * 3 + (k % 3))]);
+  }
+  for (const [name, unit] of units) {
+    for (const d of '123456789') {
+      const at = unit.filter(i => puzzle[i] === d);
+      if (at.length < 2) continue;
+      for (const i of at) cells.add(i);
+      why ||= `${name} has ${at.length === 2 ? 'two' : at.length} ${d}s`;
+    }
+  }
+  return { cells, why };
 }
 
 export function createSudokuView(grid, { onChange }) {
@@ -79,19 +100,22 @@ export function createSudokuView(grid, { onChange }) {
 
   function draw(changed = [], bad = []) {
     const changedSet = new Set(changed), badSet = new Set(bad);
+    const clash = shown ? new Set() : clashes(puzzle).cells;
     for (let i = 0; i < 81; i++) {
       const given = puzzle[i] !== '.';
       // A given shows the model's digit only when the final verdict says the model changed it.
       const changedGiven = given && shown && badSet.has(i) && /[1-9]/.test(shown[i]) && shown[i] !== puzzle[i];
       const ch = given && !changedGiven ? puzzle[i] : shown ? shown[i] : '.';
       const cell = cells[i];
-      cell.title = changedGiven ? `The model changed this given (it is ${puzzle[i]})` : '';
+      cell.title = changedGiven ? `The model changed this given (it is ${puzzle[i]})`
+        : clash.has(i) ? 'This given clashes with another one' : '';
       cell.value = /[1-9]/.test(ch) ? ch : '';
       cell.classList.toggle('given', given);
       cell.classList.toggle('predicted', !given && !!shown);
-      cell.classList.toggle('changed', changedSet.has(i));
-      cell.classList.toggle('bad', badSet.has(i));
-      cell.setAttribute('aria-invalid', badSet.has(i) ? 'true' : 'false');
+      // A given keeps showing its own digit while a step changes it, so it is not highlighted as changed.
+      cell.classList.toggle('changed', !given && changedSet.has(i));
+      cell.classList.toggle('bad', badSet.has(i) || clash.has(i));
+      cell.setAttribute('aria-invalid', badSet.has(i) || clash.has(i) ? 'true' : 'false');
     }
   }
 
@@ -104,6 +128,8 @@ export function createSudokuView(grid, { onChange }) {
   draw();
   return {
     get puzzle() { return puzzle; },
+    // Why the givens break a rule ('row 1 has two 5s'), or ''.
+    get clash() { return clashes(puzzle).why; },
     setPuzzle,
     clearAnswer() { shown = null; draw(); },
     setBusy(busy) {
