@@ -1,13 +1,16 @@
 // The engine's worker: loads a WASM build, holds the model, runs solves step by step and posts every step.
 // A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task
 // codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
-//   {type: 'load', bytes, label, threads, relaxedSimd} -> {id, value: info}
+//   {type: 'load', bytes, label, threads, relaxedSimd} -> {id, value: info}; atomic (a failure keeps the current model)
 //   {type: 'solve', input, halt, maxSteps, logits, strategy, copies, commit, roundSteps, maxCalls, backtracks,
 //    threshold, carry, seed}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone}}
 //   {type: 'solveArc', task, label, taskId, test, maxCopies, halt, maxSteps}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone, copies}}
-//   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step
+//   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step; sooner,
+//                                                     within one network call, through `cancelFlag` (Int32Array on a
+//                                                     SharedArrayBuffer) sent with solve/solveArc and set to the id
+//   {type: 'info'}                                 -> {id, value: info of the model in place, or null}
 //   {type: 'predict', tokens, puzzleIds, steps, zH}-> {id, value: {steps: [{logits, qHalt, qContinue, zH?}]}}
 //   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
 // A failure answers {id, error: message}, the C++ message verbatim. The worker says {ready: true} once listening.
@@ -51,6 +54,12 @@ let fallback = null; // why the threaded build was not used, when it was asked f
 let model = null;    // Embind Model
 let solver = null;   // one-slot Solver, reused by every solve (see oneSlotSolver)
 const cancelled = new Set();
+// The solve running now and the page's shared cancel flag (an Int32Array on a SharedArrayBuffer, where there is one):
+// the page writes a run's id there when it cancels it, and the engine reads it before each block of a step
+// (bindings: Module.trmInterrupted), so a cancel takes effect within one network call instead of after the step.
+let running = 0;
+let cancelFlag = null;
+function interrupted() { return cancelFlag !== null && running !== 0 && Atomics.load(cancelFlag, 0) === running; }
 let loaded = null;   // { bytes, label } of the current model, handed back to the page if the engine crashes
 
 // Embind results: null/false means failure, with the C++ message in lastError().
@@ -128,13 +137,19 @@ async function start(requested, relaxed) {
   threads = 1;
 }
 
-function info() {
-  const config = JSON.parse(model.configJson());
+function startRun(id, flag) {
+  if (flag instanceof Int32Array && flag.buffer instanceof SharedArrayBuffer) cancelFlag = flag;
+  running = id;
+  M.trmInterrupted = interrupted;
+}
+
+function info(m = model, s = oneSlotSolver()) {
+  const config = JSON.parse(m.configJson());
   const out = {
-    config, task: JSON.parse(model.taskJson()), parameters: model.parameterCount(), storageDtype: model.storageDtype(),
-    source: model.source(), backend, threads: oneSlotSolver().threads(), bestStrategy: model.bestStrategy(),
-    positions: model.positions(), prefixLen: model.prefixLen(),
-    configJson: model.configJson(), taskJson: model.taskJson(),  // as the native CLI prints them
+    config, task: JSON.parse(m.taskJson()), parameters: m.parameterCount(), storageDtype: m.storageDtype(),
+    source: m.source(), backend, threads: s.threads(), bestStrategy: m.bestStrategy(),
+    positions: m.positions(), prefixLen: m.prefixLen(),
+    configJson: m.configJson(), taskJson: m.taskJson(),  // as the native CLI prints them
   };
   if (fallback) out.fallback = fallback;
   return out;
@@ -151,15 +166,27 @@ function oneSlotSolver() {
   return solver;
 }
 
-async function load({ bytes, label, threads: requested, relaxedSimd }) {
+// Atomic: the new model, its solver and its info are all made before anything changes; if any of them fails, the
+// current model stays in place with everything that describes it (the solver is only a cache, made again on use).
+async function load({ bytes, label, threads: requested, relaxedSimd, failForTesting }) {
   await start(requested, relaxedSimd);
-  const next = check(M.loadModel(new Uint8Array(bytes), label));  // on failure the current model stays
-  dropSolver();
-  model?.delete();
-  model = next;
-  loaded = { bytes, label };
-  oneSlotSolver();
-  return info();
+  const next = check(M.loadModel(new Uint8Array(bytes), label));
+  let nextSolver = null;
+  try {
+    dropSolver();  // one solver at a time (see above)
+    nextSolver = check(M.makeSolver(next, 1, threads));
+    const nextInfo = info(next, nextSolver);
+    if (failForTesting) throw new Error(`load: ${label}: failed for testing after the model, its solver and its info were made`);
+    model?.delete();
+    model = next;
+    solver = nextSolver;
+    loaded = { bytes, label };
+    return nextInfo;
+  } catch (e) {
+    nextSolver?.delete();
+    next.delete();
+    throw e;
+  }
 }
 
 // One puzzle through the engine's solve loop (bindings SolveRun over src/solve.h): halting, decoding, verification and
@@ -174,6 +201,7 @@ async function solve(id, msg) {
     throw new Error(`solve: maxSteps = ${maxSteps}; expected an integer >= 1`);
   }
   const options = { earlyHalt: halt === 'early', threads };
+  startRun(id, msg.cancelFlag);
   if (maxSteps !== undefined) options.maxSteps = maxSteps;
   for (const k of SOLVE_OPTIONS) if (msg[k] !== undefined) options[k] = msg[k];
   const raw = typeof input !== 'string';
@@ -199,13 +227,14 @@ async function solve(id, msg) {
 
 // ARC: the test input of a task, once per augmented copy the model has a row for, the copies voting after each step
 // (bindings ArcRun over src/arc_solver.h). The run's solver replaces the one-slot solver while it lives.
-async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies = 0, halt = 'early', maxSteps }) {
+async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies = 0, halt = 'early', maxSteps, cancelFlag: flag }) {
   if (!model) throw new Error('solve: no model is loaded');
   if (halt !== 'early' && halt !== 'never') throw new Error(`solve: halt = '${halt}'; expected early or never`);
   const max = maxSteps ?? JSON.parse(model.configJson()).halt_max_steps;
   if (!Number.isInteger(max) || max < 1) throw new Error(`solve: maxSteps = ${maxSteps}; expected an integer >= 1`);
   if (!Number.isInteger(test) || test < 0) throw new Error(`solve: test = ${test}; expected an integer >= 0`);
   if (!Number.isInteger(maxCopies) || maxCopies < 0) throw new Error(`solve: maxCopies = ${maxCopies}; expected 0 (all) or an integer >= 1`);
+  startRun(id, flag);
   dropSolver();
   const run = check(M.makeArcRun(model, task, label, taskId, test, maxCopies, threads));
   try {
@@ -286,15 +315,19 @@ self.onmessage = ({ data: msg }) => {
       else if (msg.type === 'solveArc') value = await solveArc(msg.id, msg);
       else if (msg.type === 'predict') value = predict(msg);
       else if (msg.type === 'memory') value = memory();
+      else if (msg.type === 'info') value = model ? info() : null;
       else if (msg.type === 'generate') value = generate(msg);
       else if (msg.type === 'trapForTesting') M.trapForTesting();
       else throw new Error(`trm-worker: unknown request '${msg.type}'`);
+      running = 0;
       post({ id: msg.id, value });
     } catch (e) {
       cancelled.delete(msg.id);
+      running = 0;
       // A trap (or an Emscripten abort) leaves the module's memory in an unknown state: hand the model's bytes back
       // so that web/trm.js can start a fresh worker with them. C++ exceptions arrive as plain Errors and are not fatal.
-      if (e instanceof WebAssembly.RuntimeError) {
+      // A stack overflow is a RangeError from inside the module: like a trap, it skipped every C++ destructor.
+      if (e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /call stack/i.test(e.message))) {
         post({ id: msg.id, error: `trm: the engine crashed (${e.message}); it was restarted`, fatal: true, reload: loaded },
           loaded ? [loaded.bytes] : []);
         chain = new Promise(() => {});  // this worker takes no more requests
