@@ -320,6 +320,43 @@ test('maze: the predicted path is drawn as a line, and a shortest path can be sh
   await page.close();
 });
 
+test('focus stays where the user acted: Solve pressed from the keyboard keeps the focus on the solve panel', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.focus('#solve');
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => document.activeElement.id === 'cancel');
+  await waitForResult(page);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'solve');
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('at 390 px the keyboard moves down the page in the order it is shown', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE), { width: 390, height: 844 });
+  await modelLoaded(page);
+  await page.focus('#tab-sudoku');
+  const stops = [];
+  for (let k = 0; k < 60; k++) {
+    await page.keyboard.press('Tab');
+    const here = await page.evaluate(() => {
+      const el = document.activeElement;
+      const r = el.getBoundingClientRect();
+      return { what: el.id || el.getAttribute('aria-label') || el.textContent.trim().slice(0, 30), top: r.top + scrollY };
+    });
+    if (stops.length && here.what === stops[0].what) break;
+    stops.push(here);
+    if (here.what === 'the model card') break;  // the last link in the footer
+  }
+  assert.ok(stops.length > 15, `${stops.length} tab stops`);
+  for (let k = 1; k < stops.length; k++) {
+    assert.ok(stops[k].top >= stops[k - 1].top - 4,
+      `Tab goes up the page from ${stops[k - 1].what} (${Math.round(stops[k - 1].top)} px) to ${stops[k].what} (${Math.round(stops[k].top)} px)`);
+  }
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
 test('New puzzle draws an everyday sudoku of the chosen grade from the engine, and says what the shipped model solves', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);

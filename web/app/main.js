@@ -482,8 +482,12 @@ function nextTry(kind, strategy) {
 function setRunning(on, kind) {
   views[kind].setBusy(on);
   if (!on && running) return;  // another solve has started since
+  // A disabled button loses the focus to the top of the page: it moves to the other button instead.
+  const [from, to] = on ? [$('solve'), $('cancel')] : [$('cancel'), $('solve')];
+  const refocus = document.activeElement === from;
   $('cancel').disabled = !on;
   $('solve').disabled = on;
+  if (refocus) to.focus();
 }
 
 async function solve() {
