@@ -5,7 +5,7 @@
 const CACHE = 'trm-demo-v1';
 const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'manifest.webmanifest', 'trm.js', 'trm-worker.js',
-  'app/main.js', 'app/sudoku.js', 'app/maze.js', 'app/arc.js', 'app/model.js', 'app/samples.js', 'app/messages.js',
+  'app/main.js', 'app/sudoku.js', 'app/maze.js', 'app/arc.js', 'app/model.js', 'app/samples.js', 'app/messages.js', 'app/timeline.js',
   'app/arc-tasks/index.json',
   'checkpoint.js', 'app/checkpoint-panel.js',
   '../build/wasm/trm-wasm.mjs', '../build/wasm/trm-wasm.wasm', '../build/wasm/trm-wasm-relaxed.wasm',

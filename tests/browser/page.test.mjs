@@ -357,6 +357,48 @@ test('at 390 px the keyboard moves down the page in the order it is shown', { sk
   await page.close();
 });
 
+test('the timeline scrubs back to step 1 and forward again, and the chart plots the confidence of every step', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  await page.selectOption('#strategy', 'model');
+  await page.uncheck('#halt-early');
+  assert.ok(await page.isDisabled('#timeline'), 'nothing to scrub before a solve');
+  // The board as each step drew it, recorded as the solve runs.
+  await page.evaluate(() => {
+    window.__boards = [];
+    new MutationObserver(() => {
+      if (/^\d+ of/.test(document.getElementById('step').textContent)) window.__boards.push([...document.querySelectorAll('.sudoku .cell')].map(c => c.value || '.').join(''));
+    }).observe(document.getElementById('step'), { childList: true, characterData: true, subtree: true });
+  });
+  await page.click('#solve');
+  const r = await waitForResult(page);
+  assert.equal(r.state, 'done', r.verdict);
+  const boards = await page.evaluate(() => window.__boards);
+  const board = () => page.$$eval('.sudoku .cell', cells => cells.map(c => c.value || '.').join(''));
+  const n = boards.length;
+  assert.ok(n > 1, `${n} steps`);
+  assert.ok(await page.isEnabled('#timeline'));
+  assert.equal(Number(await page.getAttribute('#timeline', 'max')), n);
+  const values = (await page.getAttribute('#halt-chart', 'data-values')).split(',').map(Number);
+  assert.equal(values.length, n);
+  assert.equal(await page.locator('#halt-chart polyline').count(), 1);
+
+  await page.focus('#timeline');
+  await page.keyboard.press('Home');
+  assert.match(await page.textContent('#step'), /^1 of \d+ \(looking back; the solve had \d+ steps\)$/);
+  assert.equal(await board(), boards[0], 'the board shows step 1 again');
+  assert.equal(await page.textContent('#confidence'), `${Math.round(values[0] * 100)}%`);
+  assert.equal(await page.getAttribute('#timeline', 'aria-valuetext'), `step 1 of ${n}`);
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await board(), boards[1], 'and step 2');
+  await page.keyboard.press('End');
+  assert.equal(await board(), boards[n - 1], 'and the last step');
+  assert.equal(await page.textContent('#confidence'), `${Math.round(values[n - 1] * 100)}%`);
+  assert.doesNotMatch(await page.textContent('#step'), /looking back/);
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
 test('New puzzle draws an everyday sudoku of the chosen grade from the engine, and says what the shipped model solves', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);

@@ -11,6 +11,7 @@ import { checkArcTask, createArcAttempts, rowsForTask, showArcTask, tasksOf } fr
 import { shippedModels, modelKind, modelRows, modelSummary, rawSource, weakModelWarning, WEIGHTS_DIR } from './model.js';
 import { askTasks, checkpointSet, offerSave } from './checkpoint-panel.js';
 import { plainError, sentence, singular } from './messages.js';
+import { createTimeline } from './timeline.js';
 
 const $ = id => document.getElementById(id);
 const KIND_NAMES = { sudoku: 'sudoku', maze: 'maze', arc: 'ARC' };
@@ -413,6 +414,15 @@ function updateArcNote() {
 
 // ---- solving
 const result = $('result');
+const stepConfidence = step => (step.attempts ? (step.attempts[0] ? step.attempts[0].confidence : null) : step.confidence);
+const timeline = createTimeline({
+  range: $('timeline'), chart: $('halt-chart'), confidenceOf: stepConfidence,
+  onShow: (step, k, n) => {
+    views[view].showStep(step);
+    $('step').textContent = `${step.step} of ${step.maxSteps}${k < n ? ` (looking back; the solve had ${n} steps)` : ''}`;
+    setConfidence(stepConfidence(step));
+  },
+});
 
 function clearResult() {
   result.textContent = '';
@@ -422,6 +432,7 @@ function clearResult() {
   $('step').textContent = '–';
   $('ms').textContent = '–';
   setConfidence(null);
+  timeline.reset();
   if (views[view]) views[view].clearAnswer();
 }
 
@@ -537,9 +548,10 @@ async function solve() {
       last = step;
       totalMs += step.ms;
       views[kind].showStep(step);
+      timeline.push(step);
       $('step').textContent = `${step.step} of ${step.maxSteps}`;
       $('ms').textContent = `${Math.round(step.ms)} ms/step`;
-      setConfidence(kind === 'arc' ? (step.attempts[0] ? step.attempts[0].confidence : null) : step.confidence);
+      setConfidence(stepConfidence(step));
       if (step.strategy) {
         $('strategy-note').textContent = `${options.strategy === 'best' ? `Best for this model: ${step.strategy}. ` : ''}` +
           `${step.modelCalls} model call${step.modelCalls === 1 ? '' : 's'}${step.note ? `; ${step.note}` : ''}.`;
@@ -573,6 +585,7 @@ async function solve() {
   } finally {
     if (running === me) running = null;
     setRunning(false, kind);
+    if (view === kind && !me.quiet) timeline.finish();
   }
 }
 
