@@ -164,7 +164,7 @@ test('a legend names the cell colours, the highlights meet 3:1 contrast, and the
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);
   assert.deepEqual((await page.locator('#view-sudoku .legend li').allTextContents()).map(t => t.replace(/^\d\s*/, '').trim()),
-    ['given', 'the model’s digit', 'changed in this step', 'wrong, or givens that clash']);
+    ['given', 'the model’s digit', 'changed in this step', 'wrong, or givens that clash', 'bar: how sure the model is']);
   const ratios = await page.evaluate(async contrast => {
     contrast = eval(contrast);
     const grid = document.getElementById('sudoku-grid');
@@ -357,7 +357,7 @@ test('at 390 px the keyboard moves down the page in the order it is shown', { sk
   await page.close();
 });
 
-test('the timeline scrubs back to step 1 and forward again, and the chart plots the confidence of every step', { skip }, async () => {
+test('the timeline scrubs back to step 1 and forward again, the chart plots the confidence of every step, and each digit shows how sure the model is', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE));
   await modelLoaded(page);
   await page.selectOption('#strategy', 'model');
@@ -395,6 +395,15 @@ test('the timeline scrubs back to step 1 and forward again, and the chart plots 
   assert.equal(await board(), boards[n - 1], 'and the last step');
   assert.equal(await page.textContent('#confidence'), `${Math.round(values[n - 1] * 100)}%`);
   assert.doesNotMatch(await page.textContent('#step'), /looking back/);
+  // Each digit the model filled in shows how sure it is of it, as a probability.
+  const sure = await page.$$eval('.sudoku .cell', cells => cells.filter(c => !c.classList.contains('given') && c.value)
+    .map(c => ({ sure: c.classList.contains('sure'), p: Number(c.style.getPropertyValue('--certainty')), title: c.title })));
+  assert.ok(sure.length > 0);
+  for (const c of sure) {
+    assert.ok(c.sure && c.p >= 0 && c.p <= 1, JSON.stringify(c));
+    assert.match(c.title, /^The model is \d+% sure of this digit$|given/);
+  }
+  assert.ok(sure.some(c => c.p > 0.5), 'most of the model’s digits are likely ones');
   assert.deepEqual(seen.errors, []);
   await page.close();
 });

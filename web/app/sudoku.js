@@ -2,7 +2,8 @@
 // clear; pasting 81 characters anywhere on the grid fills it). A puzzle is an 81-char string, '.' for blank.
 // While a solve runs the board shows the model's prediction: givens stay bold, predicted digits are blue,
 // the cells a step changed are highlighted, and at the end the cells at fault are marked (a given the model
-// changed shows the model's digit, in red). Givens that clash are marked in red as they are typed.
+// changed shows the model's digit, in red). Givens that clash are marked in red as they are typed. With the step's
+// logits, a bar under each predicted digit shows how sure the model is of it.
 export const BLANK = '.'.repeat(81);
 
 // '0' and '.' are blanks; whitespace, '|', '-' and '+' (pretty-printed grids) are ignored. Returns the
@@ -31,6 +32,22 @@ export function clashes(puzzle) {
     }
   }
   return { cells, why };
+}
+
+// Per cell, the softmax probability of the digit the step shows (token = digit + 1), from its logits [81, vocab].
+export function certainties(step) {
+  const vocab = step.logits.length / 81;
+  const out = new Float32Array(81);
+  for (let i = 0; i < 81; i++) {
+    const row = step.logits.subarray(i * vocab, (i + 1) * vocab);
+    const d = Number(step.prediction[i]);
+    if (!(d >= 1 && d <= 9)) continue;
+    const max = Math.max(...row);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    out[i] = Math.exp(row[d + 1] - max) / sum;
+  }
+  return out;
 }
 
 export function createSudokuView(grid, { onChange }) {
@@ -98,7 +115,8 @@ export function createSudokuView(grid, { onChange }) {
     onChange(puzzle);
   }
 
-  function draw(changed = [], bad = []) {
+  // certainty: per cell, the model's probability of the digit shown (from the step's logits), or null.
+  function draw(changed = [], bad = [], certainty = null) {
     const changedSet = new Set(changed), badSet = new Set(bad);
     const clash = shown ? new Set() : clashes(puzzle).cells;
     for (let i = 0; i < 81; i++) {
@@ -116,6 +134,14 @@ export function createSudokuView(grid, { onChange }) {
       cell.classList.toggle('changed', !given && changedSet.has(i));
       cell.classList.toggle('bad', badSet.has(i) || clash.has(i));
       cell.setAttribute('aria-invalid', badSet.has(i) || clash.has(i) ? 'true' : 'false');
+      const sure = certainty && !given && cell.value ? certainty[i] : null;
+      cell.classList.toggle('sure', sure !== null);
+      if (sure !== null) {
+        cell.style.setProperty('--certainty', sure.toFixed(3));
+        cell.title ||= `The model is ${Math.round(sure * 100)}% sure of this digit`;
+      } else {
+        cell.style.removeProperty('--certainty');
+      }
     }
   }
 
@@ -138,7 +164,7 @@ export function createSudokuView(grid, { onChange }) {
     },
     showStep(step) {
       shown = step.prediction;
-      draw(step.done ? [] : step.changed || [], step.done ? step.badCells || [] : []);
+      draw(step.done ? [] : step.changed || [], step.done ? step.badCells || [] : [], step.logits ? certainties(step) : null);
     },
   };
 }
