@@ -1,5 +1,6 @@
 // Writes the README's screenshots to web/screenshots/: the sudoku view on a laptop after a solve, and the maze view
-// on a phone. Uses the shipped sudoku model when it is there (else the tiny random reference model).
+// on a phone with a shortest path shown. Uses the shipped sudoku model when it is there (else the tiny random
+// reference model).
 //   node tests/browser/screenshots.mjs
 import fs from 'node:fs';
 import path from 'node:path';
@@ -17,6 +18,7 @@ try {
   const modelParam = model && !model.shipped ? `&model=../${model.path}` : '';
   await page.goto(`${server.url}#sudoku=${SUDOKU_SAMPLES[0].puzzle}&solve=1${modelParam}`);
   await waitForResult(page);
+  await page.evaluate(() => Promise.all(document.getAnimations().map(a => a.finished)));  // the cells' fades
   await page.screenshot({ path: path.join(out, 'sudoku.png') });
 
   await page.setViewportSize({ width: 390, height: 844 });
@@ -24,6 +26,8 @@ try {
   await page.goto(`${server.url}#maze=${encodeURIComponent(maze.replace(/ /g, '.'))}`);
   await page.reload();
   await page.waitForFunction(() => /Shortest path/.test(document.getElementById('maze-info').textContent));
+  await page.check('#maze-show-shortest');
+  await page.evaluate(() => scrollTo(0, 0));
   await page.screenshot({ path: path.join(out, 'maze-phone.png') });
   console.log(`wrote ${out}/sudoku.png and maze-phone.png (sudoku model: ${model ? model.path : 'none'})`);
 } finally {
