@@ -571,7 +571,8 @@ test('a dropped malformed weight file shows an error and the page keeps working'
     document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
   });
   await page.waitForSelector('#model-error:not([hidden])');
-  assert.match(await page.textContent('#model-error'), /^broken\.safetensors: ./);
+  assert.match(await page.textContent('#model-error'),
+    /^broken\.safetensors: its header does not fit in the file \(the file is cut short, or not a safetensors file\)\. Choose a TRM weight file/);
   assert.equal(await page.textContent('#model-info'), before, 'the loaded model is still there');
   await page.click('#solve');
   const again = await waitForResult(page);

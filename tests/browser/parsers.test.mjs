@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseMaze, bfs, shortestPath, shortestCells, SIZE } from '../../web/app/maze.js';
 import { parseSudoku, clashes } from '../../web/app/sudoku.js';
-import { plainError, singular } from '../../web/app/messages.js';
+import { loadError, plainError, singular } from '../../web/app/messages.js';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
 
 test('bfs counts steps around walls', () => {
@@ -37,6 +37,10 @@ test('messages: the engine\'s wording in plain sentences, singular for one cell'
   const e = plainError("sudoku: puzzle has 80 characters; expected 81 (row-major, '.' or '0' for blanks)");
   assert.doesNotMatch(e, /sudoku:/);
   assert.match(e, /^The model could not run this puzzle: puzzle has 80 characters; .*\. Change the puzzle, or load another model, and press Solve again\.$/);
+  assert.equal(loadError('a.safetensors', "metadata 'task.puzzle_identifiers' is empty"),
+    "a.safetensors: metadata 'task.puzzle_identifiers' is empty. Choose a TRM weight file (.safetensors) or an official checkpoint (step_N) with its all_config.yaml.");
+  assert.equal(loadError('step_0', "step_0: a PyTorch checkpoint needs its run's all_config.yaml; choose or drop both files together"),
+    "step_0: a PyTorch checkpoint needs its run's all_config.yaml; choose or drop both files together", 'a message that says what to choose stays');
 });
 
 test('sudoku: clashing givens are found with the rule they break', () => {

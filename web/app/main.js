@@ -10,7 +10,7 @@ import { createMazeView, parseMaze, MAZE_LEVELS } from './maze.js';
 import { checkArcTask, createArcAttempts, rowsForTask, showArcTask, tasksOf } from './arc.js';
 import { shippedModels, modelKind, modelRows, modelSummary, rawSource, weakModelWarning, WEIGHTS_DIR } from './model.js';
 import { askTasks, checkpointSet, offerSave } from './checkpoint-panel.js';
-import { plainError, sentence, singular } from './messages.js';
+import { loadError, plainError, sentence, singular } from './messages.js';
 import { createTimeline } from './timeline.js';
 
 const $ = id => document.getElementById(id);
@@ -307,7 +307,7 @@ async function loadUserFiles(files) {
     }
     refreshIdleVerdict();
   } catch (e) {
-    showError(e.message.startsWith(name) ? e.message : `${name}: ${e.message}`);
+    showError(loadError(name, e.message));
   }
   showModelPanel();
   updateArcNote();
