@@ -58,7 +58,8 @@ const PUBLIC = [
   /^build\/wasm\/trm-wasm(-threads)?(-relaxed)?\.(mjs|wasm)$/,
   /^build\/wasm\/trm-wasm-threads\.worker\.js$/,
   /^build\/wasm\/package\.json$/,
-  /^weights\/[^/]+\.(safetensors|json)$/,
+  /^weights\/[^/]+\.(safetensors|json|png)$/,
+  /^(weights\/)?README\.md$/,  // the page links to the README and the model cards
 ];
 
 // Host names that reach this server only from this machine; any other Host header is a page on another name

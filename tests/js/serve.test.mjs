@@ -21,6 +21,9 @@ write('build/wasm/cmake-st/CMakeCache.txt', 'build folder');
 write('build/native/trm', 'binary');
 write('weights/m.safetensors', 'weights');
 write('weights/m_state.pt', 'training state');
+write('README.md', 'readme');
+write('weights/README.md', 'model cards');
+write('docs/NOTES.md', 'not linked from the page');
 write('src/model.cpp', 'source');
 write('.git/HEAD', 'ref');
 fs.writeFileSync(path.join(outside, 'secret.txt'), 'secret');
@@ -69,6 +72,9 @@ describe('scripts/serve', () => {
     assert.equal(statusOf(await get(port, '/web/inside.html')), 200);
     assert.equal(statusOf(await get(port, '/build/wasm/trm-wasm.wasm')), 200);
     assert.equal(statusOf(await get(port, '/weights/m.safetensors')), 200);
+    // The page links to the README and the model cards.
+    assert.equal(statusOf(await get(port, '/README.md')), 200);
+    assert.equal(statusOf(await get(port, '/weights/README.md')), 200);
     assert.equal(statusOf(await get(port, 'http://127.0.0.1/web/index.html')), 404, 'absolute-form targets are not plain paths');
   });
 
@@ -101,7 +107,7 @@ describe('scripts/serve', () => {
   });
 
   test('only what the page and the package need', async () => {
-    for (const t of ['/.git/HEAD', '/src/model.cpp', '/build/native/trm', '/build/wasm/cmake-st/CMakeCache.txt', '/weights/m_state.pt', '/build/', '/weights/']) {
+    for (const t of ['/.git/HEAD', '/src/model.cpp', '/build/native/trm', '/build/wasm/cmake-st/CMakeCache.txt', '/weights/m_state.pt', '/build/', '/weights/', '/docs/NOTES.md', '/web/README.md/x']) {
       assert.equal(statusOf(await get(port, t)), 404, t);
     }
   });
