@@ -10,24 +10,17 @@
 #include <sys/resource.h>
 
 #include "checkpoint_loader.h"
+#include "test_util.h"
 #include "yaml_subset.h"
 
 using namespace trm;
+using trm::test::error_of;
 using namespace std::string_literals;  // pickles hold NUL bytes
 namespace fs = std::filesystem;
 
 namespace {
 
 std::string vectors(const std::string& rest) { return std::string(TRM_VECTORS_DIR) + "/" + rest; }
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 std::vector<float> floats(const float* p, int64_t n) { return std::vector<float>(p, p + n); }
 

@@ -12,19 +12,11 @@
 #include "yaml_subset.h"
 
 using namespace trm;
+using trm::test::error_of;
 
 namespace {
 
 std::string nested(int depth, const std::string& inner = "1") { return std::string(size_t(depth), '[') + inner + std::string(size_t(depth), ']'); }
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const Error& e) {
-        return e.what();
-    }
-    return "";
-}
 
 const std::string kTooDeep = "nested deeper than 64 levels";
 

@@ -1,5 +1,6 @@
 // Helpers shared by the C++ tests: a tiny valid weight file built in memory, and a naive GEMM.
 #pragma once
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -7,6 +8,16 @@
 #include "model.h"
 
 namespace trm::test {
+
+// The message of the trm::Error that f throws; "" when it throws none.
+inline std::string error_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const Error& e) {
+        return e.what();
+    }
+    return "";
+}
 
 inline std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1.f) {
     std::mt19937 rng(seed);
