@@ -59,19 +59,23 @@ $('maze-show-shortest').addEventListener('change', e => { maze.showShortest = e.
 $('sudoku-link').addEventListener('click', () => copyLink(`sudoku=${sudoku.puzzle}`));
 $('maze-link').addEventListener('click', () => copyLink(`maze=${encodeURIComponent(maze.maze.replace(/ /g, '.'))}`));
 
+// A running solve and the verdict belong to the open view: a puzzle set in the background (a "New maze" that
+// finished after the user moved on) must not cancel or clear them.
 function setSudoku(p) {
-  if (running) cancel({ quiet: true });
+  const open = view === 'sudoku';
+  if (open && running) cancel({ quiet: true });
   sudoku.setPuzzle(p);
   $('sudoku-text').value = p;
   $('sudoku-sample').value = SUDOKU_SAMPLES.some(s => s.puzzle === p) ? p : '';
-  clearResult();
+  if (open) clearResult();
 }
 
 function setMaze(m) {
-  if (running) cancel({ quiet: true });
+  const open = view === 'maze';
+  if (open && running) cancel({ quiet: true });
   maze.setMaze(m);
   $('maze-info').textContent = maze.describe();
-  clearResult();
+  if (open) clearResult();
 }
 
 for (const [i, level] of MAZE_LEVELS.entries()) {
