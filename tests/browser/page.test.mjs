@@ -148,7 +148,14 @@ test('the model panel: a short model card, the raw metadata behind a disclosure,
   assert.match(await page.textContent('#model-info'), /Networktoken-mixing MLP/);
   if (sudoku.shipped) {
     assert.match(await page.textContent('#model-summary'), /Trained for [\d,]+ optimiser steps.*On its own it solves \d+% of everyday singles-only sudokus/);
-    assert.match(await page.textContent('#verdict'), /^Press Solve to watch the model work\. This model is still weak: on its own it solves \d+% of everyday singles-only sudokus; the commit strategy \(the default here\) does better\.$/);
+    // Named weak before Solve only while its best measured figure (weights/index.json) is under half.
+    const entry = JSON.parse(fs.readFileSync(path.join(ROOT, 'weights/index.json'), 'utf8')).models.find(m => m.kind === 'sudoku');
+    const verdict = await page.textContent('#verdict');
+    if (Math.max(...Object.values(entry.solved)) < 0.5) {
+      assert.match(verdict, /^Press Solve to watch the model work\. This model is still weak: on its own it solves \d+% of everyday singles-only sudokus; the commit strategy \(the default here\) does better\.$/);
+    } else {
+      assert.equal(verdict, 'Press Solve to watch the model work.');
+    }
     assert.equal(await page.getAttribute('#model-card-link a', 'href'), '../weights/README.md');
   }
   // The metadata no longer makes the page tall: everything fits in well under two desktop screens.

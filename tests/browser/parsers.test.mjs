@@ -6,6 +6,7 @@ import { parseMaze, bfs, shortestPath, shortestCells, SIZE } from '../../web/app
 import { parseSudoku, clashes } from '../../web/app/sudoku.js';
 import { loadError, plainError, singular } from '../../web/app/messages.js';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
+import { weakModelWarning } from '../../web/app/model.js';
 
 test('bfs counts steps around walls', () => {
   const cells = ' '.repeat(SIZE * SIZE).split('');
@@ -64,4 +65,13 @@ test('maze: one shortest path, cell by cell from S to G', () => {
     assert.notEqual(maze[cells[k]], '#');
   }
   assert.equal(shortestCells(maze.replace('G', ' ')), null);
+});
+
+test('a model is named weak before Solve while its best measured figure is under half', () => {
+  const info = { source: '{}', bestStrategy: 'commit' };
+  assert.match(weakModelWarning(info, { solved: { singles: 0.49, harder: 0.1 } }),
+    /^This model is still weak: on its own it solves 49% of everyday singles-only sudokus; the commit strategy \(the default here\) does better\.$/);
+  assert.equal(weakModelWarning(info, { solved: { singles: 0.52, harder: 0.18 } }), '');
+  assert.match(weakModelWarning({ source: '{}', bestStrategy: 'model' }, { solved: { '20-40': 0 } }), /expect a wrong answer\.$/);
+  assert.equal(weakModelWarning({ source: '{}' }, null), '', 'nothing measured: nothing said');
 });
