@@ -6,7 +6,7 @@ import { parseMaze, bfs, shortestPath, shortestCells, SIZE } from '../../web/app
 import { parseSudoku, clashes } from '../../web/app/sudoku.js';
 import { loadError, plainError, singular } from '../../web/app/messages.js';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
-import { weakModelWarning } from '../../web/app/model.js';
+import { solvedSentence, weakModelWarning } from '../../web/app/model.js';
 
 test('bfs counts steps around walls', () => {
   const cells = ' '.repeat(SIZE * SIZE).split('');
@@ -74,4 +74,12 @@ test('a model is named weak before Solve while its best measured figure is under
   assert.equal(weakModelWarning(info, { solved: { singles: 0.52, harder: 0.18 } }), '');
   assert.match(weakModelWarning({ source: '{}', bestStrategy: 'model' }, { solved: { '20-40': 0 } }), /expect a wrong answer\.$/);
   assert.equal(weakModelWarning({ source: '{}' }, null), '', 'nothing measured: nothing said');
+});
+
+test('the sentence beside New puzzle / New maze names the grade or level and its measured figure', () => {
+  const entry = { solved: { singles: 0.52, '110-147': 0 } };
+  assert.equal(solvedSentence(entry, 'singles'), 'The shipped model solves 52% of everyday singles-only sudokus on its own.');
+  assert.equal(solvedSentence(entry, '110-147'), 'The shipped model solves 0% of Maze-Hard mazes on its own.');
+  assert.equal(solvedSentence(entry, 'harder'), '', 'no figure: nothing said');
+  assert.equal(solvedSentence(undefined, 'singles'), '', 'a model the user loaded');
 });

@@ -8,7 +8,7 @@ import { SUDOKU_SAMPLES } from './samples.js';
 import { createSudokuView, parseSudoku } from './sudoku.js';
 import { createMazeView, parseMaze, MAZE_LEVELS } from './maze.js';
 import { checkArcTask, createArcAttempts, rowsForTask, showArcTask, tasksOf } from './arc.js';
-import { shippedModels, modelKind, modelRows, modelSummary, rawSource, weakModelWarning, WEIGHTS_DIR } from './model.js';
+import { shippedModels, modelKind, modelRows, modelSummary, rawSource, solvedSentence, weakModelWarning, WEIGHTS_DIR } from './model.js';
 import { askTasks, checkpointSet, offerSave } from './checkpoint-panel.js';
 import { loadError, plainError, sentence, singular } from './messages.js';
 import { createTimeline } from './timeline.js';
@@ -86,24 +86,16 @@ for (const [i, level] of MAZE_LEVELS.entries()) {
 }
 $('maze-level').addEventListener('change', () => { showSolvedNotes(); newMaze(); });
 
-// What the shipped model solves of the new puzzles chosen, as weights/index.json states it (`solved`, measured; the
-// model card has the commands). A model the user loaded has no such figures.
 // The weights/index.json entry of the model loaded for `kind` when it is the shipped one, else undefined.
 function shippedEntry(kind) {
   const entry = shipped.find(m => m.kind === kind);
   return entry && models[kind]?.name === entry.file ? entry : undefined;
 }
-function solvedNote(kind, key, what) {
-  const entry = shippedEntry(kind);
-  const solved = entry?.solved?.[key];
-  if (!entry || typeof solved !== 'number') return '';
-  return `The shipped model solves ${Math.round(solved * 100)}% of ${what} on its own.`;
-}
+// What the shipped model solves of the new puzzles chosen (`solved` in weights/index.json, measured; the model card
+// has the commands). A model the user loaded has no such figures.
 function showSolvedNotes() {
-  const level = MAZE_LEVELS[Number($('maze-level').value)];
-  $('maze-level-note').textContent = solvedNote('maze', level.path.join('-'), `${level.name.toLowerCase()} mazes`);
-  const grade = $('sudoku-grade').value;
-  $('sudoku-grade-note').textContent = solvedNote('sudoku', grade, grade === 'singles' ? 'singles-only puzzles' : 'harder puzzles');
+  $('maze-level-note').textContent = solvedSentence(shippedEntry('maze'), MAZE_LEVELS[Number($('maze-level').value)].path.join('-'));
+  $('sudoku-grade-note').textContent = solvedSentence(shippedEntry('sudoku'), $('sudoku-grade').value);
 }
 
 // A new everyday sudoku from the engine's generator (in the sudoku model's worker), of the chosen grade. A puzzle

@@ -55,6 +55,13 @@ const pct = x => `${x < 0.1 && x > 0 ? (x * 100).toFixed(1) : Math.round(x * 100
 const SOLVED_NAMES = { singles: 'everyday singles-only sudokus', harder: 'harder everyday sudokus',
   '20-40': 'short mazes', '41-80': 'medium mazes', '81-109': 'long mazes', '110-147': 'Maze-Hard mazes' };
 
+// What a shipped model solves alone of the puzzles `key` names (a `solved` key of weights/index.json), as a
+// sentence; '' when the entry states no figure for it.
+export function solvedSentence(entry, key) {
+  const x = entry && entry.solved ? entry.solved[key] : undefined;
+  return typeof x === 'number' ? `The shipped model solves ${pct(x)} of ${SOLVED_NAMES[key] || `${key} puzzles`} on its own.` : '';
+}
+
 // The best exact accuracy the model reaches alone, { x, of } (what it was measured on), from weights/index.json's
 // `solved` (shipped models) or else the file's own `source.accuracy`; null when neither states one.
 export function measuredAccuracy(info, entry) {
