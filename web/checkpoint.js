@@ -5,8 +5,6 @@
 //
 //   const { bytes, notes } = await convertCheckpoint(file, { config: yamlFile, identifiers, keepPuzzles, dtype: 'f16' });
 //   const trm = await TRM.load(bytes);
-import createModule from '../build/wasm/trm-wasm.mjs';
-
 const isNode = typeof process === 'object' && !!process.versions?.node;
 let engine;
 
@@ -21,6 +19,8 @@ function loadEngine() {
       globalThis.__dirname ??= fileURLToPath(new URL('.', wasm));
       opts.wasmBinary = await readFile(wasm);
     }
+    // Imported when first used: a page that never reads a checkpoint never fetches the glue.
+    const { default: createModule } = await import('../build/wasm/trm-wasm.mjs');
     return createModule(opts);
   })();
   return engine;

@@ -1,27 +1,30 @@
-// Service worker: keeps the page, the engine (WASM) and the weights, so a second visit works offline.
-// Network first (so an updated page or model is seen at once), the cache when the network fails.
+// Service worker: keeps the page and what it used, so a second visit works offline.
+// Installing it fetches only the page itself (HTML, CSS, scripts, the bundled ARC tasks, the model index): of the
+// four engine builds a browser runs one, and a visitor may never open a tab's model, so those are kept when used.
+// The page posts the engine files it loaded ({ cache: [urls] }, from the engine's info.files): on the first visit they
+// were fetched before this worker took control. Weight files are kept by web/trm.js in its own cache.
+// Network first (so an updated page is seen at once), the cache when the network fails.
 // Registered with scope '/' where the server allows it (scripts/serve sends Service-Worker-Allowed: /): the
-// engine's pthread workers live in /build/wasm/, outside /web/, and must be served offline too.
-const CACHE = 'trm-demo-v1';
+// engine's files live in /build/wasm/, outside /web/, and must be served offline too.
+const CACHE = 'trm-demo-v2';
 const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'manifest.webmanifest', 'trm.js', 'trm-worker.js',
   'app/main.js', 'app/sudoku.js', 'app/maze.js', 'app/arc.js', 'app/model.js', 'app/samples.js', 'app/messages.js', 'app/timeline.js',
   'app/arc-tasks/index.json',
   'checkpoint.js', 'app/checkpoint-panel.js',
-  '../build/wasm/trm-wasm.mjs', '../build/wasm/trm-wasm.wasm', '../build/wasm/trm-wasm-relaxed.wasm',
-  '../build/wasm/trm-wasm-threads.mjs', '../build/wasm/trm-wasm-threads.wasm', '../build/wasm/trm-wasm-threads-relaxed.wasm',
-  '../build/wasm/trm-wasm-threads.worker.js',
   '../weights/index.json',
 ];
 
 const here = path => new URL(path, self.location.href).href;
+const isWeights = url => new URL(url).pathname.endsWith('.safetensors');
 
-// Adds each URL on its own: a file this copy doesn't have (say, no threaded build) must not stop the rest.
-async function addAll(urls) {
+// Adds each URL on its own: a file this copy doesn't have must not stop the rest. mode 'no-cache' asks the server
+// whether a file changed; 'force-cache' takes the copy the page has just downloaded (the browser's HTTP cache).
+async function addAll(urls, mode = 'no-cache') {
   const cache = await caches.open(CACHE);
   await Promise.all(urls.map(async url => {
     try {
-      const res = await fetch(url, { cache: 'no-cache' });
+      const res = await fetch(url, { cache: mode });
       if (res.ok) await cache.put(url, res);
     } catch { /* offline or missing: skip */ }
   }));
@@ -33,10 +36,6 @@ async function precache() {
     const res = await fetch(here('app/arc-tasks/index.json'));
     for (const id of await res.json()) urls.push(here(`app/arc-tasks/${id}.json`));
   } catch { /* no bundled tasks */ }
-  try {
-    const index = await (await fetch(here('../weights/index.json'))).json();
-    for (const m of index.models || []) urls.push(here(`../weights/${m.file}`));
-  } catch { /* no shipped weights */ }
   await addAll(urls);
 }
 
@@ -52,11 +51,17 @@ self.addEventListener('activate', e => {
   })());
 });
 
-// The page asks to keep a model it loaded from a URL that isn't in the shipped list: { cache: [url] }.
+// The page asks to keep files it used: { cache: [url] }, same origin only; those already kept are not fetched again.
 self.addEventListener('message', e => {
   const urls = (e.data && Array.isArray(e.data.cache) ? e.data.cache : [])
-    .filter(u => typeof u === 'string' && new URL(u).origin === self.location.origin);
-  if (urls.length) e.waitUntil(addAll(urls));
+    .filter(u => typeof u === 'string' && new URL(u).origin === self.location.origin && !isWeights(u));
+  if (!urls.length) return;
+  e.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    const missing = [];
+    for (const url of urls) if (!(await cache.match(url))) missing.push(url);
+    await addAll(missing, 'force-cache');
+  })());
 });
 
 self.addEventListener('fetch', e => {
@@ -66,7 +71,7 @@ self.addEventListener('fetch', e => {
     const cache = await caches.open(CACHE);
     try {
       const res = await fetch(req);
-      if (res.status === 200) cache.put(req, res.clone()).catch(() => {});
+      if (res.status === 200 && !isWeights(req.url)) cache.put(req, res.clone()).catch(() => {});
       return res;
     } catch (err) {
       const hit = await cache.match(req, { ignoreSearch: true });

@@ -14,12 +14,11 @@
 //   {type: 'predict', tokens, puzzleIds, steps, zH}-> {id, value: {steps: [{logits, qHalt, qContinue, zH?}]}}
 //   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
 // A failure answers {id, error: message}, the C++ message verbatim. The worker says {ready: true} once listening.
-import createSingleThread from '../build/wasm/trm-wasm.mjs';
-
 // The builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them. Each
-// has a relaxed-SIMD .wasm (fused multiply-add) that runs with the same glue.
+// has a relaxed-SIMD .wasm (fused multiply-add) that runs with the same glue. Only the build chosen is fetched.
 const BUILDS = {
   single: {
+    js: new URL('../build/wasm/trm-wasm.mjs', import.meta.url),
     wasm: new URL('../build/wasm/trm-wasm.wasm', import.meta.url),
     relaxedWasm: new URL('../build/wasm/trm-wasm-relaxed.wasm', import.meta.url),
   },
@@ -51,6 +50,7 @@ let M = null;        // the Emscripten module
 let backend = null;  // 'wasm-simd' | 'wasm-relaxed-simd', with '-threads' for the pthreads build
 let threads = 1;
 let fallback = null; // why the threaded build was not used, when it was asked for
+let files = [];      // the URLs of the build in use: a page keeps them for offline use (web/sw.js)
 let model = null;    // Embind Model
 let solver = null;   // one-slot Solver, reused by every solve (see oneSlotSolver)
 const cancelled = new Set();
@@ -81,7 +81,12 @@ async function startSingle(relaxed) {
   const wasm = relaxed ? BUILDS.single.relaxedWasm : BUILDS.single.wasm;
   const opts = { locateFile: (p) => (p.endsWith('.wasm') ? wasm.href : p) };
   if (isNode) opts.wasmBinary = (await nodeFile(wasm)).bytes;  // Node's fetch() cannot read files
-  return createSingleThread(opts);
+  // Imported here, by its URL as the threaded glue is (bundlers copy it as an asset; a worker bundle has no chunks to
+  // split into), so that a page on the threaded build never fetches it.
+  const { default: create } = await import(/* @vite-ignore */ BUILDS.single.js.href);
+  const engine = await create(opts);
+  files = [BUILDS.single.js.href, wasm.href];
+  return engine;
 }
 
 async function startThreads(n, relaxed) {
@@ -112,7 +117,9 @@ async function startThreads(n, relaxed) {
     timer = setTimeout(() => reject(new Error('its pthread workers did not start within 60 s')), 60_000);
   });
   try {
-    return await Promise.race([create(opts), timeout]);
+    const engine = await Promise.race([create(opts), timeout]);
+    files = [b.js.href, wasm.href, b.worker.href];
+    return engine;
   } finally {
     clearTimeout(timer);
   }
@@ -147,7 +154,7 @@ function info(m = model, s = oneSlotSolver()) {
   const config = JSON.parse(m.configJson());
   const out = {
     config, task: JSON.parse(m.taskJson()), parameters: m.parameterCount(), storageDtype: m.storageDtype(),
-    source: m.source(), backend, threads: s.threads(), bestStrategy: m.bestStrategy(),
+    source: m.source(), backend, threads: s.threads(), bestStrategy: m.bestStrategy(), files,
     positions: m.positions(), prefixLen: m.prefixLen(),
     configJson: m.configJson(), taskJson: m.taskJson(),  // as the native CLI prints them
   };

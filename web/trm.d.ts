@@ -79,6 +79,9 @@ export interface TRMInfo {
   backend: 'wasm-simd' | 'wasm-simd-threads' | 'wasm-relaxed-simd' | 'wasm-relaxed-simd-threads';
   /** Threads each step runs on. */
   threads: number;
+  /** The URLs of the build's files that were fetched (glue, .wasm, and the pthread worker for threads): what a page
+   *  keeps for offline use. */
+  files: string[];
   /** The strategy 'best' runs for this model: the weight file's task.strategy, else the one measured best with the
    *  shipped model of its task (the model cards' strategy tables). */
   bestStrategy: Strategy;

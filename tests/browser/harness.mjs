@@ -40,13 +40,21 @@ export const haveEngine = fs.existsSync(path.join(ROOT, 'web/trm.js')) && fs.exi
 // tests write and the reference checkpoints.
 export const TEST_FILES = ['build/native/vectors/', 'test-output/', 'tests/vectors/'];
 
+// `sent` lists every file the server sent in full (status 200): { path, bytes }, in order (a 304 sends no body).
 export async function startServer(root = ROOT) {
   const server = createServer(root, { allow: TEST_FILES, log: () => {} });
+  const sent = [];
+  server.on('request', (req, res) => res.on('finish', () => {
+    if (req.method !== 'GET' || res.statusCode !== 200) return;
+    const rel = decodeURIComponent(req.url.split(/[?#]/, 1)[0]).replace(/\/$/, '/index.html').slice(1);
+    sent.push({ path: rel, bytes: fs.statSync(path.join(root, rel), { throwIfNoEntry: false })?.size ?? 0 });
+  }));
   await new Promise((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${server.address().port}`;
   return {
     origin,
     url: `${origin}/web/`,
+    sent,
     stop: () => new Promise(resolve => { server.close(resolve); server.closeAllConnections(); }),
   };
 }

@@ -640,20 +640,51 @@ test('maze: a deep link solves with the maze model and the verdict is shown', { 
   await page.close();
 });
 
-test('offline: after one visit the page reloads and solves with the server stopped', { skip }, async () => {
+// The engine build a page runs, from the model panel's Engine row ('wasm-relaxed-simd-threads, 8 threads'): its files.
+function buildFiles(engineRow) {
+  const threads = /-threads/.test(engineRow), relaxed = /relaxed/.test(engineRow);
+  const name = threads ? 'trm-wasm-threads' : 'trm-wasm';
+  return [`${name}.mjs`, `${name}${relaxed ? '-relaxed' : ''}.wasm`, ...(threads ? [`${name}.worker.js`] : [])].map(f => `build/wasm/${f}`);
+}
+const engineRow = page => page.evaluate(() =>
+  [...document.querySelectorAll('#model-info dt')].find(d => d.textContent === 'Engine').nextElementSibling.textContent);
+
+test('first visit: only the engine build this browser runs and the open tab’s model are downloaded; offline, a reload works for what was used', { skip }, async t => {
   const own = await startServer();
   const b = await launch();
+  const MAZE = 'weights/maze_att.safetensors';
   try {
     const page = await b.context.newPage();
     const seen = watch(page, own.origin);
     await page.goto(own.url + sudokuLink(PUZZLE));
     await modelLoaded(page);
-    // The service worker is active, and has kept the model the page loaded.
-    const modelUrl = `${own.origin}/${sudoku.path}`;
-    await page.waitForFunction(async url => {
+    const build = buildFiles(await engineRow(page));
+    // The service worker is active and has kept the build the page ran (web/trm.js keeps the model).
+    await page.waitForFunction(async urls => {
       await navigator.serviceWorker.ready;
-      return !!(await caches.match(url));
-    }, modelUrl, { timeout: 60_000, polling: 250 });
+      return (await Promise.all(urls.map(u => caches.match(u)))).every(Boolean);
+    }, [...build, sudoku.path].map(f => `${own.origin}/${f}`), { timeout: 60_000, polling: 250 });
+    await page.waitForTimeout(500);  // anything still on its way
+    const first = own.sent.slice();
+    const bytes = first.reduce((n, f) => n + f.bytes, 0);
+    const of = re => first.filter(f => re.test(f.path)).reduce((n, f) => n + f.bytes, 0);
+    t.diagnostic(`first visit: ${first.length} files, ${bytes} bytes (engine ${of(/^build\//)}, model ${of(/\.safetensors$/)}, ` +
+      `page ${of(/^web\//)}, other ${of(/^(?!build\/|web\/).*(?<!\.safetensors)$/)}): ${build.join(', ')}`);
+    assert.deepEqual(first.filter(f => f.path.startsWith('build/')).map(f => f.path).sort(), [...build].sort(),
+      'the one build this browser runs, each file once');
+    assert.deepEqual(first.filter(f => f.path.endsWith('.safetensors')).map(f => f.path), [sudoku.path], 'the open tab’s model only');
+    for (const f of first) assert.match(f.path, /^(web\/|build\/wasm\/|weights\/index\.json$|weights\/sudoku_mlp\.safetensors$|build\/native\/vectors\/)/, f.path);
+
+    // The maze tab, opened: its model now, and nothing of the engine that the first load did not fetch.
+    const haveMaze = fs.existsSync(path.join(ROOT, MAZE));
+    if (haveMaze) {
+      await page.click('#tab-maze');
+      await page.waitForFunction(() => /Shortest path: \d+ steps/.test(document.getElementById('maze-info').textContent), null, { timeout: 60_000 });
+      const later = own.sent.slice(first.length).map(f => f.path);
+      assert.deepEqual(later.filter(p => !p.startsWith('web/')), [MAZE]);
+      await page.click('#tab-sudoku');
+    }
+
     const engine = await page.textContent('#model-info');
     await own.stop();
     await page.reload();
@@ -664,6 +695,14 @@ test('offline: after one visit the page reloads and solves with the server stopp
     const r = await waitForResult(page);
     assert.equal(r.state, 'done', r.verdict);
     assert.equal(r.text.length, 81);
+    if (haveMaze) {  // offline, the maze tab that was used works too: its model, a new maze from its engine, a solve
+      await page.click('#tab-maze');
+      await page.waitForFunction(() => /Shortest path: \d+ steps/.test(document.getElementById('maze-info').textContent), null, { timeout: 60_000 });
+      await page.click('#solve');
+      const m = await waitForResult(page);
+      assert.equal(m.state, 'done', m.verdict);
+      assert.equal(m.text.length, 900);
+    }
     assert.deepEqual(seen.foreign, []);
   } finally {
     await b.close();

@@ -211,6 +211,7 @@ async function loadModel(source, name, { unlessLoaded = false, keepPuzzles } = {
     }
     models[kind] = { trm, name, checkpoint };
     delete missing[kind];
+    keepOffline(trm.info.files);
     return kind;
   } finally {
     $('model-progress').hidden = true;
@@ -231,7 +232,6 @@ function ensureModel(kind, url) {
   const name = url ? decodeURIComponent(new URL(url).pathname.split('/').pop()) : entry.file;
   loading[kind] = loadModel(src, name, { unlessLoaded: true })
     .then(k => {
-      if (url) keepOffline(url);
       if (k !== kind) missing[kind] = `${name} is a ${KIND_NAMES[k] || k} model, not a ${KIND_NAMES[kind]} one.`;
       return models[kind] || null;
     })
@@ -654,7 +654,7 @@ async function openHash() {
 
 window.addEventListener('hashchange', openHash);
 
-// ---- offline: the service worker keeps the app, the engine and the weights
+// ---- offline: the service worker keeps the page and the engine build it ran; web/trm.js keeps the weights loaded
 // Scope: the whole site where the server allows it (the engine's files are outside web/), else web/ only.
 const SW_URL = new URL('../sw.js', import.meta.url);
 const swReady = 'serviceWorker' in navigator && location.protocol !== 'file:'
@@ -664,9 +664,9 @@ const swReady = 'serviceWorker' in navigator && location.protocol !== 'file:'
     .catch(() => null)
   : Promise.resolve(null);
 
-// A model loaded from a URL that the service worker doesn't precache (a &model= link): keep it too.
-function keepOffline(url) {
-  swReady.then(reg => reg && reg.active && reg.active.postMessage({ cache: [url] }));
+// The engine's files, fetched on the first visit before the service worker took over: it keeps them once asked.
+function keepOffline(urls) {
+  swReady.then(reg => reg && reg.active && reg.active.postMessage({ cache: urls }));
 }
 
 // ---- start
