@@ -172,6 +172,8 @@ test('a legend names the cell colours, the highlights meet 3:1 contrast, and the
   await modelLoaded(page);
   assert.deepEqual((await page.locator('#view-sudoku .legend li').allTextContents()).map(t => t.replace(/^\d\s*/, '').trim()),
     ['given', 'the model’s digit', 'changed in this step', 'wrong, or givens that clash', 'bar: how sure the model is']);
+  assert.deepEqual((await page.locator('#view-maze .legend li').allTextContents()).map(t => t.trim()),
+    ['the model’s path', 'changed in this step', 'wrong', 'a shortest path (when shown)', 'shade: how sure the model is that the path runs there']);
   const ratios = await page.evaluate(async contrast => {
     contrast = eval(contrast);
     const grid = document.getElementById('sudoku-grid');
@@ -323,6 +325,101 @@ test('maze: the predicted path is drawn as a line, and a shortest path can be sh
   assert.equal(await green(), 0);
   await page.check('#maze-show-shortest');
   assert.ok(await green() > 100, 'the board shows a shortest path');
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+test('maze: each open cell is shaded by how sure the model is that the path runs there, the line keeping its rim', { skip }, async () => {
+  const { page, seen } = await open(sudokuLink(PUZZLE));
+  const got = await page.evaluate(async () => {
+    const { createMazeView, COLORS, SIZE } = await import(new URL('app/maze.js', location.href));
+    const canvas = document.createElement('canvas');
+    document.body.append(canvas);
+    canvas.style.width = '600px';
+    const view = createMazeView(canvas, { onChange() {}, tool: () => 'wall' });
+    const maze = `S    G${' '.repeat(SIZE * SIZE - 6)}`;
+    view.setMaze(maze);
+    // Logits over the 6 tokens (PAD and '# SGo'): cell 1 sure of the path, cell 2 torn between open and path, cell 3
+    // sure it is off the path.
+    const logits = new Float32Array(SIZE * SIZE * 6).fill(-30);
+    for (let i = 0; i < SIZE * SIZE; i++) logits[i * 6 + 2] = 10;
+    logits[1 * 6 + 5] = 40;
+    logits[2 * 6 + 5] = 10;
+    view.showStep({ prediction: `Soo  G${maze.slice(6)}`, logits, changed: [], done: false });
+    const s = canvas.width / SIZE, ctx = canvas.getContext('2d');
+    const at = (i, dx, dy) => [...ctx.getImageData(Math.floor((i % SIZE + dx) * s), Math.floor((Math.floor(i / SIZE) + dy) * s), 1, 1).data.slice(0, 3)];
+    const rgb = hex => hex.slice(1).match(/../g).map(h => parseInt(h, 16));
+    const out = { p: [1, 2, 3].map(i => view.certainty[i]), corner: [1, 2, 3].map(i => at(i, 0.12, 0.12)),
+      rim: at(1, 0.5, 0.3), line: at(1, 0.5, 0.5), open: rgb(COLORS.open), sure: rgb(COLORS.sure), path: rgb(COLORS.path) };
+    view.clearAnswer();
+    out.cleared = view.certainty;
+    canvas.remove();
+    return out;
+  });
+  const near = (a, b, what) => assert.ok(a.every((v, k) => Math.abs(v - b[k]) <= 3), `${what}: ${a} is not ${b}`);
+  assert.ok(got.p[0] > 0.99 && Math.abs(got.p[1] - 0.5) < 1e-3 && got.p[2] < 0.01, JSON.stringify(got.p));
+  near(got.corner[0], got.sure, 'a cell sure to be on the path');
+  near(got.corner[1], got.open.map((v, k) => Math.round((v + got.sure[k]) / 2)), 'a cell at 50%');
+  near(got.corner[2], got.open, 'a cell off the path');
+  near(got.rim, got.open, 'the rim around the line over a shaded cell');
+  near(got.line, got.path, 'the line');
+  assert.equal(got.cleared, null);
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
+// Every open cell's colour away from the line, read from the board: how many are shaded, and whether each is a shade
+// between `open` and `sure`. maze: the board's maze (900 characters).
+const mazeShading = (page, maze) => page.evaluate(async maze => {
+  const { COLORS, SIZE } = await import(new URL('app/maze.js', location.href));
+  const canvas = document.getElementById('maze-board');
+  const ctx = canvas.getContext('2d'), s = canvas.width / SIZE;
+  const rgb = hex => hex.slice(1).match(/../g).map(h => parseInt(h, 16));
+  const [open, sure] = [rgb(COLORS.open), rgb(COLORS.sure)];
+  let shaded = 0, between = true;
+  for (let i = 0; i < SIZE * SIZE; i++) {
+    const px = [...ctx.getImageData(Math.floor((i % SIZE + 0.12) * s), Math.floor((Math.floor(i / SIZE) + 0.12) * s), 1, 1).data.slice(0, 3)];
+    if (maze[i] !== ' ') continue;
+    const t = (px[0] - open[0]) / (sure[0] - open[0]);
+    if (px.some((v, k) => Math.abs(v - (open[k] + t * (sure[k] - open[k]))) > 4)) between = false;
+    else if (t > 0.02) shaded++;
+  }
+  return { shaded, between };
+}, maze);
+
+test('official checkpoints show their recursion the same way: maze shading, sudoku certainty bars, the timeline and the chart', { skip }, async () => {
+  const maze = `${' '.repeat(30)}S${' '.repeat(28)}G${' '.repeat(840)}`;
+  const { page, seen } = await open(`#maze=${maze.replace(/ /g, '.')}`);
+  await page.waitForFunction(() => /Shortest path: 29 steps/.test(document.getElementById('maze-info').textContent));
+  const dir = path.join(ROOT, 'tests/vectors/maze_att_rope');
+  await page.setInputFiles('#model-file', ['step_0', 'all_config.yaml', 'dataset.json'].map(f => path.join(dir, f)));
+  await page.waitForFunction(() => [...document.querySelectorAll('#model-info dd')].some(d => d.textContent === 'step_0'), null, { timeout: 60_000 });
+  assert.match(await page.textContent('#model-status'), /Loaded for maze: step_0/);
+  await page.uncheck('#halt-early');
+  await page.selectOption('#strategy', 'model');
+  await page.click('#solve');
+  const r = await waitForResult(page);
+  assert.equal(r.state, 'done', r.verdict);
+  const n = Number(await page.getAttribute('#timeline', 'max'));
+  assert.ok(n > 1 && await page.isEnabled('#timeline'), `${n} steps to scrub`);
+  assert.equal((await page.getAttribute('#halt-chart', 'data-values')).split(',').length, n);
+  const last = await mazeShading(page, maze);
+  assert.ok(last.between, 'every open cell is a shade between open and sure');
+  assert.ok(last.shaded > 0, 'the model’s certainty shows on the board');
+  await page.focus('#timeline');
+  await page.keyboard.press('Home');
+  assert.match(await page.textContent('#step'), /^1 of \d+ \(looking back/);
+  assert.ok((await mazeShading(page, maze)).between);
+
+  // A sudoku checkpoint: the page moves to its view, and each digit shows how sure the model is.
+  const sudokuDir = path.join(ROOT, 'tests/vectors/sudoku_att_rope');
+  await page.setInputFiles('#model-file', ['step_0', 'all_config.yaml', 'dataset.json'].map(f => path.join(sudokuDir, f)));
+  await page.waitForFunction(() => /Loaded for sudoku: step_0/.test(document.getElementById('model-status').textContent), null, { timeout: 60_000 });
+  await page.evaluate(() => { delete document.querySelector('[data-testid=result]').dataset.state; });
+  await page.click('#solve');
+  assert.equal((await waitForResult(page)).state, 'done');
+  assert.ok(await page.locator('.sudoku .cell.sure').count() > 0, 'certainty bars on the model’s digits');
+  assert.ok(Number(await page.getAttribute('#timeline', 'max')) > 1);
   assert.deepEqual(seen.errors, []);
   await page.close();
 });

@@ -511,7 +511,7 @@ async function solve() {
     Object.assign(options, { taskId: currentArc.id, test: Number($('arc-test').value) || 0, maxCopies: Number($('arc-copies').value) });
   } else {
     options.strategy = $('strategy').value;
-    options.logits = kind === 'sudoku';  // the board shows how sure the model is of each digit
+    options.logits = true;  // the board shows how sure the model is of each digit or path cell
   }
   if (kind === 'sudoku' && sudoku.clash) {
     setVerdict(clashVerdict(), 'bad');

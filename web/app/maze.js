@@ -1,6 +1,7 @@
 // The maze board: a 30x30 canvas. Draw with the mouse, a finger or the keyboard (arrows move a cursor,
 // Space applies the tool, W/E/S/G pick wall, erase, start, goal). A maze is a 900-char row-major string over
-// '# SG'; the model's answer marks its path with 'o'.
+// '# SG'; the model's answer marks its path with 'o'. With a step's logits, each open cell is shaded by how sure the
+// model is that the path runs there.
 export const SIZE = 30;
 
 // "New maze" difficulty levels: the shortest path's length in cells, S and G included, as the engine's generator
@@ -61,11 +62,34 @@ export function shortestCells(maze) {
 }
 
 // path, changed, bad and truePath meet WCAG's 3:1 against open (tests/browser/page.test.mjs computes the ratios);
-// the legend in index.html repeats them.
+// over a shaded cell they keep a rim of `open` around them, so the ratio holds there too. `sure` is the shade of a
+// cell the model is certain lies on its path. The legend in index.html repeats them.
 export const COLORS = {
   wall: '#263445', open: '#f7f4ec', grid: '#e3ddd0', path: '#2f7fd8', changed: '#a86b00',
-  bad: '#d62839', S: '#1f9d55', G: '#c2410c', cursor: '#7c3aed', truePath: '#177245',
+  bad: '#d62839', S: '#1f9d55', G: '#c2410c', cursor: '#7c3aed', truePath: '#177245', sure: '#9fc4ec',
 };
+
+const PATH_TOKEN = 5;  // tokens 1-5 are '# SGo' (src/codecs.cpp), as in the reference maze data
+
+// Per cell, the softmax probability of a path token ('o'), from a step's logits [900, vocab].
+export function pathCertainties(step) {
+  const vocab = step.logits.length / (SIZE * SIZE);
+  const out = new Float32Array(SIZE * SIZE);
+  for (let i = 0; i < SIZE * SIZE; i++) {
+    const row = step.logits.subarray(i * vocab, (i + 1) * vocab);
+    const max = Math.max(...row);
+    let sum = 0;
+    for (const v of row) sum += Math.exp(v - max);
+    out[i] = Math.exp(row[PATH_TOKEN] - max) / sum;
+  }
+  return out;
+}
+
+// The colour between a and b ('#rrggbb') at t in [0, 1].
+function mix(a, b, t) {
+  const [x, y] = [a, b].map(h => h.slice(1).match(/../g).map(v => parseInt(v, 16)));
+  return `rgb(${x.map((v, k) => Math.round(v + (y[k] - v) * t)).join(', ')})`;
+}
 
 // Accepts '.' or '_' for open cells (handier in links); returns the 900-char maze or null.
 export function parseMaze(text) {
@@ -77,6 +101,7 @@ export function parseMaze(text) {
 export function createMazeView(canvas, { onChange, tool }) {
   let maze = ' '.repeat(SIZE * SIZE);
   let shown = null, changed = new Set(), bad = new Set();
+  let certainty = null;  // per cell, how sure the model is that the path runs there (pathCertainties), or null
   let cursor = 0, busy = false, painting = false, showShortest = false;
 
   function set(i, ch) {
@@ -84,6 +109,7 @@ export function createMazeView(canvas, { onChange, tool }) {
     if (ch === 'S' || ch === 'G') maze = maze.replace(ch, ' ');  // one start, one goal
     maze = maze.slice(0, i) + ch + maze.slice(i + 1);
     shown = null;
+    certainty = null;
     draw();
     onChange(maze);
   }
@@ -156,7 +182,8 @@ export function createMazeView(canvas, { onChange, tool }) {
     for (let i = 0; i < SIZE * SIZE; i++) {
       const x = (i % SIZE) * s, y = Math.floor(i / SIZE) * s;
       const ch = maze[i];
-      ctx.fillStyle = ch === '#' ? COLORS.wall : ch === 'S' ? COLORS.S : ch === 'G' ? COLORS.G : COLORS.open;
+      ctx.fillStyle = ch === '#' ? COLORS.wall : ch === 'S' ? COLORS.S : ch === 'G' ? COLORS.G
+        : certainty ? mix(COLORS.open, COLORS.sure, certainty[i]) : COLORS.open;
       ctx.fillRect(x + 0.5, y + 0.5, s - 1, s - 1);
     }
     if (showShortest) {
@@ -182,8 +209,12 @@ export function createMazeView(canvas, { onChange, tool }) {
       // A lone path cell (no neighbour on the path) would draw no line: it gets a dot.
       const lone = shown && shown[i] === 'o' && ch === ' ' && !neighbours(i).some(j => shown[j] === 'o' || maze[j] === 'S' || maze[j] === 'G');
       if (lone || bad.has(i) || changed.has(i)) {
-        ctx.fillStyle = bad.has(i) ? COLORS.bad : changed.has(i) ? COLORS.changed : COLORS.path;
         const inset = s * 0.2;
+        ctx.fillStyle = COLORS.open;  // the rim
+        ctx.beginPath();
+        ctx.arc(x + s / 2, y + s / 2, s / 2 - inset * 0.5, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.fillStyle = bad.has(i) ? COLORS.bad : changed.has(i) ? COLORS.changed : COLORS.path;
         ctx.beginPath();
         ctx.arc(x + s / 2, y + s / 2, s / 2 - inset, 0, 2 * Math.PI);
         ctx.fill();
@@ -204,18 +235,20 @@ export function createMazeView(canvas, { onChange, tool }) {
   }
 
   new ResizeObserver(() => draw()).observe(canvas);
-  // Each segment joins the centres of two neighbouring cells.
+  // Each segment joins the centres of two neighbouring cells; over shaded cells, a rim of the open colour.
   function drawLine(ctx, s, segments, color, width, dash) {
-    ctx.strokeStyle = color;
-    ctx.lineWidth = width;
     ctx.lineCap = 'round';
-    ctx.setLineDash(dash);
-    ctx.beginPath();
-    for (const [a, b] of segments) {
-      ctx.moveTo((a % SIZE + 0.5) * s, (Math.floor(a / SIZE) + 0.5) * s);
-      ctx.lineTo((b % SIZE + 0.5) * s, (Math.floor(b / SIZE) + 0.5) * s);
+    for (const [stroke, w] of certainty ? [[COLORS.open, width + s * 0.2], [color, width]] : [[color, width]]) {
+      ctx.strokeStyle = stroke;
+      ctx.lineWidth = w;
+      ctx.setLineDash(stroke === color ? dash : []);
+      ctx.beginPath();
+      for (const [a, b] of segments) {
+        ctx.moveTo((a % SIZE + 0.5) * s, (Math.floor(a / SIZE) + 0.5) * s);
+        ctx.lineTo((b % SIZE + 0.5) * s, (Math.floor(b / SIZE) + 0.5) * s);
+      }
+      ctx.stroke();
     }
-    ctx.stroke();
     ctx.setLineDash([]);
   }
   function neighbours(i) {
@@ -224,12 +257,15 @@ export function createMazeView(canvas, { onChange, tool }) {
   }
   return {
     get maze() { return maze; },
-    setMaze(m) { maze = m; shown = null; changed = new Set(); bad = new Set(); draw(); },
-    clearAnswer() { shown = null; changed = new Set(); bad = new Set(); draw(); },
+    setMaze(m) { maze = m; shown = null; certainty = null; changed = new Set(); bad = new Set(); draw(); },
+    clearAnswer() { shown = null; certainty = null; changed = new Set(); bad = new Set(); draw(); },
     setBusy(b) { busy = b; canvas.classList.toggle('busy', b); },
     set showShortest(on) { showShortest = on; draw(); },
+    // How sure the model is, per cell, that the path runs there, for the step shown; null without logits.
+    get certainty() { return certainty; },
     showStep(step) {
       shown = step.prediction;
+      certainty = step.logits ? pathCertainties(step) : null;
       changed = new Set(step.changed || []);
       bad = new Set(step.done ? step.badCells || [] : []);
       if (step.done) changed = new Set();
