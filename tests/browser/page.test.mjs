@@ -436,6 +436,32 @@ test('focus stays where the user acted: Solve pressed from the keyboard keeps th
   await page.close();
 });
 
+test('at 390 px the model download shows its progress on screen, above the board', { skip }, async () => {
+  const page = await browser.context.newPage();
+  await page.setViewportSize({ width: 390, height: 844 });
+  const seen = watch(page, server.origin);
+  // Every text the note shows while the model loads, with where it is on the screen then.
+  await page.addInitScript(() => document.addEventListener('DOMContentLoaded', () => {
+    const note = document.getElementById('load-note');
+    window.__notes = [];
+    new MutationObserver(() => {
+      const r = note.getBoundingClientRect();
+      if (!note.hidden) window.__notes.push({ text: note.textContent, top: r.top, bottom: r.bottom });
+    }).observe(note, { childList: true, characterData: true, subtree: true, attributes: true });
+  }));
+  await page.goto(server.url + sudokuLink(PUZZLE));
+  await modelLoaded(page);
+  const notes = await page.evaluate(() => window.__notes);
+  assert.ok(notes.length > 0, 'the note showed the download');
+  for (const n of notes) {
+    assert.match(n.text, /^Downloading the model… [\d.]+ (of [\d.]+ )?MB$/);
+    assert.ok(n.top >= 0 && n.bottom <= 844, `the progress is at ${Math.round(n.top)}-${Math.round(n.bottom)} px`);
+  }
+  assert.ok(await page.isHidden('#load-note'), 'gone once loaded');
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
+
 test('at 390 px the keyboard moves down the page in the order it is shown', { skip }, async () => {
   const { page, seen } = await open(sudokuLink(PUZZLE), { width: 390, height: 844 });
   await modelLoaded(page);
@@ -477,6 +503,8 @@ test('the timeline scrubs back to step 1 and forward again, the chart plots the 
   await page.click('#solve');
   const r = await waitForResult(page);
   assert.equal(r.state, 'done', r.verdict);
+  const [, calls, plural] = r.verdict.match(/\(strategy model, (\d+) model call(s?)\)/);
+  assert.equal(plural, calls === '1' ? '' : 's', r.verdict);
   const boards = await page.evaluate(() => window.__boards);
   const board = () => page.$$eval('.sudoku .cell', cells => cells.map(c => c.value || '.').join(''));
   const n = boards.length;

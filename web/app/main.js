@@ -183,6 +183,9 @@ function setProgress(loaded, total, doing = 'Downloading the model') {
   $('model-status').textContent = total
     ? `${doing}… ${(loaded / 1e6).toFixed(1)} of ${(total / 1e6).toFixed(1)} MB`
     : `${doing}… ${(loaded / 1e6).toFixed(1)} MB`;
+  // Also above the board, where a phone shows it at first (the model panel is far below; its status is the one read out).
+  $('load-note').hidden = false;
+  $('load-note').textContent = $('model-status').textContent;
 }
 
 function showError(message) {
@@ -214,7 +217,7 @@ async function loadModel(source, name, { unlessLoaded = false, keepPuzzles } = {
     keepOffline(trm.info.files);
     return kind;
   } finally {
-    $('model-progress').hidden = true;
+    $('model-progress').hidden = $('load-note').hidden = true;
   }
 }
 
@@ -571,7 +574,7 @@ async function solve() {
       $('ms').textContent = `${Math.round(totalMs / last.step)} ms/step, ${(totalMs / 1000).toFixed(1)} s in all`;
       const good = kind === 'arc' ? last.attempts.some(a => a.correct) : last.verified;
       const neutral = kind === 'arc' && !last.attempts.some(a => a.correct !== undefined);
-      const how = last.strategy ? ` (strategy ${last.strategy}, ${last.modelCalls} model calls)` : '';
+      const how = last.strategy ? ` (strategy ${last.strategy}, ${last.modelCalls} model call${last.modelCalls === 1 ? '' : 's'})` : '';
       setVerdict(finishVerdict(kind, last) + how + (good || neutral ? '' : ` ${nextTry(kind, last.strategy)}`), neutral ? '' : good ? 'good' : 'bad');
     }
   } catch (e) {
