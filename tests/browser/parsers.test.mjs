@@ -39,7 +39,7 @@ test('messages: the engine\'s wording in plain sentences, singular for one cell'
   assert.doesNotMatch(e, /sudoku:/);
   assert.match(e, /^The model could not run this puzzle: puzzle has 80 characters; .*\. Change the puzzle, or load another model, and press Solve again\.$/);
   assert.equal(loadError('a.safetensors', "metadata 'task.puzzle_identifiers' is empty"),
-    "a.safetensors: metadata 'task.puzzle_identifiers' is empty. Choose a TRM weight file (.safetensors) or an official checkpoint (step_N) with its all_config.yaml.");
+    "a.safetensors: the file is incomplete: its metadata entry task.puzzle_identifiers is empty. Choose a TRM weight file (.safetensors) or an official checkpoint (step_N) with its all_config.yaml.");
   assert.equal(loadError('step_0', "step_0: a PyTorch checkpoint needs its run's all_config.yaml; choose or drop both files together"),
     "step_0: a PyTorch checkpoint needs its run's all_config.yaml; choose or drop both files together", 'a message that says what to choose stays');
 });

@@ -14,7 +14,8 @@ export function plainError(message) {
 // A file the model panel could not load: the engine's reason, the file named first, then what to choose instead.
 export function loadError(name, message) {
   let text = `${name}: ${(message.startsWith(`${name}: `) ? message.slice(name.length + 2) : message).replace(/^(weights|safetensors): /, '')}`;
-  text = text.replace(/header length \d+ runs past the end[^;]*/, 'its header does not fit in the file (the file is cut short, or not a safetensors file)');
+  text = text.replace(/header length \d+ runs past the end[^;]*/, 'its header does not fit in the file (the file is cut short, or not a safetensors file)')
+    .replace(/metadata '([^']+)' is empty/, 'the file is incomplete: its metadata entry $1 is empty');
   if (/\bchoose\b/i.test(text)) return text;
   return `${sentence(text)} Choose a TRM weight file (.safetensors) or an official checkpoint (step_N) with its all_config.yaml.`;
 }
