@@ -9,6 +9,7 @@
 #include <emscripten/val.h>
 #include <malloc.h>
 
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <new>
@@ -221,8 +222,9 @@ struct ArcRun {
     void haltConfident() { s.halt_confident(); }
     int active() const { return s.any_active(); }  // copies not halted
     // The distinct answers so far, ranked (trm::arc::vote_copies): {"distinct": n, "attempts": [{"grid", "votes",
-    // "confidence", "correct"?}]} with the first `top` of them; "correct" when the task holds this test's output.
-    std::string attemptsJson(int top) const {
+    // "confidence", "correct"?, "certainty"?}]} with the first `top` of them; "correct" when the task holds this test's
+    // output; with `certainty`, each cell's probability in rows like the grid's (trm::arc::cell_certainty, 4 decimals).
+    std::string attemptsJson(int top, bool certainty) const {
         return guarded([&] {
             const auto attempts = trm::arc::vote_copies(s, copies);
             const trm::arc::Pair& pair = task.test[size_t(test)];
@@ -231,6 +233,17 @@ struct ArcRun {
                 nlohmann::json at = {{"grid", nlohmann::json::parse(trm::arc::to_json(attempts[i].grid))},
                                      {"votes", attempts[i].votes}, {"confidence", attempts[i].mean_confidence}};
                 if (pair.has_output) at["correct"] = attempts[i].grid == pair.output;
+                if (certainty) {
+                    const std::vector<float> p = trm::arc::cell_certainty(s, copies, attempts[i].grid);
+                    nlohmann::json rows = nlohmann::json::array();
+                    for (int r = 0; r < attempts[i].grid.rows && !p.empty(); ++r) {
+                        nlohmann::json row = nlohmann::json::array();
+                        for (int c = 0; c < attempts[i].grid.cols; ++c)
+                            row.push_back(std::round(double(p[size_t(r * attempts[i].grid.cols + c)]) * 1e4) / 1e4);
+                        rows.push_back(row);
+                    }
+                    at["certainty"] = rows;
+                }
                 out["attempts"].push_back(at);
             }
             return out.dump();

@@ -1,5 +1,6 @@
 #include "arc_solver.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace trm::arc {
@@ -45,6 +46,40 @@ std::vector<Attempt> vote_copies(const Solver& solver, const std::vector<Copy>& 
         confidence.push_back(1.0 / (1.0 + std::exp(-double(solver.q_halt(int(i))))));
     }
     return vote(grids, confidence);
+}
+
+std::vector<float> cell_certainty(const Solver& solver, const std::vector<Copy>& copies, const Grid& grid) {
+    const int V = solver.model().config().vocab_size;
+    std::vector<float> sum(grid.cells.size(), 0.0f);
+    int voters = 0;
+    for (size_t i = 0; i < copies.size(); ++i) {
+        const Grid seen = decode(solver.predictions(int(i)));  // in the copy's frame
+        if (!(restore(copies[i].augmentation, seen) == grid)) continue;
+        // Where each restored cell sits in the copy's frame: the row and column indices (< 30) of the copy's grid,
+        // moved as restore() moves the cells.
+        Grid row = seen, col = seen;
+        for (int r = 0; r < seen.rows; ++r)
+            for (int c = 0; c < seen.cols; ++c) {
+                row.cells[size_t(r * seen.cols + c)] = uint8_t(r);
+                col.cells[size_t(r * seen.cols + c)] = uint8_t(c);
+            }
+        row = inverse_dihedral(row, copies[i].augmentation.transform);
+        col = inverse_dihedral(col, copies[i].augmentation.transform);
+        const float* logits = solver.logits(int(i));
+        for (size_t k = 0; k < grid.cells.size(); ++k) {
+            const int at = row.cells[k] * kMaxSide + col.cells[k];
+            const float* l = logits + size_t(at) * V;
+            float max = l[0], total = 0.0f;
+            for (int v = 1; v < V; ++v) max = std::max(max, l[v]);
+            for (int v = 0; v < V; ++v) total += std::exp(l[v] - max);
+            const int token = seen.cells[size_t(row.cells[k] * seen.cols + col.cells[k])] + 2;  // the colour shown, as the copy sees it
+            sum[k] += std::exp(l[token] - max) / total;
+        }
+        ++voters;
+    }
+    if (voters == 0) return {};
+    for (float& p : sum) p /= float(voters);
+    return sum;
 }
 
 }  // namespace trm::arc

@@ -25,4 +25,9 @@ void load_copies(Solver& solver, const std::vector<Copy>& copies, const Grid& in
 // Decodes every slot's current prediction, restores it to the task's frame and votes.
 std::vector<Attempt> vote_copies(const Solver& solver, const std::vector<Copy>& copies);
 
+// How sure the model is of each cell of `grid` (an attempt of vote_copies): per cell, [grid.rows * grid.cols], the
+// probability (softmax of the slot's logits) of the cell's colour, averaged over the copies whose restored prediction
+// is `grid`, each read at the position and in the colour its augmentation gives that cell. Empty when no copy gave it.
+std::vector<float> cell_certainty(const Solver& solver, const std::vector<Copy>& copies, const Grid& grid);
+
 }  // namespace trm::arc

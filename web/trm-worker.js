@@ -5,7 +5,7 @@
 //   {type: 'solve', input, halt, maxSteps, logits, strategy, copies, commit, roundSteps, maxCalls, backtracks,
 //    threshold, carry, seed}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone}}
-//   {type: 'solveArc', task, label, taskId, test, maxCopies, halt, maxSteps}
+//   {type: 'solveArc', task, label, taskId, test, maxCopies, halt, maxSteps, certainty}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone, copies}}
 //   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step; sooner,
 //                                                     within one network call, through `cancelFlag` (Int32Array on a
@@ -234,7 +234,7 @@ async function solve(id, msg) {
 
 // ARC: the test input of a task, once per augmented copy the model has a row for, the copies voting after each step
 // (bindings ArcRun over src/arc_solver.h). The run's solver replaces the one-slot solver while it lives.
-async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies = 0, halt = 'early', maxSteps, cancelFlag: flag }) {
+async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies = 0, halt = 'early', maxSteps, certainty = false, cancelFlag: flag }) {
   if (!model) throw new Error('solve: no model is loaded');
   if (halt !== 'early' && halt !== 'never') throw new Error(`solve: halt = '${halt}'; expected early or never`);
   const max = maxSteps ?? JSON.parse(model.configJson()).halt_max_steps;
@@ -253,7 +253,7 @@ async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies 
       check(run.step());
       const ms = performance.now() - t0;
       const active = run.active();  // the copies that ran this step
-      const voted = run.attemptsJson(2);
+      const voted = run.attemptsJson(2, certainty);
       if (!voted) throw new Error(M.lastError());
       const { distinct, attempts } = JSON.parse(voted);
       if (halt === 'early') run.haltConfident();

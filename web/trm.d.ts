@@ -203,6 +203,8 @@ export interface ArcSolveOptions {
   maxSteps?: number;
   /** Names the task in error messages (default: taskId). */
   label?: string;
+  /** Give each attempt its per-cell `certainty` (default false). */
+  certainty?: boolean;
 }
 
 /** One distinct answer of the copies, in the task's own frame (augmentation undone). */
@@ -214,6 +216,9 @@ export interface ArcAttempt {
   confidence: number;
   /** Whether it equals the test output, when the task holds one. */
   correct?: boolean;
+  /** With `certainty: true`: per cell of `grid`, the probability the model gives the cell's colour, averaged over the
+   * copies that voted for it (each read in its own augmented frame). */
+  certainty?: number[][];
 }
 
 export interface ArcStep {

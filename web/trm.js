@@ -433,7 +433,7 @@ export class TRM {
       throw new TypeError("solve: an ARC task needs options.taskId, the task's id as the model's puzzle_identifiers name it");
     }
     return this.#run({ type: 'solveArc', task, label: options.label ?? taskId, taskId, test, maxCopies,
-      halt: options.halt ?? 'early', maxSteps: options.maxSteps });
+      halt: options.halt ?? 'early', maxSteps: options.maxSteps, certainty: Boolean(options.certainty) });
   }
 
   // A cancel reaches the worker between steps as a message and, where there is shared memory (Node, cross-origin

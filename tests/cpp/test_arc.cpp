@@ -96,6 +96,14 @@ TEST_CASE("an ARC solve runs every named copy of the task as one batch", "[arc]"
     CHECK(votes == 2);
     CHECK(attempts[0].mean_confidence > 0.0);
     CHECK(attempts[0].mean_confidence < 1.0);
+
+    // How sure the model is of each cell: the attempt's shape, probabilities; none for a grid no copy gave.
+    for (const auto& a : attempts) {
+        const auto p = arc::cell_certainty(solver, copies, a.grid);
+        REQUIRE(p.size() == a.grid.cells.size());
+        for (float x : p) CHECK((x > 0.0f && x <= 1.0f));
+    }
+    CHECK(arc::cell_certainty(solver, copies, grid({{9, 9, 9}, {9, 9, 9}, {9, 9, 9}, {9, 9, 9}})).empty());
 }
 
 TEST_CASE("ARC needs an arc model with named rows", "[arc]") {

@@ -72,6 +72,50 @@ describe('ARC through the JavaScript API', () => {
     assert.equal(only.attempts[0].correct, undefined);
   });
 
+  test('certainty: per cell, the probability of the shown colour, read in each copy\'s frame and averaged over the copies', async () => {
+    // Expected from predict(): each copy's augmented input (its row's transform and colours) run one step; a cell of the
+    // task's grid sits in the copy's frame where dihedral() moves it (an index grid moved the same way finds it).
+    const dihedral = (g, t) => {  // src/tasks.cpp's dihedral(), numpy's rotations
+      const R = g.length, C = g[0].length, swap = [1, 3, 4, 7].includes(t);
+      const rows = swap ? C : R, cols = swap ? R : C;
+      return Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => {
+        const [r, c] = [[i, j], [j, C - 1 - i], [R - 1 - i, C - 1 - j], [R - 1 - j, i], [j, i], [i, C - 1 - j], [R - 1 - i, j],
+          [R - 1 - j, C - 1 - i]][t];
+        return g[r][c];
+      }));
+    };
+    const input = ARC_TASK.test[0].input;
+    const names = copy.info.task.puzzle_identifiers;
+    const rows = names.map((n, id) => ({ n, id })).filter(({ n }) => n.split('|||')[0] === ARC_TASK_ID);
+    const index = input.map((row, r) => row.map((_, c) => r * row.length + c));
+    const expected = input.map((row) => row.map(() => 0));
+    for (const { n, id } of rows) {
+      const [, t = 't0', perm = '0123456789'] = n.split('|||');
+      const transform = Number(t.slice(1)), colours = [...perm].map(Number);
+      const seen = dihedral(input.map((row) => row.map((v) => colours[v])), transform);
+      const where = dihedral(index, transform);
+      const tokens = new Int32Array(900);
+      seen.forEach((row, i) => row.forEach((v, j) => { tokens[i * 30 + j] = v + 2; }));
+      seen.forEach((row, i) => { if (row.length < 30) tokens[i * 30 + row.length] = 1; });
+      if (seen.length < 30) seen[0].forEach((_, j) => { tokens[seen.length * 30 + j] = 1; });
+      const { steps: [{ logits }] } = await copy.predict(tokens, [id], { steps: 1 });
+      where.forEach((row, i) => row.forEach((k, j) => {
+        const l = logits.subarray((i * 30 + j) * 12, (i * 30 + j + 1) * 12), max = Math.max(...l);
+        const sum = l.reduce((s, v) => s + Math.exp(v - max), 0);
+        const r = Math.floor(k / input[0].length), c = k % input[0].length;
+        expected[r][c] += Math.exp(l[seen[i][j] + 2] - max) / sum / rows.length;
+      }));
+    }
+    const [s] = await collect(copy.solve(ARC_TASK, { taskId: ARC_TASK_ID, maxSteps: 1, certainty: true }));
+    const got = s.attempts[0].certainty;
+    assert.equal(got.length, input.length);
+    got.forEach((row, r) => row.forEach((p, c) => assert.ok(Math.abs(p - expected[r][c]) < 2e-4, `cell ${r},${c}: ${p} vs ${expected[r][c]}`)));
+    assert.ok(got.flat().every((p) => p > 0 && p <= 1));
+    // Without the option, attempts stay as they were.
+    const [plain] = await collect(copy.solve(ARC_TASK, { taskId: ARC_TASK_ID, maxSteps: 1 }));
+    assert.equal(plain.attempts[0].certainty, undefined);
+  });
+
   test('copies disagree on the random model: attempts ranked by votes, then confidence', async () => {
     const steps = await collect(random.solve(ARC_TASK, { taskId: ARC_TASK_ID, halt: 'never' }));
     assert.equal(steps.length, 3);
@@ -81,6 +125,13 @@ describe('ARC through the JavaScript API', () => {
       if (b) assert.ok(a.votes > b.votes || (a.votes === b.votes && a.confidence >= b.confidence));
       assert.ok(s.attempts.reduce((n, t) => n + t.votes, 0) <= ARC_COPIES);
       for (const t of s.attempts) assert.ok(Array.isArray(t.grid) && t.grid.every((r) => r.length === t.grid[0].length));
+    }
+    // Each attempt's certainty has its grid's shape, whichever copies gave it.
+    for (const s of await collect(random.solve(ARC_TASK, { taskId: ARC_TASK_ID, halt: 'never', certainty: true }))) {
+      for (const t of s.attempts) {
+        assert.deepEqual(t.certainty.map((r) => r.length), t.grid.map((r) => r.length));
+        assert.ok(t.certainty.flat().every((p) => p > 0 && p <= 1));
+      }
     }
   });
 
