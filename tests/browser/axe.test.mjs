@@ -1,5 +1,5 @@
 // An accessibility audit of the demo page with axe-core (npm devDependency), in headless Chromium: each view (sudoku
-// after a solve, maze before and after one, ARC) and the model panel's details opened, at desktop and phone widths. No violation of impact
+// after a solve, maze before and after one, ARC before and after one) and the model panel's details opened, at desktop and phone widths. No violation of impact
 // serious or critical may remain. The axe script is read from node_modules and run in the page; nothing is fetched.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ROOT, haveChromium, haveEngine, sudokuModel, startServer, launch, watch, waitForResult } from './harness.mjs';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
+import { ARC_TASK, ARC_TASK_ID, arcModelBytes } from '../js/arc-model.mjs';
 
 const AXE = path.join(ROOT, 'node_modules/axe-core/axe.min.js');
 const sudoku = sudokuModel();
@@ -59,6 +60,14 @@ for (const width of [1280, 390]) {
     await page.click('#tab-arc');
     await page.waitForSelector('#arc-pairs canvas');
     found.arc = await audit(page);
+    // Solved with a tiny ARC model (tests/js/arc-model.mjs): the attempts, their certainty maps and the legend.
+    await page.setInputFiles('#arc-file', { name: `${ARC_TASK_ID}.json`, mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(ARC_TASK)) });
+    await page.setInputFiles('#model-file', { name: 'arc-copy.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(arcModelBytes('copy')) });
+    await page.waitForFunction(() => /ARC model loaded/.test(document.getElementById('arc-model').textContent));
+    await page.click('#solve');
+    assert.equal((await waitForResult(page)).state, 'done');
+    assert.ok(await page.isVisible('[data-testid=arc-certainty]') && await page.isVisible('#arc-legend'));
+    found['arc solved'] = await audit(page);
 
     await page.click('#tab-sudoku');
     await page.waitForSelector('#model-info dt', { state: 'attached' });

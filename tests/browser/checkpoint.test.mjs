@@ -115,6 +115,13 @@ test('an ARC checkpoint with identifiers.json asks which task, keeps its rows an
   assert.equal(r.state, 'done', r.verdict);
   assert.ok(JSON.parse(r.text).length >= 1);
   assert.match(await page.textContent('#arc-attempts'), /2 augmented copies voting/);
+  // Beside each attempt, how sure the model is of each of its cells, as for a weight file.
+  const maps = await page.$$eval('[data-testid=arc-attempt]', els => els.map(el =>
+    el.querySelector('[data-testid=arc-certainty]')?.dataset.certainty.split(',').map(Number) ?? []));
+  JSON.parse(r.text).forEach((grid, i) => {
+    assert.equal(maps[i].length, grid.flat().length, `attempt ${i + 1}: a probability a cell`);
+    assert.ok(maps[i].every(p => p > 0 && p <= 1), String(maps[i]));
+  });
   assert.ok(await page.isVisible('#model-save'));
   assert.deepEqual(seen.errors, []);
   assert.deepEqual(seen.foreign, []);

@@ -174,6 +174,8 @@ test('a legend names the cell colours, the highlights meet 3:1 contrast, and the
     ['given', 'the model’s digit', 'changed in this step', 'wrong, or givens that clash', 'bar: how sure the model is']);
   assert.deepEqual((await page.locator('#view-maze .legend li').allTextContents()).map(t => t.trim()),
     ['the model’s path', 'changed in this step', 'wrong', 'a shortest path (when shown)', 'shade: how sure the model is that the path runs there']);
+  assert.deepEqual((await page.locator('#arc-legend li').allTextContents()).map(t => t.trim()),
+    ['shade, right of each attempt: how sure the model is of the cell’s colour', 'less than half sure']);
   const ratios = await page.evaluate(async contrast => {
     contrast = eval(contrast);
     const grid = document.getElementById('sudoku-grid');
@@ -187,8 +189,11 @@ test('a legend names the cell colours, the highlights meet 3:1 contrast, and the
       return out;
     };
     const plain = probe('cell'), changed = probe('cell changed'), bad = probe('cell bad'), predicted = probe('cell predicted');
-    const { COLORS } = await import(new URL('app/maze.js', location.href));
+    const { COLORS, mix } = await import(new URL('app/maze.js', location.href));
+    const { CERTAINTY_COLORS: ARC } = await import(new URL('app/arc.js', location.href));
     return {
+      // ARC's dot on a cell the model is less than half sure of: against its rim, and against the darkest shade it sits on.
+      'arc dot': contrast(ARC.unsure, ARC.open), 'arc dot on 50%': contrast(ARC.unsure, mix(ARC.open, ARC.sure, 0.5)),
       changedRing: contrast(changed.ring, plain.bg), changedRingOnFill: contrast(changed.ring, changed.bg),
       changedText: contrast(changed.color, changed.bg), bad: contrast(bad.ring, plain.bg), badText: contrast(bad.color, bad.bg),
       predicted: contrast(predicted.color, plain.bg),

@@ -1,6 +1,8 @@
-// The ARC view: a task's demonstration pairs and test inputs in the standard ARC colours.
-// Task files are the ARC JSON format: { train: [{input, output}], test: [{input, output?}] },
-// grids being 1-30 rows of 1-30 colours 0-9.
+// The ARC view: a task's demonstration pairs and test inputs in the standard ARC colours, and the model's attempts,
+// each with a map of how sure the model is of every cell. Task files are the ARC JSON format:
+// { train: [{input, output}], test: [{input, output?}] }, grids being 1-30 rows of 1-30 colours 0-9.
+import { mix } from './maze.js';
+
 export const ARC_COLORS = ['#000000', '#0074d9', '#ff4136', '#2ecc40', '#ffdc00',
   '#aaaaaa', '#f012be', '#ff851b', '#7fdbff', '#870c25'];
 
@@ -25,24 +27,65 @@ export function checkArcTask(task) {
   return task;
 }
 
-export function gridCanvas(grid, label) {
-  const rows = grid.length, cols = grid[0].length;
+// A canvas for a rows x cols grid, `cell` pixels a cell, lines of `line` between the cells.
+function blankGrid(rows, cols, line) {
   const cell = Math.max(4, Math.min(24, Math.floor(240 / Math.max(rows, cols))));
   const canvas = document.createElement('canvas');
   canvas.width = cols * cell;
   canvas.height = rows * cell;
   canvas.className = 'arc-grid';
   canvas.setAttribute('role', 'img');
-  canvas.setAttribute('aria-label', `${label}: ${rows} by ${cols} grid`);
   const ctx = canvas.getContext('2d');
-  ctx.fillStyle = '#555';
+  ctx.fillStyle = line;
   ctx.fillRect(0, 0, canvas.width, canvas.height);
+  return { canvas, ctx, cell };
+}
+
+export function gridCanvas(grid, label) {
+  const rows = grid.length, cols = grid[0].length;
+  const { canvas, ctx, cell } = blankGrid(rows, cols, '#555');
+  canvas.setAttribute('aria-label', `${label}: ${rows} by ${cols} grid`);
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < cols; c++) {
       ctx.fillStyle = ARC_COLORS[grid[r][c]];
       ctx.fillRect(c * cell + 0.5, r * cell + 0.5, cell - 1, cell - 1);
     }
   }
+  return canvas;
+}
+
+// How sure the model is of each cell of an attempt, drawn beside its grid: each cell shaded from `open` (0) to `sure`
+// (1) by the probability of the colour shown there, and a dot of `unsure` on a cell it is less than half sure of.
+// The dot meets WCAG's 3:1 against `open` and keeps a rim of `open` around it, so the ratio holds over any shade
+// (tests/browser/page.test.mjs computes the ratios). The legend in index.html repeats them.
+export const CERTAINTY_COLORS = { open: '#f7f4ec', sure: '#1d5fa8', unsure: '#1b2430', line: '#d9d3c7' };
+
+// certainty: rows of probabilities, the attempt's shape (trm.solve's `certainty: true`).
+export function certaintyCanvas(certainty, label) {
+  const rows = certainty.length, cols = certainty[0].length;
+  const { canvas, ctx, cell } = blankGrid(rows, cols, CERTAINTY_COLORS.line);
+  const { open, sure, unsure } = CERTAINTY_COLORS;
+  const all = certainty.flat();
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const p = certainty[r][c], x = c * cell, y = r * cell;
+      ctx.fillStyle = mix(open, sure, p);
+      ctx.fillRect(x + 0.5, y + 0.5, cell - 1, cell - 1);
+      if (p >= 0.5) continue;
+      for (const [color, radius] of [[open, cell * 0.4], [unsure, cell * 0.25]]) {
+        ctx.fillStyle = color;
+        ctx.beginPath();
+        ctx.arc(x + cell / 2, y + cell / 2, radius, 0, 2 * Math.PI);
+        ctx.fill();
+      }
+    }
+  }
+  const mean = all.reduce((s, p) => s + p, 0) / all.length, under = all.filter(p => p < 0.5).length;
+  canvas.classList.add('arc-certainty');
+  canvas.dataset.testid = 'arc-certainty';
+  canvas.dataset.certainty = all.join(',');
+  canvas.setAttribute('aria-label', `${label}: how sure the model is of each cell, ${Math.round(100 * mean)}% on average; ` +
+    `${under ? `${under} of ${all.length} cell${all.length === 1 ? '' : 's'} under half` : 'every cell at least half'}`);
   return canvas;
 }
 
@@ -92,9 +135,10 @@ export function showArcTask(container, task) {
   });
 }
 
-// The attempts of an ARC solve: the top two answers of the model's augmented copies, each with its votes and, when
-// the task file holds the test output, whether it matches. Everything is drawn or set as text (never as HTML).
-export function createArcAttempts(container) {
+// The attempts of an ARC solve: the top two answers of the model's augmented copies, each with its votes, how sure
+// the model is of each cell (when the step has it) and, when the task file holds the test output, whether it matches.
+// Everything is drawn or set as text (never as HTML). legend: shown while attempts with certainty maps are.
+export function createArcAttempts(container, legend = null) {
   let busy = false;
   const attempt = (a, i, copies) => {
     const fig = document.createElement('figure');
@@ -103,8 +147,13 @@ export function createArcAttempts(container) {
     fig.dataset.votes = String(a.votes);
     if (a.correct !== undefined) fig.dataset.correct = String(a.correct);
     const label = `Attempt ${i + 1}`;
-    if (a.grid.length) fig.append(gridCanvas(a.grid, label));
-    else {
+    if (a.grid.length) {
+      const grids = document.createElement('div');
+      grids.className = 'arc-attempt-grids';
+      grids.append(gridCanvas(a.grid, label));
+      if (a.certainty && a.certainty.length) grids.append(certaintyCanvas(a.certainty, label));
+      fig.append(grids);
+    } else {
       const empty = document.createElement('p');
       empty.className = 'arc-empty';
       empty.textContent = 'No grid: the prediction has no cell in its top-left corner.';
@@ -135,8 +184,13 @@ export function createArcAttempts(container) {
       step.attempts.forEach((a, i) => row.append(attempt(a, i, step.copies)));
       container.replaceChildren(head, row);
       container.hidden = false;
+      if (legend) legend.hidden = !step.attempts.some(a => a.certainty);
     },
-    clearAnswer() { container.replaceChildren(); container.hidden = true; },
+    clearAnswer() {
+      container.replaceChildren();
+      container.hidden = true;
+      if (legend) legend.hidden = true;
+    },
     setBusy(on) { busy = on; container.setAttribute('aria-busy', String(busy)); },
   };
 }

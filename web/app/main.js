@@ -32,7 +32,7 @@ const maze = createMazeView($('maze-board'), {
   tool: () => document.querySelector('input[name=maze-tool]:checked').value,
   onChange: () => { $('maze-info').textContent = maze.describe(); clearResult(); },
 });
-const arc = createArcAttempts($('arc-attempts'));
+const arc = createArcAttempts($('arc-attempts'), $('arc-legend'));
 const views = { sudoku, maze, arc };
 
 for (const s of SUDOKU_SAMPLES) {
@@ -511,7 +511,8 @@ async function solve() {
       return;
     }
     puzzle = currentArc.task;
-    Object.assign(options, { taskId: currentArc.id, test: Number($('arc-test').value) || 0, maxCopies: Number($('arc-copies').value) });
+    Object.assign(options, { taskId: currentArc.id, test: Number($('arc-test').value) || 0, maxCopies: Number($('arc-copies').value),
+      certainty: true });  // a map beside each attempt shows how sure the model is of each cell
   } else {
     options.strategy = $('strategy').value;
     options.logits = true;  // the board shows how sure the model is of each digit or path cell

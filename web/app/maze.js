@@ -86,7 +86,7 @@ export function pathCertainties(step) {
 }
 
 // The colour between a and b ('#rrggbb') at t in [0, 1].
-function mix(a, b, t) {
+export function mix(a, b, t) {
   const [x, y] = [a, b].map(h => h.slice(1).match(/../g).map(v => parseInt(v, 16)));
   return `rgb(${x.map((v, k) => Math.round(v + (y[k] - v) * t)).join(', ')})`;
 }
