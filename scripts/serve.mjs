@@ -1,9 +1,10 @@
 // A tiny static server for the demo page, on 127.0.0.1 only, with no dependencies.
-//   scripts/serve --port N [--root DIR]     (DIR defaults to the repository root; `/` goes to /web/)
+//   scripts/serve --port N [--root DIR] [--no-isolation]     (DIR defaults to the repository root; `/` goes to /web/)
 // Only the page, the package's WASM builds and the shipped models are served (PUBLIC), only to loopback Host names,
 // never through a link that leads outside the root; no request stops the server (each error: a 4xx/5xx and a line).
 // Every response carries COOP/COEP (so the threaded WASM build can use SharedArrayBuffer) and a strict
-// Content-Security-Policy: the page may load nothing from any other origin.
+// Content-Security-Policy: the page may load nothing from any other origin. --no-isolation leaves COOP/COEP out: the page
+// is then not cross-origin isolated and runs the single-thread build, as on a host that cannot send those headers.
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -41,9 +42,11 @@ const MIME = {
   '.safetensors': 'application/octet-stream',
 };
 
-const SECURITY_HEADERS = {
+const ISOLATION_HEADERS = {
   'Cross-Origin-Opener-Policy': 'same-origin',
   'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+const SECURITY_HEADERS = {
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Content-Security-Policy': CSP,
   'X-Content-Type-Options': 'nosniff',
@@ -66,10 +69,6 @@ const PUBLIC = [
 // (DNS rebinding) and is refused. A port may follow.
 const LOOPBACK_HOST = /^(localhost|127(\.\d{1,3}){3}|\[::1\])(:\d{1,5})?$/i;
 
-function send(res, status, headers, body) {
-  res.writeHead(status, { ...SECURITY_HEADERS, ...headers });
-  res.end(body);
-}
 
 // The request target's path as segments, or null when it is not a plain absolute path of safe segments (no
 // hidden segment such as .git or .., no NUL, no empty segment as in `//`, no scheme or authority).
@@ -88,10 +87,16 @@ function segments(target) {
 const refusal = (status, text) => Object.assign(new Error(text), { status });
 
 // options.allow: more folders to serve, relative to the root ('build/native/vectors/'), for tests;
-// options.log: where a line goes for every refused request and every error (console.error by default).
-export function createServer(root, { allow = [], log = (line) => console.error(line) } = {}) {
+// options.log: where a line goes for every refused request and every error (console.error by default);
+// options.isolated: false leaves out COOP/COEP (the page is then not cross-origin isolated).
+export function createServer(root, { allow = [], log = (line) => console.error(line), isolated = true } = {}) {
   root = fs.realpathSync(path.resolve(root));
   const served = (rel) => PUBLIC.some((re) => re.test(rel)) || allow.some((dir) => rel.startsWith(dir));
+  const always = isolated ? { ...ISOLATION_HEADERS, ...SECURITY_HEADERS } : SECURITY_HEADERS;
+  function send(res, status, headers, body) {
+    res.writeHead(status, { ...always, ...headers });
+    res.end(body);
+  }
 
   function handle(req, res) {
     if (req.method !== 'GET' && req.method !== 'HEAD') throw refusal(405, `method ${req.method} not allowed`);
@@ -125,7 +130,7 @@ export function createServer(root, { allow = [], log = (line) => console.error(l
     if (req.headers['if-none-match'] === etag) return send(res, 304, headers, '');
     headers['Content-Length'] = stat.size;
     if (req.method === 'HEAD') return send(res, 200, headers, '');
-    res.writeHead(200, { ...SECURITY_HEADERS, ...headers });
+    res.writeHead(200, { ...always, ...headers });
     fs.createReadStream(real).on('error', (e) => {
       log(`serve: ${JSON.stringify(req.url)}: ${e.message}`);
       res.destroy();
@@ -160,11 +165,13 @@ export function createServer(root, { allow = [], log = (line) => console.error(l
 function main(argv) {
   let port = 8080;
   let root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  let isolated = true;
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--port' && i + 1 < argv.length) port = Number(argv[++i]);
     else if (argv[i] === '--root' && i + 1 < argv.length) root = path.resolve(argv[++i]);
+    else if (argv[i] === '--no-isolation') isolated = false;
     else {
-      console.error('usage: scripts/serve --port N [--root DIR]');
+      console.error('usage: scripts/serve --port N [--root DIR] [--no-isolation]');
       process.exit(2);
     }
   }
@@ -176,7 +183,7 @@ function main(argv) {
     console.error(`serve: --root ${root}: not a directory`);
     process.exit(2);
   }
-  const server = createServer(root);
+  const server = createServer(root, { isolated });
   server.on('error', e => { console.error(`serve: ${e.message}`); process.exit(1); });
   server.listen(port, '127.0.0.1', () => {
     const url = `http://127.0.0.1:${server.address().port}/`;

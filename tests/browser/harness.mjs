@@ -41,8 +41,9 @@ export const haveEngine = fs.existsSync(path.join(ROOT, 'web/trm.js')) && fs.exi
 export const TEST_FILES = ['build/native/vectors/', 'test-output/', 'tests/vectors/'];
 
 // `sent` lists every file the server sent in full (status 200): { path, bytes }, in order (a 304 sends no body).
-export async function startServer(root = ROOT) {
-  const server = createServer(root, { allow: TEST_FILES, log: () => {} });
+// isolated: false serves without COOP/COEP, so the page is not cross-origin isolated (the single-thread build).
+export async function startServer(root = ROOT, { isolated = true } = {}) {
+  const server = createServer(root, { allow: TEST_FILES, log: () => {}, isolated });
   const sent = [];
   server.on('request', (req, res) => res.on('finish', () => {
     if (req.method !== 'GET' || res.statusCode !== 200) return;

@@ -779,8 +779,11 @@ function buildFiles(engineRow) {
 const engineRow = page => page.evaluate(() =>
   [...document.querySelectorAll('#model-info dt')].find(d => d.textContent === 'Engine').nextElementSibling.textContent);
 
-test('first visit: only the engine build this browser runs and the open tab’s model are downloaded; offline, a reload works for what was used', { skip }, async t => {
-  const own = await startServer();
+// The first visit to a page served by a server of its own, then an offline reload. isolated: whether the server sends
+// COOP/COEP (a cross-origin isolated page runs the threaded build, any other the single-thread one); maze: the maze tab
+// is opened too (its model is fetched then, not on the first load).
+async function firstVisit(t, { isolated, maze }) {
+  const own = await startServer(ROOT, { isolated });
   const b = await launch();
   const MAZE = 'weights/maze_att.safetensors';
   try {
@@ -788,7 +791,9 @@ test('first visit: only the engine build this browser runs and the open tab’s 
     const seen = watch(page, own.origin);
     await page.goto(own.url + sudokuLink(PUZZLE));
     await modelLoaded(page);
+    assert.equal(await page.evaluate(() => crossOriginIsolated), isolated);
     const build = buildFiles(await engineRow(page));
+    assert.equal(build[0], isolated ? 'build/wasm/trm-wasm-threads.mjs' : 'build/wasm/trm-wasm.mjs', `engine ${await engineRow(page)}`);
     // The service worker is active and has kept the build the page ran (web/trm.js keeps the model).
     await page.waitForFunction(async urls => {
       await navigator.serviceWorker.ready;
@@ -806,7 +811,7 @@ test('first visit: only the engine build this browser runs and the open tab’s 
     for (const f of first) assert.match(f.path, /^(web\/|build\/wasm\/|weights\/index\.json$|weights\/sudoku_mlp\.safetensors$|build\/native\/vectors\/)/, f.path);
 
     // The maze tab, opened: its model now, and nothing of the engine that the first load did not fetch.
-    const haveMaze = fs.existsSync(path.join(ROOT, MAZE));
+    const haveMaze = maze && fs.existsSync(path.join(ROOT, MAZE));
     if (haveMaze) {
       await page.click('#tab-maze');
       await page.waitForFunction(() => /Shortest path: \d+ steps/.test(document.getElementById('maze-info').textContent), null, { timeout: 60_000 });
@@ -838,4 +843,10 @@ test('first visit: only the engine build this browser runs and the open tab’s 
     await b.close();
     await own.stop();
   }
-});
+}
+
+test('first visit: only the engine build this browser runs and the open tab’s model are downloaded; offline, a reload works for what was used', { skip },
+  t => firstVisit(t, { isolated: true, maze: true }));
+
+test('first visit to a page that is not cross-origin isolated: only the single-thread build and the open tab’s model; offline, a reload works', { skip },
+  t => firstVisit(t, { isolated: false, maze: false }));

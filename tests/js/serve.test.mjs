@@ -78,6 +78,26 @@ describe('scripts/serve', () => {
     assert.equal(statusOf(await get(port, 'http://127.0.0.1/web/index.html')), 404, 'absolute-form targets are not plain paths');
   });
 
+  test('COOP/COEP on every response (refusals too), and none with isolated: false; CSP either way', async () => {
+    for (const target of ['/web/', '/build/wasm/trm-wasm.wasm', '/src/model.cpp']) {
+      const r = await get(port, target);
+      assert.match(r, /\r\nCross-Origin-Opener-Policy: same-origin\r\n/, target);
+      assert.match(r, /\r\nCross-Origin-Embedder-Policy: require-corp\r\n/, target);
+    }
+    const open = createServer(root, { log: () => {}, isolated: false });
+    await new Promise((r) => open.listen(0, '127.0.0.1', r));
+    try {
+      for (const target of ['/web/', '/build/wasm/trm-wasm.wasm', '/src/model.cpp']) {
+        const r = await get(open.address().port, target);
+        assert.doesNotMatch(r, /Cross-Origin-(Opener|Embedder)-Policy/, target);
+        assert.match(r, /\r\nContent-Security-Policy: default-src 'self'/, target);
+      }
+    } finally {
+      open.close();
+      open.closeAllConnections();
+    }
+  });
+
   test('no request of any form stops it; each refusal is a 4xx and a log line', async () => {
     const targets = ['//', '//evil.example/', '///etc/passwd', '/%', '/%zz', '/web/%00', '/web/..%2f..%2fetc/passwd', '/web/%2e%2e/src/model.cpp',
       '/web\\..\\src', '*', 'evil', '/' + 'a/'.repeat(3000), '/web/' + '%C0%AF'.repeat(10), '/\u00e9'];
