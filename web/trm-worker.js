@@ -9,11 +9,14 @@
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone, copies}}
 //   {type: 'cancel', target}                       -> (no answer) the solve `target` stops before its next step; sooner,
 //                                                     within one network call, through `cancelFlag` (Int32Array on a
-//                                                     SharedArrayBuffer) sent with solve/solveArc and set to the id
+//                                                     SharedArrayBuffer) sent with solve/solveArc and set to the id.
+//                                                     Without the flag, or when a network call outlasts the page's
+//                                                     cancelTimeout, web/trm.js terminates this worker instead.
 //   {type: 'info'}                                 -> {id, value: info of the model in place, or null}
 //   {type: 'predict', tokens, puzzleIds, steps, zH}-> {id, value: {steps: [{logits, qHalt, qContinue, zH?}]}}
 //   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
-// A failure answers {id, error: message}, the C++ message verbatim. The worker says {ready: true} once listening.
+// A failure answers {id, error: message}, the C++ message verbatim; a crash adds fatal: true (this worker is done).
+// The worker says {ready: true} once listening.
 // The builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them. Each
 // has a relaxed-SIMD .wasm (fused multiply-add) that runs with the same glue. Only the build chosen is fetched.
 const BUILDS = {
@@ -60,7 +63,6 @@ const cancelled = new Set();
 let running = 0;
 let cancelFlag = null;
 function interrupted() { return cancelFlag !== null && running !== 0 && Atomics.load(cancelFlag, 0) === running; }
-let loaded = null;   // { bytes, label } of the current model, handed back to the page if the engine crashes
 
 // Embind results: null/false means failure, with the C++ message in lastError().
 function check(x) {
@@ -187,7 +189,6 @@ async function load({ bytes, label, threads: requested, relaxedSimd, failForTest
     model?.delete();
     model = next;
     solver = nextSolver;
-    loaded = { bytes, label };
     return nextInfo;
   } catch (e) {
     nextSolver?.delete();
@@ -331,12 +332,11 @@ self.onmessage = ({ data: msg }) => {
     } catch (e) {
       cancelled.delete(msg.id);
       running = 0;
-      // A trap (or an Emscripten abort) leaves the module's memory in an unknown state: hand the model's bytes back
-      // so that web/trm.js can start a fresh worker with them. C++ exceptions arrive as plain Errors and are not fatal.
+      // A trap (or an Emscripten abort) leaves the module's memory in an unknown state: web/trm.js starts a fresh
+      // worker with the model's bytes (it keeps them). C++ exceptions arrive as plain Errors and are not fatal.
       // A stack overflow is a RangeError from inside the module: like a trap, it skipped every C++ destructor.
       if (e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /call stack/i.test(e.message))) {
-        post({ id: msg.id, error: `trm: the engine crashed (${e.message}); it was restarted`, fatal: true, reload: loaded },
-          loaded ? [loaded.bytes] : []);
+        post({ id: msg.id, error: `trm: the engine crashed (${e.message}); it was restarted`, fatal: true });
         chain = new Promise(() => {});  // this worker takes no more requests
         return;
       }

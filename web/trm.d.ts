@@ -50,6 +50,17 @@ export interface LoadOptions {
    * their augmented copies (an array, or text with one id a line). Without it every row is kept.
    */
   keepPuzzles?: string[] | string | Blob;
+  /**
+   * Milliseconds a cancelled solve may keep the engine busy before its worker is replaced: terminated, and a fresh
+   * worker started with the same model (kept by this object), so that the cancel takes effect at once and the object
+   * stays usable. The cancelled run ends as cancelled; calls queued behind it run on the new worker, in their order;
+   * calls made meanwhile wait for it; `info` does not change. 'auto' (default): 1000 where there is shared memory
+   * (Node, cross-origin-isolated pages), whose flag stops the engine before its next network call, so only a single
+   * network call longer than a second needs the new worker; 0 elsewhere (pages without COOP/COEP), where the engine
+   * would otherwise finish its step first. Infinity: never replace the worker (the solve stops where the engine
+   * heeds the cancel). A restart costs about what a load costs (start the worker, compile the WASM, load the model).
+   */
+  cancelTimeout?: 'auto' | number;
 }
 
 /** Files read whole in Node (weight files, a checkpoint's config) are at most this many bytes (1 GiB), as natively. */
@@ -176,7 +187,11 @@ export interface Step<P = string | Int32Array> {
 }
 
 export interface Run<P = string | Int32Array> extends AsyncIterableIterator<Step<P>> {
-  /** Stops within one step: the iterator ends, no further steps. */
+  /**
+   * Stops the solve: the iterator ends at once, no further steps. The engine stops within one network call: through
+   * shared memory where there is some, else (or if a network call outlasts LoadOptions.cancelTimeout) by replacing
+   * the worker with a fresh one holding the same model; `result` then resolves.
+   */
   cancel(): void;
   /** The last step (null if cancelled before any); rejects with the error of a failed solve. */
   readonly result: Promise<Step<P> | null>;
@@ -239,6 +254,7 @@ export interface ArcStep {
 }
 
 export interface ArcRun extends AsyncIterableIterator<ArcStep> {
+  /** As Run.cancel. */
   cancel(): void;
   readonly result: Promise<ArcStep | null>;
   readonly stepsComputed: number;

@@ -99,15 +99,32 @@ function chooseRelaxedSimd(requested = 'auto') {
 // and JavaScript heap, so a larger count costs memory long before it gains speed.
 export const MAX_THREADS = 256;
 
+// SharedArrayBuffer, which threads and the in-step cancel flag need: Node, and in browsers only cross-origin-isolated
+// pages (COOP/COEP headers); elsewhere browsers do not define it.
+const sharedMemory = () => typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true);
+
 async function chooseThreads(requested = 'auto') {
   if (requested !== 'auto' && !(Number.isInteger(requested) && requested >= 1 && requested <= MAX_THREADS)) {
     throw new Error(`TRM.load: option threads = ${JSON.stringify(requested)}; expected 'auto' or an integer in [1, ${MAX_THREADS}]`);
   }
-  const shared = typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true);
-  if (!shared) return 1;
+  if (!sharedMemory()) return 1;
   if (requested !== 'auto') return requested;
   const cores = isNode ? (await nodeImport('node:os')).availableParallelism() : globalThis.navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, Math.min(cores, 8));
+}
+
+// How long a cancelled solve may keep the worker busy before the worker is replaced (TRM #cancel). With the shared
+// flag the engine stops within one network call, milliseconds for real models: this only catches a network call that
+// is longer (a hostile configuration under the compute budget). Without it the engine would finish its step: 0.
+const CANCEL_TIMEOUT_SHARED_MS = 1000;
+
+// cancelTimeout: 'auto' | ms -> ms, undefined for 'auto' (decided by the flag, in the TRM constructor).
+function chooseCancelTimeout(requested = 'auto') {
+  if (requested === 'auto') return undefined;
+  if (typeof requested !== 'number' || !(requested >= 0)) {
+    throw new Error(`TRM.load: option cancelTimeout = ${JSON.stringify(requested)}; expected 'auto' or milliseconds >= 0 (Infinity: never replace the worker)`);
+  }
+  return requested;
 }
 
 // --- weights -------------------------------------------------------------------------------------------------------
@@ -305,14 +322,17 @@ class Run {
     this.result.catch(() => {});  // a caller who only iterates hears of errors through next()
   }
 
-  // Stops the solve: the iterator ends now; the engine stops before its next step; `result` resolves with the last
-  // step delivered (null if none) once the engine has stopped.
+  // Stops the solve: the iterator ends now; the engine stops within one network call (TRM #cancel: the shared flag, or
+  // a fresh worker in place of a busy one); `result` resolves with the last step delivered (null if none) once the
+  // engine has stopped.
   cancel() {
     if (this.#ended) return;
     this.#cancelled = true;
     this.#sendCancel();
     this.#end();
   }
+
+  get _cancelled() { return this.#cancelled; }
 
   _step(step) {
     this.stepsComputed = step.step;
@@ -369,17 +389,24 @@ class Run {
 export class TRM {
   #worker;
   #nextId = 1;
-  #pending = new Map();  // id -> { resolve, reject, run? }
-  #dead = null;          // the error that ended the worker
-  #restarting = null;    // a promise while a crashed worker is being replaced
+  #pending = new Map();  // id -> { resolve, reject, msg, run? }, in the order the worker runs them
+  #dead = null;          // the error that ended the engine
+  #restarting = null;    // a promise while the worker is being replaced (a crash, or a cancel it did not heed)
   #threads = 1;
   #relaxedSimd = false;
+  #model = null;         // { bytes, label } of the model in place: a replaced worker loads it again
+  #cancelTimeout = 0;    // ms a cancelled solve may keep the worker busy before the worker is replaced
   info = null;
 
-  constructor(worker, threads, relaxedSimd) {
+  // A cancel reaches the worker between steps as a message and, where there is shared memory (Node, cross-origin
+  // isolated pages), within the step too: the engine reads #cancelFlag before each block (network call).
+  #cancelFlag = sharedMemory() ? new Int32Array(new SharedArrayBuffer(4)) : null;
+
+  constructor(worker, threads, relaxedSimd, cancelTimeout) {
     this.#worker = worker;
     this.#threads = threads;
     this.#relaxedSimd = relaxedSimd;
+    this.#cancelTimeout = cancelTimeout ?? (this.#cancelFlag ? CANCEL_TIMEOUT_SHARED_MS : 0);
     worker.listen((msg) => this.#receive(msg), (err) => this.#fail(err));
   }
 
@@ -387,7 +414,8 @@ export class TRM {
   static async load(source, options = {}) {
     const threads = await chooseThreads(options.threads);
     const relaxedSimd = chooseRelaxedSimd(options.relaxedSimd);
-    const trm = new TRM(await startWorker(), threads, relaxedSimd);
+    const cancelTimeout = chooseCancelTimeout(options.cancelTimeout);
+    const trm = new TRM(await startWorker(), threads, relaxedSimd, cancelTimeout);
     try {
       await trm.loadModel(source, options);
     } catch (e) {
@@ -397,15 +425,20 @@ export class TRM {
     return trm;
   }
 
-  // Replaces the model with another weight file; on failure the current model stays.
+  // Replaces the model with another weight file; on failure the current model stays. The bytes are kept (not handed
+  // to the worker) so that a replaced worker can load the same model again.
   async loadModel(source, options = {}) {
     const { bytes, label, fromCache, notes = [] } = isCheckpointSet(source)
       ? await readCheckpoint(source, options) : await fetchWeights(source, options);
-    const info = await this.#request({ type: 'load', bytes: bytes.buffer, label: options.label ?? label, threads: this.#threads,
-      relaxedSimd: this.#relaxedSimd },
-      [bytes.buffer]);
+    const model = { bytes, label: options.label ?? label };
+    const info = await this.#request(this.#loadMessage(model));
+    this.#model = model;
     this.info = { ...info, url: typeof source === 'string' || source instanceof URL ? String(source) : null, fromCache, notes };
     return this.info;
+  }
+
+  #loadMessage({ bytes, label }) {
+    return { type: 'load', bytes: bytes.buffer, label, threads: this.#threads, relaxedSimd: this.#relaxedSimd };
   }
 
   solve(puzzle, options = {}) {
@@ -436,27 +469,42 @@ export class TRM {
       halt: options.halt ?? 'early', maxSteps: options.maxSteps, certainty: Boolean(options.certainty) });
   }
 
-  // A cancel reaches the worker between steps as a message and, where there is shared memory (Node, cross-origin
-  // isolated pages), within the step too: the engine reads #cancelFlag before each block.
-  #cancelFlag = typeof SharedArrayBuffer === 'function' && (isNode || globalThis.crossOriginIsolated === true)
-    ? new Int32Array(new SharedArrayBuffer(4)) : null;
-
   #run(msg) {
     const id = this.#nextId++;
-    const run = new Run(() => {
-      if (this.#cancelFlag) Atomics.store(this.#cancelFlag, 0, id);
-      this.#post({ type: 'cancel', target: id });
-    });
-    this.#request({ ...msg, cancelFlag: this.#cancelFlag }, [], id, run).then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
+    const run = new Run(() => this.#cancel(id));
+    this.#request({ ...msg, cancelFlag: this.#cancelFlag }, id, run).then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
     return run;
+  }
+
+  // Cancel within one network call. The worker hears of it between steps (a message) and inside a step through the
+  // shared flag where there is one. Should the worker still be busy with the solve after #cancelTimeout ms (at once
+  // without the flag: the step would run to its end; with it, only a network call longer than the timeout), the worker
+  // is replaced by a fresh one with the same model: the solve ends as cancelled, the requests queued behind it go to
+  // the new worker, and the object stays usable.
+  #cancel(id) {
+    if (this.#cancelFlag) Atomics.store(this.#cancelFlag, 0, id);
+    this.#post({ type: 'cancel', target: id });
+    if (this.#cancelTimeout === Infinity) return;
+    const check = () => { if (this.#busyWith(id)) this.#replaceWorker(null); };
+    if (this.#cancelTimeout <= 0) {
+      check();
+    } else {
+      const timer = setTimeout(check, this.#cancelTimeout);
+      timer?.unref?.();  // Node: a pending request keeps the process alive, not this timer
+    }
+  }
+
+  // Whether the worker is running request `id` now: the worker runs requests one at a time in the order they were
+  // sent, so the oldest pending one is the one it runs.
+  #busyWith(id) {
+    return !this.#dead && !this.#restarting && this.#pending.keys().next().value === id;
   }
 
   // Runs `steps` supervision steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]) and returns every
   // step's outputs, as `trm predict` writes them.
   predict(tokens, puzzleIds, { steps, zH = false } = {}) {
     const t = Int32Array.from(tokens), p = Int32Array.from(puzzleIds);
-    return this.#request({ type: 'predict', tokens: t, puzzleIds: p, steps: steps ?? this.info.config.halt_max_steps, zH },
-      [t.buffer, p.buffer]);
+    return this.#request({ type: 'predict', tokens: t, puzzleIds: p, steps: steps ?? this.info.config.halt_max_steps, zH });
   }
 
   // WASM memory: heapSize (bytes of linear memory) and heapUsed (bytes allocated by malloc).
@@ -482,24 +530,28 @@ export class TRM {
     if (this.#dead) return;
     this.#fail(new Error('trm: disposed'));
     this.#worker.terminate();
+    this.#model = null;
   }
 
-  #post(msg, transfer = []) {
-    if (!this.#dead) this.#worker.post(msg, transfer);
+  #post(msg) {
+    if (!this.#dead && !this.#restarting) this.#worker.post(msg);
   }
 
-  #request(msg, transfer = [], id = this.#nextId++, run = null) {
+  // Messages are copied to the worker, not transferred: each pending request keeps its message, so that it can be sent
+  // again to a worker that replaces this one.
+  #request(msg, id = this.#nextId++, run = null) {
     if (this.#dead) return Promise.reject(this.#dead);
-    if (this.#restarting) return this.#restarting.then(() => this.#request(msg, transfer, id, run));
+    if (this.#restarting) return this.#restarting.then(() => this.#request(msg, id, run));
     return new Promise((resolve, reject) => {
-      this.#pending.set(id, { resolve, reject, run });
+      const p = { resolve, reject, msg: { ...msg, id }, run };
+      this.#pending.set(id, p);
       this.#worker.ref(true);
-      this.#post({ ...msg, id }, transfer);
+      this.#post(p.msg);
     });
   }
 
   #receive(msg) {
-    if (msg.fatal) { this.#restart(msg); return; }
+    if (msg.fatal) { this.#replaceWorker(new Error(msg.error)); return; }
     const p = this.#pending.get(msg.id);
     if (!p) return;
     if (msg.step) { p.run?._step(msg.step); return; }
@@ -509,27 +561,56 @@ export class TRM {
     else p.resolve(msg.value);
   }
 
-  // The engine trapped: every pending request fails with the message, and a fresh worker takes over with the same
-  // model (the old one handed its bytes back), so the API stays usable.
-  #restart({ error, reload }) {
-    const err = new Error(error);
-    for (const p of this.#pending.values()) p.reject(err);
-    this.#pending.clear();
+  // Terminates the worker and starts a fresh one with the same model, so the API stays usable. `error`: the engine
+  // trapped, and every pending request fails with its message. null: a cancelled solve kept the worker busy; the
+  // cancelled solves end as cancelled and the other pending requests run on the new worker, in their order. Until the
+  // new worker has the model, new requests wait (#request), `info` stays that of the model, which does not change.
+  #replaceWorker(error) {
     const old = this.#worker;
     old.listen(() => {}, () => {});
     old.terminate();
-    this.#restarting = (async () => {
+    const carried = [];
+    for (const [id, p] of this.#pending) {
+      if (error) p.reject(error);
+      else if (p.run?._cancelled) p.reject(new Error('trm: cancelled'));  // Run settles as cancelled
+      else carried.push([id, p]);
+    }
+    this.#pending.clear();
+    const restart = (async () => {
+      let worker;
       try {
-        this.#worker = await startWorker();
-        this.#worker.listen((m) => this.#receive(m), (e) => this.#fail(e));
-        this.#restarting = null;
-        if (reload) await this.#request({ type: 'load', bytes: reload.bytes, label: reload.label, threads: this.#threads,
-          relaxedSimd: this.#relaxedSimd }, [reload.bytes]);
+        worker = await startWorker();
       } catch (e) {
         this.#restarting = null;
-        this.#fail(new Error(`trm: the engine crashed and could not be restarted (${e.message})`));
+        for (const [, p] of carried) p.reject(e);
+        this.#fail(new Error(`trm: the worker could not be replaced (${e.message})`));
+        return;
+      }
+      if (this.#dead) {  // disposed meanwhile
+        worker.terminate();
+        for (const [, p] of carried) p.reject(this.#dead);
+        return;
+      }
+      this.#worker = worker;
+      worker.listen((m) => this.#receive(m), (e) => this.#fail(e));
+      this.#restarting = null;
+      if (this.#model) {
+        const model = this.#model;
+        this.#request(this.#loadMessage(model)).then((info) => {
+          if (this.#model === model && this.info) {
+            const { url, fromCache, notes } = this.info;
+            this.info = { ...info, url, fromCache, notes };
+          }
+        }, (e) => this.#fail(new Error(`trm: the worker was replaced but could not load the model again (${e.message})`)));
+      }
+      for (const [id, p] of carried) {
+        if (p.run?._cancelled) { p.reject(new Error('trm: cancelled')); continue; }  // cancelled while carried
+        this.#pending.set(id, p);
+        this.#worker.ref(true);
+        this.#post(p.msg);
       }
     })();
+    this.#restarting = restart;
   }
 
   // For tests of crash recovery: makes the engine execute a WASM trap.

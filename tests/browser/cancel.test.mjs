@@ -1,0 +1,82 @@
+// Cancel on a page that is not cross-origin isolated (issue 22), in headless Chromium: an embedder's page served
+// without COOP/COEP has no SharedArrayBuffer, so the engine cannot see a cancel inside a step; web/trm.js replaces the
+// busy worker with a fresh one holding the same model. The cancelled run ends before the step would have (an engine
+// loaded with cancelTimeout: Infinity, cancelled at the same moment, shows when that is), a call queued behind it is
+// answered by the new worker, `info` stays the same, and the next solve gives the other engine's answer.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { haveChromium, haveEngine, startServer, launch, watch } from './harness.mjs';
+import { modelBytes } from '../js/hostile-models.mjs';
+
+const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
+  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)' : false;
+
+// Two network calls a step, each seconds long (as tests/js/cancel-restart.test.mjs).
+const SLOW = modelBytes({ seq_len: 4096, hidden_size: 384, num_heads: 6, H_cycles: 1, L_cycles: 1 }, { task: { kind: 'generic' } });
+
+let server, browser;
+before(async () => {
+  if (skip) return;
+  server = await startServer();
+  browser = await launch();
+});
+after(async () => {
+  if (browser) await browser.close();
+  if (server) await server.stop();
+});
+
+test('a page without COOP/COEP: cancel replaces the busy worker, before the step would have ended', { skip }, async () => {
+  const page = await browser.context.newPage();
+  const seen = watch(page, server.origin);
+  // The embedder's page and its model, at the server's origin but without the server's COOP/COEP headers (and CSP).
+  await page.route(`${server.origin}/embed/**`, (route) => {
+    const url = new URL(route.request().url());
+    if (url.pathname === '/embed/slow.safetensors') return route.fulfill({ body: Buffer.from(SLOW), contentType: 'application/octet-stream' });
+    return route.fulfill({ body: '<!doctype html><meta charset="utf-8"><title>embed</title><p>an embedder</p>', contentType: 'text/html' });
+  });
+  await page.goto(`${server.origin}/embed/`);
+  const out = await page.evaluate(async () => {
+    const { TRM } = await import('/web/trm.js');
+    const order = [];
+    const note = (name, p) => p.then((v) => { order.push(name); return v; });
+    const waiting = await TRM.load('/embed/slow.safetensors', { cache: false, cancelTimeout: Infinity });
+    const trm = await TRM.load('/embed/slow.safetensors', { cache: false });
+    try {
+      const info = trm.info;
+      const puzzle = { tokens: new Int32Array(4096).fill(1) };
+      const slow = waiting.solve(puzzle, { halt: 'never', maxSteps: 1 });
+      const run = trm.solve(puzzle, { halt: 'never', maxSteps: 1 });
+      const queued = trm.memory();
+      slow.cancel();
+      run.cancel();
+      const infoKept = trm.info === info;
+      const [result] = await Promise.all([note('cancelled', run.result), note('queued', queued), note('next', trm.memory()),
+        note('step ended', slow.result)]);
+      const [mine, theirs] = await Promise.all([trm.solve(puzzle, { halt: 'never', maxSteps: 1 }).result,
+        waiting.solve(puzzle, { halt: 'never', maxSteps: 1 }).result]);
+      return {
+        isolated: globalThis.crossOriginIsolated, sharedArrayBuffer: typeof SharedArrayBuffer, threads: trm.info.threads,
+        order, result, stepsComputed: run.stepsComputed, waitingSteps: slow.stepsComputed, infoKept,
+        sameInfo: JSON.stringify(trm.info) === JSON.stringify(info),
+        nextStep: mine.step, sameAnswer: mine.tokens.join() === theirs.tokens.join(),
+      };
+    } finally {
+      trm.dispose();
+      waiting.dispose();
+    }
+  });
+  assert.equal(out.isolated, false);
+  assert.equal(out.sharedArrayBuffer, 'undefined', 'no SharedArrayBuffer: no cancel flag, no threads');
+  assert.equal(out.threads, 1);
+  for (const name of ['cancelled', 'queued', 'next']) {
+    assert.ok(out.order.indexOf(name) < out.order.indexOf('step ended'), `${name} before the step ended: ${out.order.join(', ')}`);
+  }
+  assert.equal(out.result, null);
+  assert.equal(out.stepsComputed, 0);
+  assert.equal(out.waitingSteps, 1, 'the engine that was not replaced ran its step to the end');
+  assert.ok(out.infoKept && out.sameInfo, 'info unchanged');
+  assert.equal(out.nextStep, 1);
+  assert.ok(out.sameAnswer, 'the next solve: the same answer as the other engine');
+  assert.deepEqual(seen.errors, []);
+  await page.close();
+});
