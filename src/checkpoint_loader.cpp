@@ -288,11 +288,12 @@ WeightSet read_official_checkpoint(const ByteSource& src, const CheckpointInputs
     const std::string& f = src.label();
     const TorchCheckpoint ck = read_torch_checkpoint(src);
     std::vector<Named> tensors;
+    std::set<std::string> names;  // by set, not find(): a hostile state dict may hold millions of keys
     for (const CheckpointTensor& t : ck.tensors) {
         const std::string name = strip_prefixes(t.key);
         if (std::find(std::begin(kIgnoredBuffers), std::end(kIgnoredBuffers), name) != std::end(kIgnoredBuffers)) continue;
         if (t.integer) throw Error(f + ": tensor '" + t.key + "' holds integers; TRM weights are F32, BF16 or F16");
-        if (find(tensors, name)) throw Error(f + ": two keys become '" + name + "' once the prefixes _orig_mod., model., inner. are removed");
+        if (!names.insert(name).second) throw Error(f + ": two keys become '" + name + "' once the prefixes _orig_mod., model., inner. are removed");
         tensors.push_back({name, &t});
     }
     WeightSet w;

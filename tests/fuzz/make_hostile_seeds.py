@@ -20,6 +20,12 @@ def save(target, name, data):
         f.write(data)
 
 
+def regress(target, name, data):
+    """A regression input for a slow path or crash found outside the fuzzer's own findings (regress_*)."""
+    with open(os.path.join(CORPUS, target, "regress_" + name), "wb") as f:
+        f.write(data)
+
+
 def nested(depth, inner="1"):
     return "[" * depth + inner + "]" * depth
 
@@ -114,6 +120,40 @@ def pickle_():
     save("pickle", "memo_huge", b"\x80\x02}r\xff\xff\xff\xffj\xff\xff\xff\xff.")
     save("pickle", "unicode_huge", b"\x80\x02X\xff\xff\xff\x7fabc.")
     save("pickle", "mark_many", b"\x80\x02" + b"(" * 60000 + b".")
+    regress("pickle", "shared_tensor_9000_keys", shared_tensor_pickle(9000))
+
+
+def short_unicode(text):
+    b = text.encode()
+    return b"\x8c" + bytes([len(b)]) + b
+
+
+# A state dict naming one memoised tensor (4 floats of storage '0') under many distinct 3-character keys, 7 bytes a
+# key: each reader's repeated-key check scanned the keys before each one, so that this 63 KB pickle took 2.5 s
+# (quadratic; fixed with sets in src/torch_checkpoint.cpp and src/checkpoint_loader.cpp). `last`: one more key.
+def shared_tensor_pickle(count, last=None):
+    import itertools, string
+    alphabet = string.ascii_letters + string.digits
+    keys = ["".join(k) for k in itertools.islice(itertools.product(alphabet, repeat=3), count)]
+    if last is not None:
+        keys.append(last)
+    tensor = (b"ctorch._utils\n_rebuild_tensor_v2\n((" + short_unicode("storage") + b"ctorch\nFloatStorage\n" + short_unicode("0")
+              + short_unicode("cpu") + b"K\x04tQK\x00K\x04\x85K\x01\x85\x89ccollections\nOrderedDict\n)RtRq\x00")
+    out = b"\x80\x02}(" + short_unicode(keys[0]) + tensor
+    for k in keys[1:]:
+        out += short_unicode(k) + b"h\x00"
+    return out + b"u."
+
+
+def torch_zip(entries):
+    """A stored zip as torch.save lays a checkpoint out: entries [(name, bytes)]."""
+    body, central = b"", b""
+    for name, data in entries:
+        n = name.encode()
+        common = struct.pack("<HHHHIIIHH", 0, 0, 0, 0, 0, len(data), len(data), len(n), 0)
+        central += struct.pack("<IHH", 0x02014B50, 20, 20) + common + struct.pack("<HHHII", 0, 0, 0, 0, len(body)) + n
+        body += struct.pack("<IH", 0x04034B50, 20) + common + n + data
+    return body + central + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), len(body), 0)
 
 
 def zip_():
@@ -128,6 +168,9 @@ def zip_():
     cut[16:20] = struct.pack("<I", 0xFFFFFFFF)  # and offset: both zip64 markers without a zip64 record
     save("zip", "cd_ffffffff.pt", src[:eocd] + bytes(cut))
     save("zip", "comment_max.pt", src[:eocd] + bytes(tail[:20]) + struct.pack("<H", 65535) + b"x" * 65535)
+    # The loader's check of keys repeated once prefixes are removed was quadratic too: 8,900 keys, then model.<first>.
+    regress("zip", "shared_tensor_8900_keys.pt", torch_zip([("archive/data.pkl", shared_tensor_pickle(8900, last="model.aaa")),
+                                                           ("archive/data/0", bytes(16))]))
 
 
 def malformed():
