@@ -12,7 +12,8 @@
 //
 // Everything heavy runs in a Worker (web/trm-worker.js: a Web Worker in browsers, worker_threads in Node); this file
 // only fetches the weights, picks the build (threads when the page is cross-origin isolated, relaxed SIMD where the
-// engine runs it) and turns the worker's messages into promises and async iterators. Types: web/trm.d.ts.
+// engine runs it), turns the worker's messages into promises and async iterators, and replaces the worker with a
+// fresh one holding the same model when the engine crashed or a cancel could not stop it in time. Types: web/trm.d.ts.
 //
 // Files: the worker loads the WASM builds from ../build/wasm/ (scripts/build.sh wasm), located with
 // new URL(..., import.meta.url): serve the repository root (scripts/serve does), or let a bundler copy them (the
