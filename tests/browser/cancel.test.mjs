@@ -1,23 +1,30 @@
 // Cancel on a page that is not cross-origin isolated (issue 22), in headless Chromium: an embedder's page served
-// without COOP/COEP has no SharedArrayBuffer, so the engine cannot see a cancel inside a step; web/trm.js replaces the
-// busy worker with a fresh one holding the same model. The cancelled run ends before the step would have (an engine
-// loaded with cancelTimeout: Infinity, cancelled at the same moment, shows when that is), a call queued behind it is
-// answered by the new worker, `info` stays the same, and the next solve gives the other engine's answer.
+// without COOP/COEP (scripts/serve --no-isolation) has no SharedArrayBuffer, so the engine cannot see a cancel inside a
+// step; web/trm.js replaces the busy worker with a fresh one holding the same model. The cancelled run ends before the
+// step would have (an engine loaded with cancelTimeout: Infinity, cancelled at the same moment, shows when that is), a
+// call queued behind it is answered by the new worker, `info` stays the same, and the next solve gives the other
+// engine's answer. The page and the model are written to test-output/cancel/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { haveChromium, haveEngine, startServer, launch, watch } from './harness.mjs';
+import fs from 'node:fs';
+import path from 'node:path';
+import { OUT, haveChromium, haveEngine, startServer, launch, watch } from './harness.mjs';
 import { modelBytes } from '../js/hostile-models.mjs';
 
 const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
   : !haveEngine ? 'no WASM build (scripts/build.sh wasm)' : false;
 
-// Two network calls a step, each seconds long (as tests/js/cancel-restart.test.mjs).
-const SLOW = modelBytes({ seq_len: 4096, hidden_size: 384, num_heads: 6, H_cycles: 1, L_cycles: 1 }, { task: { kind: 'generic' } });
+const DIR = path.join(OUT, 'cancel');
 
 let server, browser;
 before(async () => {
   if (skip) return;
-  server = await startServer();
+  fs.mkdirSync(DIR, { recursive: true });
+  // Two network calls a step, each seconds long (as tests/js/cancel-restart.test.mjs).
+  fs.writeFileSync(path.join(DIR, 'slow.safetensors'),
+    modelBytes({ seq_len: 4096, hidden_size: 384, num_heads: 6, H_cycles: 1, L_cycles: 1 }, { task: { kind: 'generic' } }));
+  fs.writeFileSync(path.join(DIR, 'embed.html'), '<!doctype html><meta charset="utf-8"><title>embed</title><link rel="icon" href="/web/icon.svg"><p>an embedder</p>\n');
+  server = await startServer(undefined, { isolated: false });
   browser = await launch();
 });
 after(async () => {
@@ -28,19 +35,13 @@ after(async () => {
 test('a page without COOP/COEP: cancel replaces the busy worker, before the step would have ended', { skip }, async () => {
   const page = await browser.context.newPage();
   const seen = watch(page, server.origin);
-  // The embedder's page and its model, at the server's origin but without the server's COOP/COEP headers (and CSP).
-  await page.route(`${server.origin}/embed/**`, (route) => {
-    const url = new URL(route.request().url());
-    if (url.pathname === '/embed/slow.safetensors') return route.fulfill({ body: Buffer.from(SLOW), contentType: 'application/octet-stream' });
-    return route.fulfill({ body: '<!doctype html><meta charset="utf-8"><title>embed</title><p>an embedder</p>', contentType: 'text/html' });
-  });
-  await page.goto(`${server.origin}/embed/`);
+  await page.goto(`${server.origin}/test-output/cancel/embed.html`);
   const out = await page.evaluate(async () => {
     const { TRM } = await import('/web/trm.js');
     const order = [];
     const note = (name, p) => p.then((v) => { order.push(name); return v; });
-    const waiting = await TRM.load('/embed/slow.safetensors', { cache: false, cancelTimeout: Infinity });
-    const trm = await TRM.load('/embed/slow.safetensors', { cache: false });
+    const waiting = await TRM.load('slow.safetensors', { cache: false, cancelTimeout: Infinity });
+    const trm = await TRM.load('slow.safetensors', { cache: false });
     try {
       const info = trm.info;
       const puzzle = { tokens: new Int32Array(4096).fill(1) };
