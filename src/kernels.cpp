@@ -411,10 +411,8 @@ const GemmSwigluKernel kGemmSwigluKernels[] = {
 };
 const int kGemmSwigluKernelCount = int(sizeof(kGemmSwigluKernels) / sizeof(kGemmSwigluKernels[0]));
 
-// Chosen by measurement (gemm_bench --shapes sudoku_mlp_gate_up --cold 1, under node, two runs, GFLOP/s including
-// the gating): relaxed SIMD 4x8 35.2, 4x16 lanes 32.0, 3x16 lanes 32.9 (a 4x16 tile's 16 accumulators and 4 b
-// vectors do not fit x64's 16 vector registers; with the multiply-add in two instructions the spills were hidden);
-// plain SIMD 4x8 26.3, 4x16 lanes 26.2, 3x16 lanes 22.4.
+// 4x8, chosen by measurement (docs/PERFORMANCE.md, "Kernel choices"): the wider tiles' accumulators and b vectors do
+// not fit x64's 16 vector registers.
 void gemm_swiglu_packed(int M, int I, int K, const float* x, int ldx, const float* pairs, float* y, int ldy) {
     gemm_swiglu_packed_4x8__f32x4(M, I, K, x, ldx, pairs, y, ldy);
 }
@@ -699,19 +697,11 @@ void gemm_nt_pairs(int M, int N, int K, const int16_t* a, int lda, const float* 
     gemm_nt_pairs_4x8__i16x8(M, N, K, a, lda, sa, panels, sb, y, ldy);
 }
 
-// The one place that chooses the kernel the engine runs, by measurement.
-// - Plain SIMD (gemm_bench.cjs --shapes all --reps 3, twice; geometric means over the ten TRM shapes, GFLOP/s):
-//   4x8 splat 26.3 and 26.3, the same with K in blocks of 256 26.7 and 27.8 (within noise, and one more loop), 4x16
-//   lanes 24.2 and 23.7, 8x8 lanes 23.9 and 23.1, 6x8 lanes 23.7 and 22.8, 6x8 and 8x8 splat 22.3-22.8 (their
-//   broadcasts and accumulators spill in V8), Eigen's scalar path 13.8 and 14.5. Eigen wins no TRM shape in WASM,
-//   so there is no Eigen branch here.
-// - Relaxed SIMD (gemm_bench_relaxed.cjs --shapes NAME --reps 3, two runs, GFLOP/s, 4x8 against 8x8 lanes): with
-//   the multiply-add in one instruction and K above 512, a panel (K x 8 floats, over 16 KiB) no longer stays in L1
-//   beside the rows, and 8-row tiles read it half as often: att_mlp_down 39.2 and 36.8 against 41.9 and 41.3,
-//   att_pv 41.2 and 40.1 against 45.2 and 44.3, sudoku_mlp_down 37.1 and 38.1 against 42.4 and 43.0. At K 512 and
-//   below 4x8 is as fast or faster (att_qkv 39.8 and 39.6 against 32.8 and 34.9).
-// Measured again in the plain build on those three K > 512 shapes (gemm_bench.cjs, same command), 8x8 lanes is
-// slower there (24.8-26.8 against 26.2-29.7), so the plain build stays at 4x8; the SSE build was not measured.
+// The one place that chooses the kernel the engine runs, by measurement (the figures: docs/PERFORMANCE.md, "Kernel
+// choices"). The 4x8 splat tile is the fastest on the TRM shapes in plain SIMD; the wider tiles' broadcasts and
+// accumulators spill in V8, and Eigen's scalar path wins no shape in WASM, so there is no Eigen branch here. With
+// relaxed SIMD's one-instruction multiply-add and K above 512, a panel (K x 8 floats, over 16 KiB) no longer stays
+// in L1 beside the rows, and 8-row tiles read it half as often; at K 512 and below 4x8 is as fast or faster.
 void gemm_nt_packed(int M, int N, int K, const float* x, int ldx, const float* panels, float* y, int ldy) {
 #if defined(__wasm_relaxed_simd__)
     if (K > 512) return gemm_nt_packed_8x8__f32x4_lanes(M, N, K, x, ldx, panels, y, ldy);
