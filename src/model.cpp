@@ -128,60 +128,7 @@ std::string Config::to_json() const {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Loading
-
-namespace {
-
-struct ExpectedTensor {
-    std::string name;
-    std::vector<int64_t> shape;
-    const float** slot;  // where the loaded pointer goes
-};
-
-std::string shape_str(const std::vector<int64_t>& s) {
-    std::string r = "[";
-    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
-    return r + "]";
-}
-
-// The tensors a configuration needs, exactly (TRM_SPEC.md "Weights"), with where Model::load puts each.
-std::vector<ExpectedTensor> expected_tensors(const Config& c, Model& m) {
-    const int64_t D = c.hidden_size, V = c.vocab_size, S = c.positions(), I = c.mlp_width(), It = c.mlp_t_width();
-    std::vector<ExpectedTensor> want = {
-        {"embed_tokens.embedding_weight", {V, D}, &m.embed_tokens},
-        {"lm_head.weight", {V, D}, &m.lm_head},
-        {"q_head.weight", {2, D}, &m.q_head_w},
-        {"q_head.bias", {2}, &m.q_head_b},
-        {"H_init", {D}, &m.H_init},
-        {"L_init", {D}, &m.L_init},
-    };
-    if (c.puzzle_emb_ndim > 0) want.push_back({"puzzle_emb.weights", {c.num_puzzle_identifiers, c.puzzle_emb_ndim}, &m.puzzle_emb});
-    if (c.pos_encodings == PosEncoding::Learned) want.push_back({"embed_pos.embedding_weight", {S, D}, &m.embed_pos});
-    m.layers.resize(size_t(c.L_layers));
-    for (int i = 0; i < c.L_layers; ++i) {
-        const std::string p = "L_level.layers." + std::to_string(i) + ".";
-        LayerWeights& L = m.layers[size_t(i)];
-        if (c.mlp_t) {
-            want.push_back({p + "mlp_t.gate_up_proj.weight", {2 * It, S}, &L.mlp_t_gate_up});
-            want.push_back({p + "mlp_t.down_proj.weight", {S, It}, &L.mlp_t_down});
-        } else {
-            want.push_back({p + "self_attn.qkv_proj.weight", {3 * D, D}, &L.qkv_proj});
-            want.push_back({p + "self_attn.o_proj.weight", {D, D}, &L.o_proj});
-        }
-        want.push_back({p + "mlp.gate_up_proj.weight", {2 * I, D}, &L.mlp_gate_up});
-        want.push_back({p + "mlp.down_proj.weight", {D, I}, &L.mlp_down});
-    }
-    return want;
-}
-
-}  // namespace
-
-std::vector<WeightShape> weight_shapes(const Config& c) {
-    Model scratch;  // only its slots' addresses are taken
-    std::vector<WeightShape> r;
-    for (const ExpectedTensor& e : expected_tensors(c, scratch)) r.push_back({e.name, e.shape});
-    return r;
-}
+// Loading: parse the metadata, list the tensors the config needs, convert them to float32, pack them for the kernels.
 
 std::shared_ptr<const Model> Model::load_file(const std::string& path, bool simd_kernels) {
     std::vector<uint8_t> bytes = read_file(path);
@@ -189,44 +136,112 @@ std::shared_ptr<const Model> Model::load_file(const std::string& path, bool simd
 }
 
 std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, const std::string& label, bool simd_kernels) {
-    SafetensorsFile file = parse_safetensors(bytes, size, label);
+    const SafetensorsFile file = parse_safetensors(bytes, size, label);
+    auto m = std::shared_ptr<Model>(new Model());
+    m->read_metadata(file, label);                   // format, config, task, source
+    std::vector<Tensor> tensors = m->list_tensors();  // what the config needs, and where each goes
+    m->find_tensors(file, tensors, label);            // the file holds exactly those (checked before any is read)
+    m->convert(tensors, label);                      // float32, in one arena
+    if (simd_kernels) m->pack(tensors);              // the kernels' forms, once, so that no step ever re-packs
+    m->make_rope_tables();
+    return m;
+}
+
+void Model::read_metadata(const SafetensorsFile& file, const std::string& label) {
     auto meta = [&](const char* key) -> const std::string& {
         auto it = file.metadata.find(key);
         if (it == file.metadata.end()) throw Error(label + ": metadata '" + key + "' is missing");
         return it->second;
     };
     if (meta("format") != "trm/1") throw Error(label + ": metadata 'format' is \"" + meta("format") + "\"; expected \"trm/1\"");
+    cfg_ = Config::from_json(meta("config"), label);
 
-    auto m = std::shared_ptr<Model>(new Model());
-    m->cfg_ = Config::from_json(meta("config"), label);
-    const Config& c = m->cfg_;
-
-    m->task_json_ = meta("task");
-    nlohmann::json task = parse_json(m->task_json_, label + ": metadata 'task'");
+    task_json_ = meta("task");
+    nlohmann::json task = parse_json(task_json_, label + ": metadata 'task'");
     if (task.is_discarded() || !task.is_object()) throw Error(label + ": metadata 'task' is not a JSON object");
     if (!task.contains("kind") || !task["kind"].is_string()) throw Error(label + ": metadata 'task' lacks a string field 'kind'");
-    m->task_kind_ = task["kind"].get<std::string>();
-    if (m->task_kind_ != "sudoku" && m->task_kind_ != "maze" && m->task_kind_ != "arc" && m->task_kind_ != "generic")
-        throw Error(label + ": metadata 'task.kind' is \"" + m->task_kind_ + "\"; expected sudoku, maze, arc or generic");
+    task_kind_ = task["kind"].get<std::string>();
+    if (task_kind_ != "sudoku" && task_kind_ != "maze" && task_kind_ != "arc" && task_kind_ != "generic")
+        throw Error(label + ": metadata 'task.kind' is \"" + task_kind_ + "\"; expected sudoku, maze, arc or generic");
     if (task.contains("puzzle_identifiers")) {
         const auto& ids = task["puzzle_identifiers"];
-        if (!ids.is_array() || ids.size() != size_t(c.num_puzzle_identifiers))
-            throw Error(label + ": metadata 'task.puzzle_identifiers' must be a list of " + std::to_string(c.num_puzzle_identifiers) + " names");
+        if (!ids.is_array() || ids.size() != size_t(cfg_.num_puzzle_identifiers))
+            throw Error(label + ": metadata 'task.puzzle_identifiers' must be a list of " + std::to_string(cfg_.num_puzzle_identifiers) + " names");
         for (const auto& n : ids) {
             if (!n.is_string()) throw Error(label + ": metadata 'task.puzzle_identifiers' must hold strings");
-            m->puzzle_identifiers_.push_back(n.get<std::string>());
+            puzzle_identifiers_.push_back(n.get<std::string>());
         }
     }
     auto src = file.metadata.find("source");
-    if (src != file.metadata.end()) m->source_ = src->second;
+    if (src != file.metadata.end()) source_ = src->second;
+}
 
+struct Model::Tensor {
+    std::string name;
+    std::vector<int64_t> shape;
+    const float** f32;                        // where the float32 values go
+    Matrix* matrix = nullptr;                 // and, for a matrix, the Matrix they belong to
+    const TensorView* view = nullptr;         // in the file (find_tensors)
+    const TensorView* scale = nullptr;        // NAME.scale, for an I8 matrix
+};
+
+namespace {
+std::string shape_str(const std::vector<int64_t>& s) {
+    std::string r = "[";
+    for (size_t i = 0; i < s.size(); ++i) r += (i ? ", " : "") + std::to_string(s[i]);
+    return r + "]";
+}
+}  // namespace
+
+// The tensors the configuration needs, exactly (TRM_SPEC.md "Weights"), in load order.
+std::vector<Model::Tensor> Model::list_tensors() {
+    const Config& c = cfg_;
     const int64_t D = c.hidden_size, V = c.vocab_size, S = c.positions(), I = c.mlp_width(), It = c.mlp_t_width();
-    std::vector<ExpectedTensor> want = expected_tensors(c, *m);
-    // Check presence, dtype and shape of everything before converting anything.
-    int64_t total = 0;
-    std::vector<const TensorView*> found;
+    std::vector<Tensor> want;
+    auto vec = [&](std::string name, std::vector<int64_t> shape, const float** slot) { want.push_back({std::move(name), std::move(shape), slot}); };
+    auto mat = [&](std::string name, int64_t rows, int64_t cols, Matrix& m, Matrix::Use use) {
+        m.rows = int(rows);
+        m.cols = int(cols);
+        m.use = use;
+        want.push_back({std::move(name), {rows, cols}, &m.f32, &m});
+    };
+    vec("embed_tokens.embedding_weight", {V, D}, &embed_tokens);
+    mat("lm_head.weight", V, D, lm_head, Matrix::Use::Right);
+    vec("q_head.weight", {2, D}, &q_head_w);
+    vec("q_head.bias", {2}, &q_head_b);
+    vec("H_init", {D}, &H_init);
+    vec("L_init", {D}, &L_init);
+    if (c.puzzle_emb_ndim > 0) vec("puzzle_emb.weights", {c.num_puzzle_identifiers, c.puzzle_emb_ndim}, &puzzle_emb);
+    if (c.pos_encodings == PosEncoding::Learned) vec("embed_pos.embedding_weight", {S, D}, &embed_pos);
+    layers.resize(size_t(c.L_layers));
+    for (int i = 0; i < c.L_layers; ++i) {
+        const std::string p = "L_level.layers." + std::to_string(i) + ".";
+        LayerWeights& L = layers[size_t(i)];
+        if (c.mlp_t) {
+            mat(p + "mlp_t.gate_up_proj.weight", 2 * It, S, L.mlp_t_gate_up, Matrix::Use::Left);
+            mat(p + "mlp_t.down_proj.weight", S, It, L.mlp_t_down, Matrix::Use::Left);
+        } else {
+            mat(p + "self_attn.qkv_proj.weight", 3 * D, D, L.qkv_proj, Matrix::Use::Right);
+            mat(p + "self_attn.o_proj.weight", D, D, L.o_proj, Matrix::Use::Right);
+        }
+        mat(p + "mlp.gate_up_proj.weight", 2 * I, D, L.mlp_gate_up, Matrix::Use::GateUp);
+        mat(p + "mlp.down_proj.weight", D, I, L.mlp_down, Matrix::Use::Right);
+    }
+    return want;
+}
+
+std::vector<WeightShape> weight_shapes(const Config& c) {
+    Model scratch;  // only its slots' addresses are taken
+    scratch.cfg_ = c;
+    std::vector<WeightShape> r;
+    for (const Model::Tensor& t : scratch.list_tensors()) r.push_back({t.name, t.shape});
+    return r;
+}
+
+// Presence, dtype and shape of every tensor, and no tensor beyond them; nothing is read yet.
+void Model::find_tensors(const SafetensorsFile& file, std::vector<Tensor>& tensors, const std::string& label) {
     std::vector<std::string> dtypes;
-    for (const ExpectedTensor& e : want) {
+    for (Tensor& e : tensors) {
         const TensorView* t = file.find(e.name);
         if (!t) throw Error(label + ": missing tensor '" + e.name + "' (expected shape " + shape_str(e.shape) + ")");
         if (t->shape != e.shape)
@@ -239,27 +254,31 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
             if (!s) throw Error(label + ": I8 tensor '" + e.name + "' has no '" + e.name + ".scale'");
             if (s->dtype != DType::F32 || s->shape != std::vector<int64_t>{e.shape[0]})
                 throw Error(label + ": tensor '" + e.name + ".scale' must be F32 " + shape_str({e.shape[0]}));
+            e.scale = s;
         }
         if (std::find(dtypes.begin(), dtypes.end(), dtype_name(t->dtype)) == dtypes.end()) dtypes.push_back(dtype_name(t->dtype));
-        found.push_back(t);
-        total += t->numel();
+        e.view = t;
     }
     for (const TensorView& t : file.tensors) {
         bool known = false;
-        for (const ExpectedTensor& e : want) known = known || t.name == e.name || (t.name == e.name + ".scale" && file.find(e.name)->dtype == DType::I8);
+        for (const Tensor& e : tensors) known = known || t.name == e.name || (e.scale && t.name == e.scale->name);
         if (!known) throw Error(label + ": unexpected tensor '" + t.name + "' (not part of this configuration)");
     }
-    for (size_t i = 0; i < dtypes.size(); ++i) m->storage_dtype_ += (i ? "+" : "") + dtypes[i];
+    for (size_t i = 0; i < dtypes.size(); ++i) storage_dtype_ += (i ? "+" : "") + dtypes[i];
+}
 
-    // Convert everything to float32 in one arena; refuse non-finite values.
-    m->arena_.resize(size_t(total));
-    float* dst = m->arena_.data();
-    for (size_t i = 0; i < want.size(); ++i) {
-        const TensorView& t = *found[i];
+// Everything to float32 in one arena (an I8 matrix times its row scales); non-finite values are refused.
+void Model::convert(const std::vector<Tensor>& tensors, const std::string& label) {
+    int64_t total = 0;
+    for (const Tensor& e : tensors) total += e.view->numel();
+    arena_.resize(size_t(total));
+    float* dst = arena_.data();
+    for (const Tensor& e : tensors) {
+        const TensorView& t = *e.view;
         convert_to_f32(t, dst);
-        if (t.dtype == DType::I8) {
+        if (e.scale) {
             std::vector<float> scale(size_t(t.shape[0]));
-            convert_to_f32(*file.find(t.name + ".scale"), scale.data());
+            convert_to_f32(*e.scale, scale.data());
             for (int64_t r = 0; r < t.shape[0]; ++r)
                 for (int64_t k = 0; k < t.shape[1]; ++k) dst[r * t.shape[1] + k] *= scale[size_t(r)];
         }
@@ -267,82 +286,74 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
         for (int64_t k = 0; k < n; ++k)
             if (!std::isfinite(dst[k]))
                 throw Error(label + ": tensor '" + t.name + "' holds a non-finite value (NaN or Inf) at index " + std::to_string(k));
-        *want[i].slot = dst;
+        *e.f32 = dst;
         dst += n;
     }
+}
 
-    if (simd_kernels) {  // pack once here, so that no step ever re-packs
-        m->simd_kernels_ = true;
-        // Matrices stored as I8 run on the integer kernels, from the file's own int8 values and scales: widened to
-        // pair panels (right operands, y = x w^T) or int16 rows (left operands, the token-mixing weights).
-        auto int8_of = [&](const float* w, int64_t N, int64_t K, bool left_operand) -> Int8Matrix {
-            const TensorView* t = nullptr;
-            for (size_t i = 0; i < want.size(); ++i)
-                if (*want[i].slot == w && found[i]->dtype == DType::I8) t = found[i];
-            if (!t) return {};
-            const int8_t* q = reinterpret_cast<const int8_t*>(t->data);
-            const int Kp = i16_padded_k(int(K));
-            std::vector<int16_t> data(left_operand ? size_t(N) * Kp : pair_panels_size(int(N), int(K)), 0);
-            if (left_operand) {
-                for (int64_t n = 0; n < N; ++n)
-                    for (int64_t k = 0; k < K; ++k) data[size_t(n * Kp + k)] = q[n * K + k];
-            } else {
-                pack_pair_panels_i8(int(N), int(K), q, data.data());
-            }
-            std::vector<float> scale(static_cast<size_t>(N));
-            convert_to_f32(*file.find(t->name + ".scale"), scale.data());
-            m->int16_.push_back(std::move(data));
-            m->int8_scales_.push_back(std::move(scale));
-            return {m->int16_.back().data(), m->int8_scales_.back().data()};
-        };
-        // The other right operands as float panels (an int8 one needs none: the integer path takes it).
-        auto pack = [&](const float* w, int64_t N, int64_t K, const Int8Matrix& i8) -> const float* {
-            if (i8.data) return nullptr;
-            m->packed_.push_back(pack_panels(w, int(N), int(K)));
-            return m->packed_.back().data();
-        };
-        auto pack_swiglu = [&](const float* gate_up, int64_t I, int64_t K, const Int8Matrix& i8) -> const float* {
-            if (i8.data) return nullptr;
-            m->packed_.emplace_back(swiglu_packed_size(int(I), int(K)));
-            pack_swiglu_panels_into(int(I), int(K), gate_up, m->packed_.back().data());
-            return m->packed_.back().data();
-        };
-        m->lm_head_i8 = int8_of(m->lm_head, V, D, false);
-        m->lm_head_packed = pack(m->lm_head, V, D, m->lm_head_i8);
-        for (LayerWeights& L : m->layers) {
-            if (c.mlp_t) {
-                L.mlp_t_gate_up_i8 = int8_of(L.mlp_t_gate_up, 2 * It, S, true);
-                L.mlp_t_down_i8 = int8_of(L.mlp_t_down, S, It, true);
-            } else {
-                L.qkv_i8 = int8_of(L.qkv_proj, 3 * D, D, false);
-                L.o_i8 = int8_of(L.o_proj, D, D, false);
-                L.qkv_packed = pack(L.qkv_proj, 3 * D, D, L.qkv_i8);
-                L.o_packed = pack(L.o_proj, D, D, L.o_i8);
-            }
-            L.gate_up_i8 = int8_of(L.mlp_gate_up, 2 * I, D, false);
-            L.down_i8 = int8_of(L.mlp_down, D, I, false);
-            L.gate_up_pairs = pack_swiglu(L.mlp_gate_up, I, D, L.gate_up_i8);
-            L.down_packed = pack(L.mlp_down, D, I, L.down_i8);
+namespace {
+// The form of one matrix that the SIMD kernels read (see Matrix): int8 values from the file when it stores them as
+// I8 (int8 runs on the integer kernels), else panels of the float32 values.
+void build_kernel_form(Matrix& w, const TensorView& t, const TensorView* scale) {
+    const int N = w.rows, K = w.cols;
+    if (scale) {  // I8
+        w.kernel = Matrix::Kernel::Int8;
+        const int8_t* q = reinterpret_cast<const int8_t*>(t.data);
+        if (w.use == Matrix::Use::Left) {  // int16 rows [N, Kp], zero-padded
+            const int Kp = i16_padded_k(K);
+            w.i16.assign(size_t(N) * Kp, 0);
+            for (int n = 0; n < N; ++n)
+                for (int k = 0; k < K; ++k) w.i16[size_t(n) * Kp + k] = q[size_t(n) * K + k];
+        } else {  // pair panels; the gating of gate_up then runs as its own pass
+            w.i16.assign(pair_panels_size(N, K), 0);
+            pack_pair_panels_i8(N, K, q, w.i16.data());
         }
+        w.scale.resize(size_t(N));
+        convert_to_f32(*scale, w.scale.data());
+        return;
     }
+    switch (w.use) {
+        case Matrix::Use::Right:
+            w.kernel = Matrix::Kernel::Packed;
+            w.packed = pack_panels(w.f32, N, K);
+            break;
+        case Matrix::Use::GateUp:  // gate [I, K] then up [I, K]: SwiGLU pair panels, the gating fused into the product
+            w.kernel = Matrix::Kernel::Packed;
+            w.packed.resize(swiglu_packed_size(N / 2, K));
+            pack_swiglu_panels_into(N / 2, K, w.f32, w.packed.data());
+            break;
+        case Matrix::Use::Left:  // its right operand (activations) is packed at each product instead
+            break;
+    }
+}
+}  // namespace
 
-    if (c.pos_encodings == PosEncoding::Rope && !c.mlp_t) {
-        // cos/sin [S, hd]: angle(pos, j) = pos * theta^(-2j/hd), the j < hd/2 angles concatenated twice. float32
-        // arithmetic in the same order as the reference, so the tables match it bit for bit where libm does.
-        const int hd = c.head_dim(), half = hd / 2;
-        m->rope_cos.resize(size_t(S) * hd);
-        m->rope_sin.resize(size_t(S) * hd);
-        for (int64_t s = 0; s < S; ++s)
-            for (int j = 0; j < half; ++j) {
-                const float inv_freq = 1.0f / std::pow(float(c.rope_theta), float(2 * j) / float(hd));
-                const float angle = float(s) * inv_freq;
-                for (int k : {j, j + half}) {
-                    m->rope_cos[size_t(s) * hd + k] = std::cos(angle);
-                    m->rope_sin[size_t(s) * hd + k] = std::sin(angle);
-                }
-            }
+void Model::pack(const std::vector<Tensor>& tensors) {
+    simd_kernels_ = true;
+    for (const Tensor& e : tensors) {
+        if (!e.matrix) continue;
+        build_kernel_form(*e.matrix, *e.view, e.scale);
+        int8_kernels_ = int8_kernels_ || e.matrix->kernel == Matrix::Kernel::Int8;
     }
-    return m;
+}
+
+// RoPE's cos/sin [S, hd]: angle(pos, j) = pos * theta^(-2j/hd), the j < hd/2 angles concatenated twice. float32
+// arithmetic in the same order as the reference, so the tables match it bit for bit where libm does.
+void Model::make_rope_tables() {
+    const Config& c = cfg_;
+    if (c.pos_encodings != PosEncoding::Rope || c.mlp_t) return;
+    const int S = c.positions(), hd = c.head_dim(), half = hd / 2;
+    rope_cos.resize(size_t(S) * hd);
+    rope_sin.resize(size_t(S) * hd);
+    for (int s = 0; s < S; ++s)
+        for (int j = 0; j < half; ++j) {
+            const float inv_freq = 1.0f / std::pow(float(c.rope_theta), float(2 * j) / float(hd));
+            const float angle = float(s) * inv_freq;
+            for (int k : {j, j + half}) {
+                rope_cos[size_t(s) * hd + k] = std::cos(angle);
+                rope_sin[size_t(s) * hd + k] = std::sin(angle);
+            }
+        }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -350,7 +361,7 @@ std::shared_ptr<const Model> Model::load(const uint8_t* bytes, size_t size, cons
 
 // Attention runs a head in blocks of this many query rows, so that a pool thread's scratch holds the scores of one
 // block, [64, S] (234 KiB at S 916), not [S, S] (3.4 MB; 27 MB for 8 threads, in WASM memory that never shrinks).
-// Timed alternately against whole heads on the paper-size maze model: no difference in speed at 1 or 2 threads.
+// As fast as whole heads at 1 and 2 threads (docs/PERFORMANCE.md).
 constexpr int kQueryBlock = 64;
 static int query_block(int S) { return std::min(S, kQueryBlock); }
 
@@ -363,60 +374,88 @@ static size_t att_i16_per_group(int S, int hd) {
 // floats per head group in att_scale_: the scales of q [S], k [S], one query block's weights [Q] and v [hd].
 static size_t att_scale_per_group(int S, int hd) { return 2 * size_t(S) + size_t(query_block(S)) + size_t(hd); }
 
+// The one description of a Solver's buffers: the constructor allocates exactly these lengths, and the activation
+// budget is their sum (tests/cpp/test_solve.cpp holds the sum to what the constructor really allocates).
+Solver::Buffers Solver::buffers(const Model& m, int batch, int threads) {
+    const Config& c = m.config();
+    const uint64_t S = uint64_t(c.positions()), D = uint64_t(c.hidden_size), B = uint64_t(batch);
+    const uint64_t V = uint64_t(c.vocab_size), T = uint64_t(c.seq_len);
+    const uint64_t I = uint64_t(c.mlp_width()), It = c.mlp_t ? uint64_t(c.mlp_t_width()) : 0;
+    const int hd = c.head_dim();
+    const bool simd = m.simd_kernels(), int8 = m.int8_kernels();
+    const uint64_t groups = uint64_t(std::min(c.num_heads, threads));  // attention's scratch, one per pool thread
+    Buffers n;
+    n.x = n.carry = B * S * D;
+    n.logits = B * T * V;
+    n.pred = B * T;
+    n.slots = B;
+    n.inj = n.tmp = S * D;
+    if (!c.mlp_t) {
+        n.qkv = S * 3 * D;
+        n.attn = S * D;
+        n.scores = groups * uint64_t(query_block(int(S))) * S;
+        if (int8) {
+            n.att_i16 = groups * att_i16_per_group(int(S), hd);
+            n.att_scale = groups * att_scale_per_group(int(S), hd);
+        } else if (simd) {
+            n.panels = groups * (packed_size(int(S), hd) + packed_size(hd, int(S)));
+        }
+    } else {
+        n.colnorm = D;
+        if (simd) n.panels = std::max(packed_size(int(D), int(S)), packed_size(int(D), int(It)));
+    }
+    // gate_up_ holds [S, 2I] only where the gating is a separate pass (Eigen or int8); the fused kernel needs none.
+    bool unfused = false;
+    for (const LayerWeights& w : m.layers) unfused = unfused || w.mlp_gate_up.kernel != Matrix::Kernel::Packed;
+    n.gate_up = std::max(unfused ? S * 2 * I : 0, 2 * It * D);
+    n.act = std::max(S * I, It * D);
+    if (int8) {  // rows of x up to [max(S, seq_len), max(D, I)], or b [max(S, I_t), D] as panels
+        const int Kmax = int(std::max({D, I, S, It}));
+        n.act_i16 = std::max(std::max(S, T) * uint64_t(i16_padded_k(Kmax)), uint64_t(pair_panels_size(int(D), Kmax)));
+        n.act_scale = std::max({S, T, D});
+    }
+    return n;
+}
+
+uint64_t Solver::Buffers::bytes() const {
+    const uint64_t floats = x + 2 * carry + logits + 2 * slots + inj + tmp + qkv + attn + scores + colnorm + panels +
+                            gate_up + act + act_scale + att_scale;
+    return sizeof(float) * floats + sizeof(int32_t) * pred + (sizeof(int) + 2 * sizeof(uint8_t)) * slots +
+           sizeof(int16_t) * (act_i16 + att_i16);
+}
+
 Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     : model_(std::move(model)), cfg_(model_->config()), pool_(new ThreadPool(threads)), batch_(batch),
       S_(cfg_.positions()), D_(cfg_.hidden_size) {
     if (batch < 1 || batch > 4096) throw Error("solver: batch " + std::to_string(batch) + " is outside [1, 4096]");
-    const size_t S = size_t(S_), D = size_t(D_), B = size_t(batch), V = size_t(cfg_.vocab_size), T = size_t(cfg_.seq_len);
-    const size_t I = size_t(cfg_.mlp_width()), It = cfg_.mlp_t ? size_t(cfg_.mlp_t_width()) : 0;
-    // Refuse before allocating anything large: per slot the carry and input (3 S D) and outputs; once the scratch.
-    const size_t groups = size_t(std::min(cfg_.num_heads, pool_->size()));
-    // gate_up_ holds [S, 2I] only where the gating is a separate pass (Eigen or int8); the fused kernel needs none.
-    bool unfused = false;
-    for (const LayerWeights& w : model_->layers) unfused = unfused || !w.gate_up_pairs;
-    const size_t gate_up_floats = std::max(unfused ? S * 2 * I : 0, 2 * It * D);
-    const double floats = double(B) * (3.0 * S * D + T * V + T) +
-                          (cfg_.mlp_t ? 0.0 : S * 4.0 * D + groups * (double(query_block(S_)) * S + 2.0 * cfg_.head_dim() * S)) +
-                          2.0 * S * D + double(gate_up_floats) + std::max(double(S) * I, double(It) * D) + S * V +
-                          (model_->int8_kernels() ? 0.5 * double(std::max({S, T, D + 8})) * (std::max({D, I, S, It}) + 1) : 0.0) +  // act_i16_
-                          (model_->int8_kernels() && !cfg_.mlp_t ? groups * (0.5 * double(att_i16_per_group(S_, cfg_.head_dim())) + double(att_scale_per_group(S_, cfg_.head_dim()))) : 0.0);
-    if (floats * sizeof(float) > double(kActivationBudget))
-        throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(int64_t(floats * 4 / (1 << 20))) +
+    // Refuse before allocating anything large.
+    const Buffers n = buffers(*model_, batch, pool_->size());
+    if (n.bytes() > kActivationBudget)
+        throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(n.bytes() >> 20) +
                     " MiB of activations; the limit is " + std::to_string(kActivationBudget >> 20) + " MiB (use a smaller batch)");
-    x_.assign(B * S * D, 0.f);
-    zH_.assign(B * S * D, 0.f);
-    zL_.assign(B * S * D, 0.f);
-    logits_.assign(B * T * V, 0.f);
-    pred_.assign(B * T, 0);
-    q_halt_.assign(B, 0.f);
-    q_continue_.assign(B, 0.f);
-    steps_.assign(B, 0);
-    loaded_.assign(B, 0);
-    halted_.assign(B, 0);
-    inj_.resize(S * D);
-    tmp_.resize(S * D);
-    if (!cfg_.mlp_t) {
-        qkv_.resize(S * 3 * D);
-        attn_.resize(S * D);
-        scores_.resize(groups * size_t(query_block(S_)) * S);
-        const int hd = cfg_.head_dim();
-        if (model_->int8_kernels()) {
-            att_i16_.resize(groups * att_i16_per_group(S_, hd));
-            att_scale_.resize(groups * att_scale_per_group(S_, hd));
-        } else if (model_->simd_kernels()) {
-            panels_.resize(groups * (packed_size(S_, hd) + packed_size(hd, S_)));
-        }
-    } else {
-        colnorm_.resize(D);
-        if (model_->simd_kernels()) panels_.resize(std::max(packed_size(D_, S_), packed_size(D_, int(It))));
-    }
-    gate_up_.resize(gate_up_floats);
-    act_.resize(std::max(S * I, It * D));
-    if (model_->int8_kernels()) {  // rows of x up to [max(S, seq_len), max(D, I)], or b [max(S, I_t), D] as panels
-        const int Kmax = int(std::max({D, I, S, It}));
-        act_i16_.resize(std::max(std::max(S, T) * size_t(i16_padded_k(Kmax)), pair_panels_size(D_, Kmax)));
-        act_scale_.resize(std::max({S, T, D}));
-    }
+    x_.assign(n.x, 0.f);
+    zH_.assign(n.carry, 0.f);
+    zL_.assign(n.carry, 0.f);
+    logits_.assign(n.logits, 0.f);
+    pred_.assign(n.pred, 0);
+    q_halt_.assign(n.slots, 0.f);
+    q_continue_.assign(n.slots, 0.f);
+    steps_.assign(n.slots, 0);
+    loaded_.assign(n.slots, 0);
+    halted_.assign(n.slots, 0);
+    inj_.resize(n.inj);
+    tmp_.resize(n.tmp);
+    qkv_.resize(n.qkv);
+    attn_.resize(n.attn);
+    scores_.resize(n.scores);
+    colnorm_.resize(n.colnorm);
+    panels_.resize(n.panels);
+    gate_up_.resize(n.gate_up);
+    act_.resize(n.act);
+    act_i16_.resize(n.act_i16);
+    act_scale_.resize(n.act_scale);
+    att_i16_.resize(n.att_i16);
+    att_scale_.resize(n.att_scale);
 }
 
 void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id, bool keep_carry) {
@@ -499,7 +538,7 @@ void Solver::step_one(int b) {
     // lm_head over the token positions (the prefix is dropped), q_head on position 0.
     const int P = c.prefix_len(), V = c.vocab_size;
     float* logits = logits_.data() + size_t(b) * c.seq_len * V;  // [seq_len, V]
-    linear(c.seq_len, V, D_, zH + size_t(P) * D_, D_, m.lm_head, m.lm_head_packed, m.lm_head_i8, logits, V);
+    linear(c.seq_len, zH + size_t(P) * D_, D_, m.lm_head, logits, V);
     int32_t* pred = pred_.data() + size_t(b) * c.seq_len;
     for (int i = 0; i < c.seq_len; ++i) pred[i] = argmax(logits + size_t(i) * V, V);
     float q[2];
@@ -512,8 +551,7 @@ void Solver::step_one(int b) {
 // Column blocks are multiples of 16 so each thread's slice of w stays whole cache lines and SIMD tiles.
 // With threads, 8 blocks per thread: the pool hands blocks out as threads free up, so a thread that starts late or
 // that the OS deschedules (a busy machine, a browser tab) leaves the others at most one small block to wait for.
-// In a CPU profile of 2-thread WASM sudoku steps, the two threads waited for each other 7-10% of the time with 4
-// blocks per thread, 4-6.5% with 8, and 3.4-7.1% with 16.
+// (Threads' waiting at 4, 8 and 16 blocks per thread: docs/PERFORMANCE.md.)
 static int block_size(int n, int threads) {
     const int parts = threads > 1 ? 8 * threads : 1;
     return std::max(16, ((n + parts - 1) / parts + 15) / 16 * 16);
@@ -524,9 +562,9 @@ template <class F> void Solver::in_blocks(int count, F&& f) {
     pool_->parallel_for((count + bs - 1) / bs, [&](int i) { f(i * bs, std::min(count, (i + 1) * bs) - i * bs); });
 }
 
-void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed,
-                    const Int8Matrix& w_i8, float* y, int ldy) {
-    if (w_i8.data) {  // quantise x's rows once, then column blocks on the integer kernel
+void Solver::linear(int M, const float* x, int ldx, const Matrix& w, float* y, int ldy) {
+    const int N = w.rows, K = w.cols;
+    if (w.kernel == Matrix::Kernel::Int8) {  // quantise x's rows once, then column blocks on the integer kernel
         const int Kp = i16_padded_k(K);
         int16_t* xq = act_i16_.data();  // [M, Kp]
         float* xs = act_scale_.data();   // [M]
@@ -534,40 +572,41 @@ void Solver::linear(int M, int N, int K, const float* x, int ldx, const float* w
             quantize_rows_i16(m, K, x + size_t(m0) * ldx, ldx, i16_range(K), xq + size_t(m0) * Kp, Kp, xs + m0);
         });
         in_blocks(N, [&](int n0, int n) {
-            gemm_nt_pairs(M, n, K, xq, Kp, xs, w_i8.data + size_t(n0) * Kp, w_i8.scale + n0, y + n0, ldy);  // n0 % 8 == 0
+            gemm_nt_pairs(M, n, K, xq, Kp, xs, w.i16.data() + size_t(n0) * Kp, w.scale.data() + n0, y + n0, ldy);  // n0 % 8 == 0
         });
         return;
     }
     in_blocks(N, [&](int n0, int n) {
-        if (w_packed) gemm_nt_packed(M, n, K, x, ldx, w_packed + size_t(n0) * K, y + n0, ldy);  // n0 % 8 == 0
-        else gemm_nt(M, n, K, x, ldx, w + size_t(n0) * K, K, y + n0, ldy);
+        if (w.kernel == Matrix::Kernel::Packed) gemm_nt_packed(M, n, K, x, ldx, w.packed.data() + size_t(n0) * K, y + n0, ldy);  // n0 % 8 == 0
+        else gemm_nt(M, n, K, x, ldx, w.f32 + size_t(n0) * K, K, y + n0, ldy);
     });
 }
 
 // SIMD kernels: b (activations) is packed into panels first (O(KN), against the product's O(MKN)), then y's
 // columns run on the packed kernel; an int8 a quantises b's columns into int16 pair panels instead. Each column
 // block packs the columns it multiplies, so packing and product share one parallel loop. Eigen: row blocks.
-void Solver::matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8, const float* b, float* y) {
+void Solver::matmul(const Matrix& a, int N, const float* b, float* y) {
+    const int M = a.rows, K = a.cols;
     if (model_->simd_kernels()) {
-        if (a_i8.data) {
+        if (a.kernel == Matrix::Kernel::Int8) {
             const int Kp = i16_padded_k(K);
             int16_t* panels = act_i16_.data();  // [ceil(N/8), Kp/2, 16]
             float* bscale = act_scale_.data();  // [N]
             in_blocks(N, [&](int n0, int n) {
                 quantize_cols_to_pair_panels(K, n, b + n0, N, i16_range(K), panels + size_t(n0) * Kp, bscale + n0);
-                gemm_nt_pairs(M, n, K, a_i8.data, Kp, a_i8.scale, panels + size_t(n0) * Kp, bscale + n0, y + n0, N);
+                gemm_nt_pairs(M, n, K, a.i16.data(), Kp, a.scale.data(), panels + size_t(n0) * Kp, bscale + n0, y + n0, N);
             });
             return;
         }
         float* panels = panels_.data();  // [ceil(N/8), K, 8]
         in_blocks(N, [&](int n0, int n) {
             pack_panels_kn_into(K, n, b + n0, N, panels + size_t(n0) * K);
-            gemm_nt_packed(M, n, K, a, K, panels + size_t(n0) * K, y + n0, N);
+            gemm_nt_packed(M, n, K, a.f32, K, panels + size_t(n0) * K, y + n0, N);
         });
         return;
     }
     in_blocks(M, [&](int m0, int m) {
-        gemm_nn(m, N, K, a + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
+        gemm_nn(m, N, K, a.f32 + size_t(m0) * K, K, b, N, y + size_t(m0) * N, N);
     });
 }
 
@@ -598,7 +637,7 @@ void Solver::net(float* h, const float* inj) {
 void Solver::attention_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, H = cfg_.num_heads, hd = cfg_.head_dim();
     float* qkv = qkv_.data();  // [S, 3D]: q heads, then k heads, then v heads
-    linear(S, 3 * D, D, h, D, w.qkv_proj, w.qkv_packed, w.qkv_i8, qkv, 3 * D);
+    linear(S, h, D, w.qkv_proj, qkv, 3 * D);
     if (cfg_.pos_encodings == PosEncoding::Rope) {
         in_blocks(S, [&](int s0, int n) {  // q's and k's heads at positions [s0, s0 + n)
             const size_t at = size_t(s0) * 3 * D, tab = size_t(s0) * hd;
@@ -664,7 +703,7 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
             }
         }
     });
-    linear(S, D, D, attn_.data(), D, w.o_proj, w.o_packed, w.o_i8, tmp_.data(), D);
+    linear(S, attn_.data(), D, w.o_proj, tmp_.data(), D);
     add_rms_norm_rows_on_pool(h);
 }
 
@@ -672,30 +711,30 @@ void Solver::attention_block(float* h, const LayerWeights& w) {
 // Computed without transposing: SwiGLU_t(h^T)^T = down_t [S, I_t] * (silu(gate_t h) * (up_t h)), gate_t/up_t [I_t, S].
 void Solver::mlp_t_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, It = cfg_.mlp_t_width();
-    matmul(2 * It, D, S, w.mlp_t_gate_up, w.mlp_t_gate_up_i8, h, gate_up_.data());  // [2I_t, D]
+    matmul(w.mlp_t_gate_up, D, h, gate_up_.data());  // [2I_t, D]
     const float* gate = gate_up_.data();  // [I_t, D], then up [I_t, D]
     in_blocks(It, [&](int r0, int rows) {  // I_t * D exponentials, by row blocks
         const size_t at = size_t(r0) * D;
         swiglu(size_t(rows) * D, gate + at, gate + size_t(It) * D + at, act_.data() + at);  // [I_t, D]
     });
-    matmul(S, D, It, w.mlp_t_down, w.mlp_t_down_i8, act_.data(), tmp_.data());  // [S, D]
+    matmul(w.mlp_t_down, D, act_.data(), tmp_.data());  // [S, D]
     add_rms_norm_cols(S, D, h, tmp_.data(), float(cfg_.rms_norm_eps), colnorm_.data());
 }
 
 // h = rms(h + down(silu(gate(h)) * up(h))), over the hidden axis.
 void Solver::mlp_block(float* h, const LayerWeights& w) {
     const int S = S_, D = D_, I = cfg_.mlp_width();
-    if (w.gate_up_pairs) {  // SIMD kernels: both products and the gating in one pass, by column blocks of act
+    if (w.mlp_gate_up.kernel == Matrix::Kernel::Packed) {  // both products and the gating in one pass, by column blocks of act
         in_blocks(I, [&](int n0, int n) {
-            gemm_swiglu_packed(S, n, D, h, D, w.gate_up_pairs + size_t(n0) * 2 * D, act_.data() + n0, I);  // [S, n]
+            gemm_swiglu_packed(S, n, D, h, D, w.mlp_gate_up.packed.data() + size_t(n0) * 2 * D, act_.data() + n0, I);  // [S, n]
         });
     } else {
-        linear(S, 2 * I, D, h, D, w.mlp_gate_up, nullptr, w.gate_up_i8, gate_up_.data(), 2 * I);  // [S, 2I]
+        linear(S, h, D, w.mlp_gate_up, gate_up_.data(), 2 * I);  // [S, 2I]
         in_blocks(S, [&](int r0, int rows) {  // the gating by row blocks: S * I exponentials
             swiglu_rows(rows, I, gate_up_.data() + size_t(r0) * 2 * I, act_.data() + size_t(r0) * I);  // [S, I]
         });
     }
-    linear(S, D, I, act_.data(), I, w.mlp_down, w.down_packed, w.down_i8, tmp_.data(), D);  // [S, D]
+    linear(S, act_.data(), I, w.mlp_down, tmp_.data(), D);  // [S, D]
     add_rms_norm_rows_on_pool(h);
 }
 

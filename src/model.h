@@ -53,28 +53,33 @@ struct WeightShape {
 std::vector<WeightShape> weight_shapes(const Config& c);  // round(expansion * w * 2/3) rounded up to a multiple of 256
 const char* pos_encoding_name(PosEncoding p);
 
-// An int8 matrix kept for the integer kernels (kernels.h), present when the file stores it as I8 and the model was
-// loaded for the SIMD kernels: pair panels of a right operand (y = x w^T), or int16 rows [N, Kp] of a left operand
-// (the token-mixing weights, y = w b); scale [N] from the file.
-struct Int8Matrix {
-    const int16_t* data = nullptr;
-    const float* scale = nullptr;
+// A weight matrix W [rows, cols], used as the right operand of y = x W^T (the linear maps) or, for the token-mixing
+// weights, as the left operand of y = W b. It always holds the float32 values; a model loaded for the SIMD kernels
+// adds the one form those kernels read, built once at load (model.cpp, build_kernel_form):
+// - Kernel::Packed, a float file: panels of a right operand (kernels.h pack_panels), or for the MLP's gate_up the
+//   SwiGLU pair panels (gate and up in one product); a left operand needs none (its right operand is packed).
+// - Kernel::Int8, a matrix the file stores as I8: its int8 values widened to int16, as pair panels of a right
+//   operand or rows [rows, Kp] (Kp = i16_padded_k(cols)) of a left one, with the file's per-row scales.
+struct Matrix {
+    enum class Use { Right, GateUp, Left };  // how the forward pass multiplies it
+    enum class Kernel { Eigen, Packed, Int8 };  // which kernels run its products
+    int rows = 0, cols = 0;
+    Use use = Use::Right;
+    Kernel kernel = Kernel::Eigen;
+    const float* f32 = nullptr;   // [rows, cols], row-major (in the model's arena)
+    std::vector<float> packed;    // Kernel::Packed
+    std::vector<int16_t> i16;     // Kernel::Int8
+    std::vector<float> scale;     // Kernel::Int8: [rows]
 };
 
-// Packed copies (kernels.h pack_panels) of the matrices used as y = x w^T, present when the model was loaded
-// for the SIMD kernels and the matrix is not int8 (then its Int8Matrix is set instead); null otherwise.
+// One block of the shared network. Shapes: D = hidden, S = positions, I / I_t = SwiGLU widths (TRM_SPEC.md).
 struct LayerWeights {
-    const float* qkv_proj = nullptr;      // [3D, D]   (attention variant)
-    const float* o_proj = nullptr;        // [D, D]    (attention variant)
-    const float* qkv_packed = nullptr;    // panels of qkv_proj
-    const float* o_packed = nullptr;      // panels of o_proj
-    const float* gate_up_pairs = nullptr;   // SwiGLU pair panels of mlp_gate_up (gate and up in one product)
-    const float* down_packed = nullptr;     // panels of mlp_down
-    const float* mlp_t_gate_up = nullptr; // [2*I_t, S] (mlp_t variant)
-    const float* mlp_t_down = nullptr;    // [S, I_t]  (mlp_t variant)
-    const float* mlp_gate_up = nullptr;   // [2I, D]
-    const float* mlp_down = nullptr;      // [D, I]
-    Int8Matrix qkv_i8, o_i8, gate_up_i8, down_i8, mlp_t_gate_up_i8, mlp_t_down_i8;  // int8 files, SIMD kernels
+    Matrix qkv_proj;       // [3D, D]    attention variant
+    Matrix o_proj;         // [D, D]     attention variant
+    Matrix mlp_t_gate_up;  // [2I_t, S]  mlp_t variant (left operand)
+    Matrix mlp_t_down;     // [S, I_t]   mlp_t variant (left operand)
+    Matrix mlp_gate_up;    // [2I, D]
+    Matrix mlp_down;       // [D, I]
 };
 
 // Cancellation inside a step. A WASM worker cannot read a message while a step runs, so a cancel reaches it through
@@ -100,7 +105,7 @@ public:
     static constexpr bool kSimdKernelsByDefault = false;
 #endif
     bool simd_kernels() const { return simd_kernels_; }
-    bool int8_kernels() const { return !int16_.empty(); }  // some products run on the integer kernels
+    bool int8_kernels() const { return int8_kernels_; }  // some products run on the integer kernels
 
     const Config& config() const { return cfg_; }
     const std::string& task_json() const { return task_json_; }
@@ -110,29 +115,34 @@ public:
     int64_t parameter_count() const { return static_cast<int64_t>(arena_.size()); }
     const std::vector<std::string>& puzzle_identifiers() const { return puzzle_identifiers_; }
 
-    // Weights, all float32 after load. Shapes in the comments; D = hidden, V = vocab, S = positions.
+    // Weights, all float32 after load (matrices also in their kernels' form). D = hidden, V = vocab, S = positions.
     const float* embed_tokens = nullptr;  // [V, D]
     const float* puzzle_emb = nullptr;    // [num_puzzle_identifiers, puzzle_emb_ndim] or null
     const float* embed_pos = nullptr;     // [S, D] (learned positions) or null
     const float* H_init = nullptr;        // [D]
     const float* L_init = nullptr;        // [D]
     std::vector<LayerWeights> layers;     // [L_layers]
-    const float* lm_head = nullptr;       // [V, D]
-    const float* lm_head_packed = nullptr;  // panels of lm_head (SIMD kernels only)
-    Int8Matrix lm_head_i8;
+    Matrix lm_head;                       // [V, D]
     const float* q_head_w = nullptr;      // [2, D]
     const float* q_head_b = nullptr;      // [2]
     std::vector<float> rope_cos, rope_sin;  // [S, head_dim] each (rope only), computed at load
 
 private:
+    friend std::vector<WeightShape> weight_shapes(const Config& c);
+    // The steps of load(), in order (model.cpp).
+    struct Tensor;  // a tensor the configuration needs: its name and shape, where it goes, what the file holds for it
+    void read_metadata(const SafetensorsFile& file, const std::string& label);
+    std::vector<Tensor> list_tensors();
+    void find_tensors(const SafetensorsFile& file, std::vector<Tensor>& tensors, const std::string& label);
+    void convert(const std::vector<Tensor>& tensors, const std::string& label);
+    void pack(const std::vector<Tensor>& tensors);
+    void make_rope_tables();
+
     Config cfg_;
     std::string task_json_, task_kind_, source_, storage_dtype_;
     std::vector<std::string> puzzle_identifiers_;
     std::vector<float> arena_;  // every weight, float32, back to back
-    bool simd_kernels_ = false;
-    std::vector<std::vector<float>> packed_;  // panel-packed copies for the SIMD kernels (float matrices)
-    std::vector<std::vector<int16_t>> int16_;  // int8 matrices widened for the integer kernels
-    std::vector<std::vector<float>> int8_scales_;
+    bool simd_kernels_ = false, int8_kernels_ = false;
 };
 
 // The state of a batch of puzzles being solved: input embeddings, the carry (z_H, z_L) and the outputs of the
@@ -142,7 +152,9 @@ public:
     // threads: workers that split each step's matrix products and attention heads (<= 0: one per hardware thread).
     // Throws trm::Error when the batch's activations would exceed kActivationBudget.
     Solver(std::shared_ptr<const Model> model, int batch, int threads = 1);
-    static constexpr size_t kActivationBudget = size_t(1) << 31;  // 2 GiB: half of what a WASM page can address
+    static constexpr uint64_t kActivationBudget = uint64_t(1) << 31;  // 2 GiB: half of what a WASM page can address
+    // What a Solver of `batch` slots on a pool of `threads` threads allocates, in bytes (what the budget measures).
+    static uint64_t activation_bytes(const Model& model, int batch, int threads) { return buffers(model, batch, threads).bytes(); }
 
     int batch() const { return batch_; }
     int threads() const { return pool_->size(); }
@@ -172,16 +184,26 @@ public:
     const float* z_H(int b) const { return zH_.data() + size_t(b) * S_ * D_; }                                 // [S, D]
 
 private:
+    // The length (elements) of each buffer below, for a model, a batch and a pool size: the constructor allocates
+    // these and nothing else, and the activation budget adds them up (model.cpp, Solver::buffers).
+    struct Buffers {
+        uint64_t x = 0, carry = 0, logits = 0, pred = 0, slots = 0;  // per batch: x_; zH_ and zL_ each; ...; q_halt_ to halted_
+        uint64_t inj = 0, tmp = 0, qkv = 0, attn = 0, scores = 0, colnorm = 0, panels = 0, gate_up = 0, act = 0;
+        uint64_t act_i16 = 0, act_scale = 0, att_i16 = 0, att_scale = 0;
+        uint64_t bytes() const;
+    };
+    static Buffers buffers(const Model& model, int batch, int threads);
+
     void net(float* h, const float* inj);          // Net(h, inj) of TRM_SPEC.md, in place on h [S, D]
     void attention_block(float* h, const LayerWeights& w);
     void mlp_t_block(float* h, const LayerWeights& w);
     void mlp_block(float* h, const LayerWeights& w);
     void add_rms_norm_rows_on_pool(float* h);  // h = rms_norm(h + tmp_) per row
     void step_one(int b);
-    // The hot spots, split across the pool: y = x w^T by column blocks, y = a b by row blocks.
-    void linear(int M, int N, int K, const float* x, int ldx, const float* w, const float* w_packed, const Int8Matrix& w_i8,
-                float* y, int ldy);
-    void matmul(int M, int N, int K, const float* a, const Int8Matrix& a_i8, const float* b, float* y);
+    // The hot spots, split across the pool: y [M, w.rows] = x [M, w.cols] w^T by column blocks; y [a.rows, N] =
+    // a b, b [a.cols, N], by column blocks (SIMD kernels) or row blocks (Eigen).
+    void linear(int M, const float* x, int ldx, const Matrix& w, float* y, int ldy);
+    void matmul(const Matrix& a, int N, const float* b, float* y);
     // f(i0, n) for blocks [i0, i0 + n) that cover [0, count), run on the pool (model.cpp: block_size)
     template <class F> void in_blocks(int count, F&& f);
 

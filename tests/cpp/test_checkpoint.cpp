@@ -215,7 +215,7 @@ TEST_CASE("a BF16 checkpoint loads as the f32 one rounded to BF16 does", "[check
     REQUIRE(direct->config().to_json() == converted->config().to_json());
     const int64_t D = direct->config().hidden_size, V = direct->config().vocab_size;
     CHECK(floats(direct->embed_tokens, V * D) == floats(converted->embed_tokens, V * D));
-    CHECK(floats(direct->layers[1].mlp_down, D * direct->config().mlp_width()) == floats(converted->layers[1].mlp_down, D * converted->config().mlp_width()));
+    CHECK(floats(direct->layers[1].mlp_down.f32, D * direct->config().mlp_width()) == floats(converted->layers[1].mlp_down.f32, D * converted->config().mlp_width()));
     Solver a(direct, 1), b(converted, 1);
     std::vector<int32_t> tok(81, 1);
     a.set_puzzle(0, tok.data(), 0);
@@ -261,9 +261,9 @@ TEST_CASE("a checkpoint read piecewise, as the browser reads a File, gives the m
         const Config& c = whole->config();
         const int64_t D = c.hidden_size, V = c.vocab_size;
         CHECK(floats(pieces->embed_tokens, V * D) == floats(whole->embed_tokens, V * D));
-        CHECK(floats(pieces->lm_head, V * D) == floats(whole->lm_head, V * D));
+        CHECK(floats(pieces->lm_head.f32, V * D) == floats(whole->lm_head.f32, V * D));
         CHECK(floats(pieces->H_init, D) == floats(whole->H_init, D));
-        CHECK(floats(pieces->layers[1].mlp_down, D * c.mlp_width()) == floats(whole->layers[1].mlp_down, D * c.mlp_width()));
+        CHECK(floats(pieces->layers[1].mlp_down.f32, D * c.mlp_width()) == floats(whole->layers[1].mlp_down.f32, D * c.mlp_width()));
         if (c.puzzle_emb_ndim) CHECK(floats(pieces->puzzle_emb, c.num_puzzle_identifiers * int64_t(c.puzzle_emb_ndim)) ==
                                      floats(whole->puzzle_emb, c.num_puzzle_identifiers * int64_t(c.puzzle_emb_ndim)));
     }

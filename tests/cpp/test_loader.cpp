@@ -190,7 +190,7 @@ TEST_CASE("I8 matrices with per-row scales dequantise on load", "[loader]") {
     auto m = Model::load(bytes.data(), bytes.size(), "int8");
     CHECK(m->storage_dtype() == "F32+I8");
     for (int r = 0; r < 5; ++r)
-        for (int k = 0; k < 8; ++k) CHECK(m->lm_head[r * 8 + k] == float(r * 8 + k - 20) * scale[size_t(r)]);
+        for (int k = 0; k < 8; ++k) CHECK(m->lm_head.f32[r * 8 + k] == float(r * 8 + k - 20) * scale[size_t(r)]);
 }
 
 TEST_CASE("a batch whose activations exceed the budget is refused before allocation", "[loader]") {

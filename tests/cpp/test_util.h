@@ -28,18 +28,26 @@ inline std::vector<float> random_vector(size_t n, unsigned seed, float scale = 1
 }
 
 // A complete, valid weight file for `c`, with random weights, as a writer (callers may add/break things).
-inline SafetensorsWriter tiny_model_writer(const Config& c, unsigned seed = 1) {
+// int8: the matrices the integer kernels take (lm_head and the blocks') stored as I8 with per-row scales.
+inline SafetensorsWriter tiny_model_writer(const Config& c, unsigned seed = 1, bool int8 = false) {
     SafetensorsWriter w;
     w.set_metadata("format", "trm/1");
     w.set_metadata("config", c.to_json());
     w.set_metadata("task", "{\"kind\":\"generic\"}");
     std::vector<std::vector<float>> keep;
+    std::vector<std::vector<int8_t>> keep_i8;
     const int64_t D = c.hidden_size, V = c.vocab_size, S = c.positions(), I = c.mlp_width(), It = c.mlp_t_width();
     auto add = [&](const std::string& name, std::vector<int64_t> shape) {
         size_t n = 1;
         for (int64_t s : shape) n *= size_t(s);
         keep.push_back(random_vector(n, seed++, 0.2f));
-        w.add(name, DType::F32, shape, keep.back().data());
+        const bool matrix = name == "lm_head.weight" || name.rfind("L_level.", 0) == 0;
+        if (!int8 || !matrix) return w.add(name, DType::F32, shape, keep.back().data());
+        keep_i8.emplace_back(n);
+        for (size_t k = 0; k < n; ++k) keep_i8.back()[k] = int8_t(int(k * 37 + seed) % 255 - 127);
+        keep.emplace_back(size_t(shape[0]), 0.01f);
+        w.add(name, DType::I8, shape, keep_i8.back().data());
+        w.add(name + ".scale", DType::F32, {shape[0]}, keep.back().data());
     };
     add("embed_tokens.embedding_weight", {V, D});
     add("lm_head.weight", {V, D});
