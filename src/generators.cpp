@@ -4,7 +4,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "safetensors.h"  // trm::Error
+#include "error.h"
 #include "tasks.h"
 
 namespace trm {

@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "safetensors.h"
+#include "error.h"
 
 namespace trm {
 

@@ -6,8 +6,8 @@
 #include <deque>
 #include <nlohmann/json.hpp>
 
+#include "error.h"
 #include "json_read.h"
-#include "safetensors.h"  // trm::Error
 
 namespace trm {
 

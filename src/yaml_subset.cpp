@@ -8,8 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "error.h"
 #include "json_read.h"
-#include "safetensors.h"
 
 namespace trm {
 
