@@ -65,7 +65,7 @@ struct Model {
     std::shared_ptr<const trm::Model> m;
     std::string configJson() const { return m->config().to_json(); }
     std::string taskJson() const { return m->task_json(); }
-    std::string taskKind() const { return m->task_kind(); }
+    std::string taskKind() const { return trm::task_kind_name(m->task_kind()); }
     std::string source() const { return m->source(); }
     std::string storageDtype() const { return m->storage_dtype(); }
     double parameterCount() const { return double(m->parameter_count()); }
@@ -276,11 +276,12 @@ val generatePuzzle(const std::string& kind, double seed, int lo, int hi, const s
             throw trm::Error("generate: seed " + std::to_string(seed) + "; expected an integer in [0, 2^53)");
         trm::Rng rng{uint64_t(seed)};
         trm::GeneratedPuzzle p;
-        if (kind == "sudoku") {
+        const std::optional<trm::TaskKind> k = trm::parse_task_kind(kind);
+        if (k == trm::TaskKind::Sudoku) {
             if (grade != "singles" && grade != "harder")
                 throw trm::Error("generate: grade '" + grade + "'; expected 'singles' or 'harder'");
             p = trm::sudoku::generate(rng, grade == "singles" ? trm::sudoku::Grade::Singles : trm::sudoku::Grade::Harder, lo, hi);
-        } else if (kind == "maze") {
+        } else if (k == trm::TaskKind::Maze) {
             p = trm::maze::generate(rng, lo, hi);
         } else {
             throw trm::Error("generate: kind '" + kind + "'; expected 'sudoku' or 'maze'");

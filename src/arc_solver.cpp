@@ -7,8 +7,8 @@ namespace trm::arc {
 
 std::vector<Copy> copies_for(const Model& model, const std::string& task_id, int max_copies) {
     const Config& c = model.config();
-    if (model.task_kind() != "arc" || c.seq_len != kSeqLen || c.vocab_size != 12)
-        throw Error("arc: the loaded model is a '" + model.task_kind() + "' model (seq_len " + std::to_string(c.seq_len) +
+    if (model.task_kind() != TaskKind::Arc || c.seq_len != kSeqLen || c.vocab_size != 12)
+        throw Error("arc: the loaded model is a '" + std::string(task_kind_name(model.task_kind())) + "' model (seq_len " + std::to_string(c.seq_len) +
                     ", vocab " + std::to_string(c.vocab_size) + "); ARC needs an arc model with seq_len 900 and vocab 12");
     if (model.puzzle_identifiers().empty())
         throw Error("arc: the model's metadata 'task.puzzle_identifiers' is empty: it names no puzzle-embedding rows, so no task can be run");

@@ -178,8 +178,9 @@ Config resolve_config(const CheckpointInputs& in, const std::vector<Named>& tens
         std::string evidence;
         const int vocab = c.contains("vocab_size") && c["vocab_size"].is_number_integer() ? c["vocab_size"].get<int>() : 0;
         const std::string task = !in.task.empty() ? in.task : task_of_run(doc, vocab, &evidence);
-        if (task == "sudoku") c["seq_len"] = 81;
-        else if (task == "maze" || task == "arc") c["seq_len"] = 900;
+        const std::optional<TaskKind> kind = parse_task_kind(task);
+        if (kind == TaskKind::Sudoku) c["seq_len"] = 81;
+        else if (kind == TaskKind::Maze || kind == TaskKind::Arc) c["seq_len"] = 900;
         else
             throw Error(cl + ": arch lacks seq_len, the tensors do not determine it and the task is not known from data_paths or vocab_size; "
                         "expected dataset.json (--dataset) or --task sudoku|maze|arc");
@@ -313,8 +314,7 @@ WeightSet read_official_checkpoint(const ByteSource& src, const CheckpointInputs
     // ARC: the rows to keep, by the names in identifiers.json.
     std::vector<int64_t> rows;
     nlohmann::json task = {{"kind", !in.task.empty() ? in.task : guess_task(cfg)}};
-    if (in.task != "" && in.task != "sudoku" && in.task != "maze" && in.task != "arc" && in.task != "generic")
-        throw Error("--task: '" + in.task + "'; expected sudoku, maze, arc or generic");
+    if (!in.task.empty() && !parse_task_kind(in.task)) throw Error("--task: '" + in.task + "'; expected " + kTaskKindList);
     if (!in.keep_text.empty() && in.identifiers_text.empty()) throw Error(in.keep_label + ": keeping puzzles needs the run's identifiers.json (--identifiers)");
     if (!in.identifiers_text.empty()) {
         std::set<std::string> wanted;

@@ -233,23 +233,26 @@ private:
 }  // namespace
 
 std::shared_ptr<const TaskCodec> codec_for(const Model& model, const std::string& command) {
-    const std::string& kind = model.task_kind();
+    const TaskKind kind = model.task_kind();
     const Config& c = model.config();
     auto require = [&](int seq_len, int vocab) {
         if (c.seq_len != seq_len || c.vocab_size < vocab)
-            throw Error(command + ": a " + kind + " model must have seq_len " + std::to_string(seq_len) + " and a vocabulary of at least " +
+            throw Error(command + ": a " + std::string(task_kind_name(kind)) + " model must have seq_len " + std::to_string(seq_len) + " and a vocabulary of at least " +
                         std::to_string(vocab) + " tokens; this one has seq_len " + std::to_string(c.seq_len) + ", vocabulary " +
                         std::to_string(c.vocab_size));
     };
-    if (kind == "sudoku") {
-        require(sudoku::kCells, 11);
-        return std::make_shared<SudokuCodec>();
+    switch (kind) {
+        case TaskKind::Sudoku:
+            require(sudoku::kCells, 11);
+            return std::make_shared<SudokuCodec>();
+        case TaskKind::Maze:
+            require(maze::kCells, 6);
+            return std::make_shared<MazeCodec>();
+        case TaskKind::Arc:
+        case TaskKind::Generic:
+            break;
     }
-    if (kind == "maze") {
-        require(maze::kCells, 6);
-        return std::make_shared<MazeCodec>();
-    }
-    return std::make_shared<GenericCodec>(kind, kind == "arc" ? TaskKind::Arc : TaskKind::Generic, c.seq_len, c.vocab_size);
+    return std::make_shared<GenericCodec>(task_kind_name(kind), kind, c.seq_len, c.vocab_size);
 }
 
 }  // namespace trm

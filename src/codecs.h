@@ -9,11 +9,10 @@
 #include <vector>
 
 #include "model.h"
+#include "task_kind.h"
 #include "tasks.h"
 
 namespace trm {
-
-enum class TaskKind { Sudoku, Maze, Arc, Generic };
 
 // A bijection of a puzzle's cells and tokens that keeps it a valid puzzle of its task (TRM_SPEC.md augmentations).
 struct Symmetry {

@@ -160,9 +160,10 @@ void Model::read_metadata(const SafetensorsFile& file, const std::string& label)
     nlohmann::json task = parse_json(task_json_, label + ": metadata 'task'");
     if (task.is_discarded() || !task.is_object()) throw Error(label + ": metadata 'task' is not a JSON object");
     if (!task.contains("kind") || !task["kind"].is_string()) throw Error(label + ": metadata 'task' lacks a string field 'kind'");
-    task_kind_ = task["kind"].get<std::string>();
-    if (task_kind_ != "sudoku" && task_kind_ != "maze" && task_kind_ != "arc" && task_kind_ != "generic")
-        throw Error(label + ": metadata 'task.kind' is \"" + task_kind_ + "\"; expected sudoku, maze, arc or generic");
+    const std::string kind = task["kind"].get<std::string>();
+    const std::optional<TaskKind> k = parse_task_kind(kind);
+    if (!k) throw Error(label + ": metadata 'task.kind' is \"" + kind + "\"; expected " + kTaskKindList);
+    task_kind_ = *k;
     if (task.contains("puzzle_identifiers")) {
         const auto& ids = task["puzzle_identifiers"];
         if (!ids.is_array() || ids.size() != size_t(cfg_.num_puzzle_identifiers))

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "safetensors.h"
+#include "task_kind.h"
 #include "thread_pool.h"
 
 namespace trm {
@@ -109,7 +110,7 @@ public:
 
     const Config& config() const { return cfg_; }
     const std::string& task_json() const { return task_json_; }
-    const std::string& task_kind() const { return task_kind_; }
+    TaskKind task_kind() const { return task_kind_; }  // task.kind
     const std::string& source() const { return source_; }
     const std::string& storage_dtype() const { return storage_dtype_; }
     int64_t parameter_count() const { return static_cast<int64_t>(arena_.size()); }
@@ -139,7 +140,8 @@ private:
     void make_rope_tables();
 
     Config cfg_;
-    std::string task_json_, task_kind_, source_, storage_dtype_;
+    std::string task_json_, source_, storage_dtype_;
+    TaskKind task_kind_ = TaskKind::Generic;
     std::vector<std::string> puzzle_identifiers_;
     std::vector<float> arena_;  // every weight, float32, back to back
     bool simd_kernels_ = false, int8_kernels_ = false;

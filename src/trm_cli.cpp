@@ -223,7 +223,7 @@ static SolveOptions solve_options(const Args& a, bool early_halt) {
 static std::shared_ptr<const TaskCodec> text_codec(const Model& m, const std::string& command) {
     auto codec = codec_for(m, command);
     if (!codec->has_text())
-        throw Error(command + ": the model's task is '" + m.task_kind() + "'; " + command + " handles sudoku and maze models (use predict for raw tokens)");
+        throw Error(command + ": the model's task is '" + task_kind_name(m.task_kind()) + "'; " + command + " handles sudoku and maze models (use predict for raw tokens)");
     return codec;
 }
 
@@ -277,9 +277,9 @@ static int cmd_solve(const Args& a) {
     a.check_known({"--halt", "--steps", "--threads", "--json", "--task", "--task-id", "--test", "--max-copies", "--kernels", "--strategy",
                    "--copies", "--commit", "--round-steps", "--max-calls", "--backtracks", "--seed", "--carry", "--threshold"});
     auto m = a.model(a.simd_kernels());
-    const std::string kind = a.get("--task", m->task_kind());
-    if (kind != m->task_kind())
-        throw Error("solve: --task " + kind + " but the model's task is '" + m->task_kind() + "'");
+    const std::string kind = a.get("--task", task_kind_name(m->task_kind()));
+    if (parse_task_kind(kind) != m->task_kind())
+        throw Error("solve: --task " + kind + " but the model's task is '" + task_kind_name(m->task_kind()) + "'");
     const auto codec = codec_for(*m, "solve");
     if (codec->kind() == TaskKind::Arc) return cmd_solve_arc(a, m);
     text_codec(*m, "solve");
@@ -506,8 +506,9 @@ static std::pair<int, int> parse_range(const Args& a, const std::string& k, cons
 }
 
 static int cmd_generate(const Args& a) {
-    if (a.pos.size() != 1 || (a.pos[0] != "sudoku" && a.pos[0] != "maze")) throw Error("generate needs a kind: sudoku or maze");
-    const bool is_sudoku = a.pos[0] == "sudoku";
+    const std::optional<TaskKind> kind = a.pos.size() == 1 ? parse_task_kind(a.pos[0]) : std::nullopt;
+    if (kind != TaskKind::Sudoku && kind != TaskKind::Maze) throw Error("generate needs a kind: sudoku or maze");
+    const bool is_sudoku = kind == TaskKind::Sudoku;
     if (is_sudoku) a.check_known({"--count", "--seed", "--grade", "--givens", "--out"});
     else a.check_known({"--count", "--seed", "--path", "--walls", "--out"});
     const int count = a.integer("--count", 0, 1, 100000000);

@@ -158,7 +158,7 @@ TEST_CASE("the architecture comes from all_config.yaml, then the tensors, datase
     CHECK(c.num_puzzle_identifiers == 5);   // puzzle_emb.weights' rows
     CHECK(c.rms_norm_eps == 1e-5);          // the model's defaults
     CHECK(c.rope_theta == 10000.0);
-    CHECK(bare->task_kind() == "arc");
+    CHECK(bare->task_kind() == TaskKind::Arc);
     CHECK(bare->storage_dtype() == "F32+BF16");
 
     // Learned positions determine seq_len; dataset.json must agree with the tensors.

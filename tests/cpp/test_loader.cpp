@@ -62,7 +62,7 @@ TEST_CASE("a valid file loads with the config's shapes and values", "[loader]") 
     CHECK(m->config().hidden_size == 8);
     CHECK(m->config().positions() == 8);
     CHECK(m->storage_dtype() == "F32");
-    CHECK(m->task_kind() == "generic");
+    CHECK(m->task_kind() == TaskKind::Generic);
     // Values arrive unchanged: embed_tokens is the first tensor the writer filled, with seed 1.
     auto expect = test::random_vector(size_t(c.vocab_size) * c.hidden_size, 1, 0.2f);
     CHECK(std::memcmp(m->embed_tokens, expect.data(), expect.size() * 4) == 0);
