@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/build.sh native   -> build/native/trm and the C++ test binaries
-# scripts/build.sh wasm     -> build/wasm/ (single-thread and threaded SIMD builds)
-# scripts/build.sh all      -> both
+# scripts/build.sh page     -> build/wasm/: the WASM module the page and web/trm.js load (single-thread and threaded,
+#                              each with plain and relaxed SIMD; scripts/build_wasm.sh)
+# scripts/build.sh wasm     -> the same, and the WASM kernel tests and GEMM benchmark (scripts/build_wasm_tests.sh)
+# scripts/build.sh all      -> native and wasm
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${1:-all}
@@ -12,13 +14,10 @@ build_native() {
   cmake --build build/native -j "$jobs"
 }
 
-build_wasm() {
-  if [ -x scripts/build_wasm.sh ]; then scripts/build_wasm.sh; else echo "build: no WASM build yet" >&2; fi
-}
-
 case "$target" in
   native) build_native ;;
-  wasm) build_wasm ;;
-  all) build_native; build_wasm ;;
-  *) echo "usage: scripts/build.sh native|wasm|all" >&2; exit 2 ;;
+  page) scripts/build_wasm.sh ;;
+  wasm) scripts/build_wasm.sh; scripts/build_wasm_tests.sh ;;
+  all) build_native; scripts/build_wasm.sh; scripts/build_wasm_tests.sh ;;
+  *) echo "usage: scripts/build.sh native|page|wasm|all" >&2; exit 2 ;;
 esac

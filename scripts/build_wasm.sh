@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# WASM builds (Emscripten, -msimd128, -O3), called by `scripts/build.sh wasm`:
+# WASM builds (Emscripten, -msimd128, -O3), called by `scripts/build.sh page` and `scripts/build.sh wasm`:
 #   build/wasm/trm-wasm.mjs + .wasm                       single-thread SIMD
 #   build/wasm/trm-wasm-threads.mjs + .wasm + .worker.js  pthreads SIMD (used when the page is cross-origin isolated)
 #   build/wasm/trm-wasm-relaxed.wasm, trm-wasm-threads-relaxed.wasm
@@ -47,4 +47,3 @@ echo '{ "type": "commonjs" }' >"$out/package.json"
 for f in "$out"/*.wasm; do
   printf 'wasm: %-32s %8d bytes (%d KiB gzip)\n' "$f" "$(stat -c %s "$f")" "$(( $(gzip -9c "$f" | wc -c) / 1024 ))"
 done
-scripts/build_wasm_tests.sh  # kernel tests and GEMM benchmark for WASM (tests/js/kernels.test.mjs, scripts/bench.mjs)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # WASM builds of the kernel tests and the GEMM microbenchmark (Emscripten, -msimd128 -O3, one .cjs each with the
-# .wasm inlined, run by Node), called at the end of scripts/build_wasm.sh:
+# .wasm inlined, run by Node), called by `scripts/build.sh wasm` after scripts/build_wasm.sh:
 #   build/wasm/tests/kernel_tests.cjs   tests/cpp/test_kernels.cpp (Catch2): every kernel against Eigen, WASM SIMD
 #   build/wasm/tests/gemm_bench.cjs     tests/bench/gemm_bench.cpp: GFLOP/s of each packed kernel and of Eigen
 #   build/wasm/tests/*_relaxed.cjs      both again with relaxed SIMD (src/simd.h; needs an engine that runs it)

@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# Installs every Debian package the project needs (idempotent: apt-get skips what is already there),
-# then the npm packages pinned in package-lock.json when a package.json exists.
+# Installs what the project needs on Debian 12 (idempotent: only what is missing).
+#   scripts/setup.sh page   what scripts/start.sh needs: the WASM build (Emscripten, CMake, Eigen, nlohmann-json) and
+#                           Node.js to serve the page (Debian's nodejs, 18, comes with emscripten and is enough)
+#   scripts/setup.sh        everything scripts/test.sh needs besides: the native build, the sanitizers and
+#                           libFuzzer, Python with torch, Chromium, and the npm packages pinned in package-lock.json.
+#                           The tests need Node.js 20 or later with npm (vite 7 and the package's "engines"),
+#                           which Debian 12 does not package (its nodejs is 18): without it, set-up stops with one
+#                           line saying what to install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+what=${1:-all}
 
-packages=(
-  build-essential cmake pkg-config          # native build
-  libeigen3-dev nlohmann-json3-dev catch2   # linear algebra, JSON, C++ tests
+page=(
+  cmake make                                # the build
+  libeigen3-dev nlohmann-json3-dev          # linear algebra, JSON (header-only)
+  emscripten                                # WASM build (Emscripten 3.1.6, clang 14; brings Debian's nodejs)
+)
+tests=(
+  build-essential pkg-config catch2         # native build, C++ tests
   clang libclang-rt-14-dev                  # libFuzzer + sanitizer runtimes (scripts/fuzz.sh, scripts/sanitize.sh)
-  emscripten                                # WASM build (Emscripten 3.1.6, clang 14)
   python3-torch python3-numpy python3-yaml python3-pytest libopenblas0-pthread  # converter, training, tests
   chromium                                  # browser end-to-end tests (driven by playwright-core from npm)
 )
+case "$what" in
+  page) packages=("${page[@]}") ;;
+  all) packages=("${page[@]}" "${tests[@]}") ;;
+  *) echo "usage: scripts/setup.sh [page|all]" >&2; exit 2 ;;
+esac
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,9 +39,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# npm packages exactly as locked; reinstalled only when the lockfile changed since the last install.
-if [ -f package-lock.json ] && ! cmp -s package-lock.json node_modules/.installed-lock.json; then
-  npm ci --no-audit --no-fund
-  cp package-lock.json node_modules/.installed-lock.json
+
+if [ "$what" = all ]; then
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ] || ! command -v npm >/dev/null; then
+    echo "setup: the tests need Node.js 20 or later with npm (found $(node --version 2>/dev/null || echo none)); install it (https://nodejs.org/en/download) and run again" >&2
+    exit 1
+  fi
+  # npm packages exactly as locked; reinstalled only when the lockfile changed since the last install.
+  if ! cmp -s package-lock.json node_modules/.installed-lock.json; then
+    npm ci --no-audit --no-fund
+    cp package-lock.json node_modules/.installed-lock.json
+  fi
 fi
-echo "setup: done"
+echo "setup: done ($what)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The main command: install what is missing, build everything (native + WASM), then serve the demo page, which
-# loads the shipped weights (weights/index.json) by default.
+# The main command: install what the page needs (scripts/setup.sh page), build the WASM module it runs
+# (scripts/build.sh page), then serve the demo page, which loads the shipped weights (weights/index.json) by default.
 #   scripts/start.sh [--port N]      (default 8080; the page is at http://127.0.0.1:N/web/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,11 +12,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-scripts/setup.sh
-scripts/build.sh all
-if [ ! -f build/wasm/trm-wasm.wasm ]; then
-  echo "start: no WASM build in build/wasm/: the page cannot run models (see scripts/build.sh wasm)" >&2
-fi
+scripts/setup.sh page
+scripts/build.sh page
 # Say which shipped models are there (the page says the same for a missing one, and offers to load a file).
 node -e '
   const fs = require("fs");

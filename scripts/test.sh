@@ -17,23 +17,15 @@ run "native build" scripts/build.sh native
 run "C++ tests (ctest)" ctest --test-dir build/native --output-on-failure
 run "C++ tests under ASan+UBSan" scripts/sanitize.sh
 run "fuzzing (libFuzzer, ~1 min)" scripts/fuzz.sh 12
-if [ -d tests/python ]; then
-  run "Python tests (pytest)" env OMP_NUM_THREADS=1 "$PY" -m pytest -q tests/python
-fi
-if [ -x scripts/build_wasm.sh ]; then
-  run "WASM build" scripts/build.sh wasm
-fi
+run "Python tests (pytest)" env OMP_NUM_THREADS=1 "$PY" -m pytest -q tests/python
+run "WASM build" scripts/build.sh wasm
 run "malformed weight files through node scripts/trm.mjs" tests/malformed/check.sh node scripts/trm.mjs
-if ls tests/js/*.test.mjs >/dev/null 2>&1; then
-  # Node 20 runs WASM relaxed SIMD only behind this flag (Node 22+ without it): with it, the suites test the
-  # relaxed-SIMD builds as well as the plain ones.
-  node_flags=()
-  if node --experimental-wasm-relaxed-simd -e 0 2>/dev/null; then node_flags=(--experimental-wasm-relaxed-simd); fi
-  run "JavaScript tests (node --test)" node "${node_flags[@]}" --test tests/js/
-fi
-if ls tests/browser/*.test.mjs >/dev/null 2>&1; then
-  run "Browser tests (headless chromium)" node --test tests/browser/
-fi
+# Node 20 runs WASM relaxed SIMD only behind this flag (Node 22+ without it): with it, the suites test the
+# relaxed-SIMD builds as well as the plain ones.
+node_flags=()
+if node --experimental-wasm-relaxed-simd -e 0 2>/dev/null; then node_flags=(--experimental-wasm-relaxed-simd); fi
+run "JavaScript tests (node --test)" node "${node_flags[@]}" --test tests/js/
+run "Browser tests (headless chromium)" node --test tests/browser/
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "FAILED: ${failed[*]}"
