@@ -111,31 +111,40 @@ static float max_scaled(const float* x, int cols, float scale) {
     return mx;
 }
 
+// e_c = 2^(x_c * scale2 - mx) along a row, 4 lanes at a time with the polynomial exp2 of simd.h (arguments <= 0;
+// below -126 it gives 2^-126 ~ 1.2e-38 instead of a smaller number or 0: nothing against a sum of at least 1);
+// put4(c, e) takes each 4 values, put1(c, e) each of the remainder. Returns the row's sum. Softmax computes
+// e^(x*scale - max) this way, with log2 e folded into scale2: the exponential without its own multiply.
+template <class Put4, class Put1>
+static inline float exp2_row(const float* xr, int cols, float scale2, float mx, Put4 put4, Put1 put1) {
+    const f32x4 vscale = f32x4_splat(scale2), vmx = f32x4_splat(mx);
+    f32x4 vsum = f32x4_zero();
+    int c;
+    for (c = 0; c + 4 <= cols; c += 4) {
+        const f32x4 e = f32x4_exp2(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
+        put4(c, e);
+        vsum = f32x4_add(vsum, e);
+    }
+    float lanes[4];
+    f32x4_store(lanes, vsum);
+    float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+    for (; c < cols; ++c) {
+        const float e = std::exp2(xr[c] * scale2 - mx);
+        put1(c, e);
+        sum += e;
+    }
+    return sum;
+}
+
 void softmax_rows(int rows, int cols, float* x, float scale) {
-    const float scale2 = scale * kLog2e;  // e^(x*scale) = 2^(x*scale2): the exponential without its own multiply
-    const f32x4 vscale = f32x4_splat(scale2);
+    const float scale2 = scale * kLog2e;
     for (int r = 0; r < rows; ++r) {
         float* xr = x + size_t(r) * cols;
-        const float mx = max_scaled(xr, cols, scale2);
-        float lanes[4];
-        int c;
-        // 2^(x*scale2 - max) on 4 lanes with the polynomial exp2 of simd.h (arguments <= 0; below -126 it gives
-        // 2^-126 ~ 1.2e-38 instead of a smaller number or 0: nothing against a sum of at least 1).
-        const f32x4 vmx = f32x4_splat(mx);
-        f32x4 vsum = f32x4_zero();
-        for (c = 0; c + 4 <= cols; c += 4) {
-            const f32x4 e = f32x4_exp2(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
-            f32x4_store(xr + c, e);
-            vsum = f32x4_add(vsum, e);
-        }
-        f32x4_store(lanes, vsum);
-        float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-        for (; c < cols; ++c) {
-            xr[c] = std::exp2(xr[c] * scale2 - mx);
-            sum += xr[c];
-        }
+        const float sum = exp2_row(xr, cols, scale2, max_scaled(xr, cols, scale2),
+                                   [&](int c, f32x4 e) { f32x4_store(xr + c, e); }, [&](int c, float e) { xr[c] = e; });
         const float inv = 1.f / sum;
         const f32x4 vinv = f32x4_splat(inv);
+        int c;
         for (c = 0; c + 4 <= cols; c += 4) f32x4_store(xr + c, f32x4_mul(f32x4_load(xr + c), vinv));
         for (; c < cols; ++c) xr[c] *= inv;
     }
@@ -588,30 +597,15 @@ void quantize_cols_to_pair_panels(int K, int N, const float* b, int ldb, int ran
 
 // e = e^(x*scale - max) is at most 1 (at the max), so q = round(e * range) puts the row's largest probability at
 // range, and the probabilities e / sum are q / (range * sum): the normalisation is a scale, never a pass.
-// As in softmax_rows, e^(x*scale - max) is computed as 2^(x*scale2 - max2).
 void softmax_rows_i16(int rows, int cols, const float* x, float scale, int range, int16_t* q, int ldq, float* qscale) {
     const float scale2 = scale * kLog2e;
-    const f32x4 vscale = f32x4_splat(scale2), vrange = f32x4_splat(float(range));
+    const f32x4 vrange = f32x4_splat(float(range));
     for (int r = 0; r < rows; ++r) {
         const float* xr = x + size_t(r) * cols;
         int16_t* qr = q + size_t(r) * ldq;
-        const float mx = max_scaled(xr, cols, scale2);
-        float lanes[4];
-        int c;
-        const f32x4 vmx = f32x4_splat(mx);
-        f32x4 vsum = f32x4_zero();
-        for (c = 0; c + 4 <= cols; c += 4) {
-            const f32x4 e = f32x4_exp2(f32x4_sub(f32x4_mul(f32x4_load(xr + c), vscale), vmx));
-            vsum = f32x4_add(vsum, e);
-            f32x4_store_i16(qr + c, f32x4_mul(e, vrange));
-        }
-        f32x4_store(lanes, vsum);
-        float sum = (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
-        for (; c < cols; ++c) {
-            const float e = std::exp2(xr[c] * scale2 - mx);
-            sum += e;
-            qr[c] = int16_t(std::lrint(e * float(range)));
-        }
+        const float sum = exp2_row(xr, cols, scale2, max_scaled(xr, cols, scale2),
+                                   [&](int c, f32x4 e) { f32x4_store_i16(qr + c, f32x4_mul(e, vrange)); },
+                                   [&](int c, float e) { qr[c] = int16_t(std::lrint(e * float(range))); });
         if (cols & 1) qr[cols] = 0;
         qscale[r] = 1.f / (float(range) * sum);
     }

@@ -434,29 +434,17 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     if (n.bytes() > kActivationBudget)
         throw Error("solver: a batch of " + std::to_string(batch) + " needs " + std::to_string(n.bytes() >> 20) +
                     " MiB of activations; the limit is " + std::to_string(kActivationBudget >> 20) + " MiB (use a smaller batch)");
-    x_.assign(n.x, 0.f);
-    zH_.assign(n.carry, 0.f);
-    zL_.assign(n.carry, 0.f);
-    logits_.assign(n.logits, 0.f);
-    pred_.assign(n.pred, 0);
-    q_halt_.assign(n.slots, 0.f);
-    q_continue_.assign(n.slots, 0.f);
-    steps_.assign(n.slots, 0);
-    loaded_.assign(n.slots, 0);
-    halted_.assign(n.slots, 0);
-    inj_.resize(n.inj);
-    tmp_.resize(n.tmp);
-    qkv_.resize(n.qkv);
-    attn_.resize(n.attn);
-    scores_.resize(n.scores);
-    colnorm_.resize(n.colnorm);
-    panels_.resize(n.panels);
-    gate_up_.resize(n.gate_up);
-    act_.resize(n.act);
-    act_i16_.resize(n.act_i16);
-    act_scale_.resize(n.act_scale);
-    att_i16_.resize(n.att_i16);
-    att_scale_.resize(n.att_scale);
+    const std::pair<std::vector<float>*, uint64_t> floats[] = {
+        {&x_, n.x}, {&zH_, n.carry}, {&zL_, n.carry}, {&logits_, n.logits}, {&q_halt_, n.slots}, {&q_continue_, n.slots},
+        {&inj_, n.inj}, {&tmp_, n.tmp}, {&qkv_, n.qkv}, {&attn_, n.attn}, {&scores_, n.scores}, {&colnorm_, n.colnorm},
+        {&panels_, n.panels}, {&gate_up_, n.gate_up}, {&act_, n.act}, {&act_scale_, n.act_scale}, {&att_scale_, n.att_scale}};
+    for (const auto& [v, len] : floats) v->resize(size_t(len));
+    pred_.resize(size_t(n.pred));
+    steps_.resize(size_t(n.slots));
+    loaded_.resize(size_t(n.slots));
+    halted_.resize(size_t(n.slots));
+    act_i16_.resize(size_t(n.act_i16));
+    att_i16_.resize(size_t(n.att_i16));
 }
 
 void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id, bool keep_carry) {
