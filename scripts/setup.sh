@@ -28,6 +28,14 @@ case "$what" in
   *) echo "usage: scripts/setup.sh [page|all]" >&2; exit 2 ;;
 esac
 
+if [ "$what" = all ]; then  # checked first: nothing is installed for a set-up that cannot finish
+  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+  if [ "$major" -lt 20 ] || ! command -v npm >/dev/null; then
+    echo "setup: the tests need Node.js 20 or later with npm (found $(node --version 2>/dev/null || echo none)); install it (https://nodejs.org/en/download) and run again" >&2
+    exit 1
+  fi
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -41,11 +49,6 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "$what" = all ]; then
-  major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
-  if [ "$major" -lt 20 ] || ! command -v npm >/dev/null; then
-    echo "setup: the tests need Node.js 20 or later with npm (found $(node --version 2>/dev/null || echo none)); install it (https://nodejs.org/en/download) and run again" >&2
-    exit 1
-  fi
   # npm packages exactly as locked; reinstalled only when the lockfile changed since the last install.
   if ! cmp -s package-lock.json node_modules/.installed-lock.json; then
     npm ci --no-audit --no-fund
