@@ -109,6 +109,9 @@ public:
     const std::string& storage_dtype() const { return storage_dtype_; }
     int64_t parameter_count() const { return static_cast<int64_t>(arena_.size()); }
     const std::vector<std::string>& puzzle_identifiers() const { return puzzle_identifiers_; }
+    // A weight by its name in the file (weight_shapes), float32 as loaded (an int8 matrix dequantised); null when the
+    // configuration has no such tensor. For another engine that runs the same network (web/webgpu/).
+    const float* weight(const std::string& name) const;
 
     // Weights, all float32 after load. Shapes in the comments; D = hidden, V = vocab, S = positions.
     const float* embed_tokens = nullptr;  // [V, D]
@@ -171,6 +174,16 @@ public:
     float q_continue(int b) const { return q_continue_[b]; }
     const float* z_H(int b) const { return zH_.data() + size_t(b) * S_ * D_; }                                 // [S, D]
 
+    // An external network (the worker's WebGPU engine, web/webgpu/) in place of step(): it runs the active slots from
+    // their input embeddings x [S, D] and its own copy of their carry, which it starts again from H_init/L_init where
+    // fresh_carry(b) says so, then hands each slot's outputs to set_outputs. fresh_input/fresh_carry: set_puzzle
+    // changed the input / reset the carry since the slot's last set_outputs.
+    const float* x(int b) const { return x_.data() + size_t(b) * S_ * D_; }                                     // [S, D]
+    bool fresh_input(int b) const { return fresh_input_[b] != 0; }
+    bool fresh_carry(int b) const { return fresh_carry_[b] != 0; }
+    // What step() leaves in slot b, from the external network's logits [seq_len, V] and q_head outputs.
+    void set_outputs(int b, const float* logits, float q_halt, float q_continue);
+
 private:
     void net(float* h, const float* inj);          // Net(h, inj) of TRM_SPEC.md, in place on h [S, D]
     void attention_block(float* h, const LayerWeights& w);
@@ -197,6 +210,7 @@ private:
     std::vector<float> q_halt_, q_continue_;  // [B]
     std::vector<int> steps_;      // [B]
     std::vector<uint8_t> loaded_, halted_;  // [B]
+    std::vector<uint8_t> fresh_input_, fresh_carry_;  // [B] (external network, see set_outputs)
     // Scratch for one slot at a time.
     std::vector<float> inj_;      // [S, D]   z_H + x
     std::vector<float> tmp_;      // [S, D]   block output before the residual
