@@ -28,21 +28,21 @@ function random(n, seed) {
   });
 }
 
-// Runs kernels[name](gpu, {...params, ...buffers made from inputs}) alone and reads back `out` (outLen floats).
+// Runs kernels[name](gpu, {...params, ...buffers made from inputs}) alone and reads back `out` (outLen floats), with
+// the tiled kernels (workgroup memory: what GPUs run) or the direct ones (what software adapters run): see Gpu.
+let tiled = true;
 async function run(name, params, inputs, out, outLen) {
-  return page.evaluate(async ({ name, params, inputs, out, outLen }) => {
+  return page.evaluate(async ({ name, params, inputs, out, outLen, tiled }) => {
     const K = await import('/web/webgpu/kernels.js');
-    if (!window.gpu) {
-      const adapter = await navigator.gpu.requestAdapter();
-      window.gpu = new K.Gpu(await adapter.requestDevice());
-    }
+    if (!window.device) window.device = await (await navigator.gpu.requestAdapter()).requestDevice();
+    const gpu = new K.Gpu(window.device, { tiled });
     const buffers = {};
-    for (const [k, v] of Object.entries(inputs)) buffers[k] = window.gpu.storage(v.length, new Float32Array(v));
-    const d = K[name](window.gpu, { ...params, ...buffers });
-    const got = await window.gpu.run([d], buffers[out], outLen);
+    for (const [k, v] of Object.entries(inputs)) buffers[k] = gpu.storage(v.length, new Float32Array(v));
+    const d = K[name](gpu, { ...params, ...buffers });
+    const got = await gpu.run([d], buffers[out], outLen);
     for (const b of Object.values(buffers)) b.destroy();
     return Array.from(got);
-  }, { name, params, inputs, out, outLen });
+  }, { name, params, inputs, out, outLen, tiled });
 }
 
 function close(got, want, tol = 2e-5) {
@@ -55,7 +55,10 @@ function close(got, want, tol = 2e-5) {
   assert.ok(err <= tol * scale, `max |error| ${err} > ${tol} x max |reference| ${scale}`);
 }
 
-describe('WebGPU kernels on SwiftShader', { skip }, () => {
+for (const mode of ['tiled', 'direct'])
+describe(`WebGPU kernels on SwiftShader, ${mode} variants`, { skip }, () => {
+  before(() => { tiled = mode === 'tiled'; });
+
   test('the adapter is there, and is a fallback (software) adapter', async () => {
     const info = await page.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter();
