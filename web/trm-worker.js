@@ -297,7 +297,7 @@ async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies 
       const t0 = performance.now();
       if (gpuNet) {
         const out = await gpuStep(id, run.stepRequest());
-        if (!out) break;
+        if (!out) { k -= 1; break; }  // cancelled while the step ran: it does not count
         check(run.stepResult(out.slots, out.logits, out.qHalt, out.qContinue));
       } else {
         check(run.step());
