@@ -201,3 +201,63 @@ describe(`WebGPU kernels on SwiftShader, ${mode} variants`, { skip }, () => {
     close(await run('qHead', { batch: B, S, D }, { zH, w, bias, out }, 'out', out.length), want);
   });
 });
+
+// A whole supervision step (web/webgpu/network.js) with the tiled kernels against the direct ones, on a small model
+// made here (GpuNetwork reads only configJson, prefixLen, weight, ropeCos and ropeSin of the engine's model): the
+// direct path is checked against the WASM engine end to end (webgpu.test.mjs); this covers the tiled path as GPUs
+// compose it, which SwiftShader runs too slowly for the reference cases.
+describe('a whole step: tiled kernels as the direct ones', { skip }, () => {
+  for (const mlpT of [false, true]) {
+    test(mlpT ? 'token-mixing MLP' : 'attention, RoPE, puzzle prefix', async () => {
+      const r = await page.evaluate(async (mlpT) => {
+        const { Gpu } = await import('/web/webgpu/kernels.js');
+        const { GpuNetwork } = await import('/web/webgpu/network.js');
+        const cfg = { seq_len: 10, vocab_size: 6, hidden_size: 32, num_heads: 4, expansion: 2, L_layers: 2, H_cycles: 2,
+          L_cycles: 2, halt_max_steps: 2, mlp_t: mlpT, pos_encodings: mlpT ? 'none' : 'rope', puzzle_emb_ndim: mlpT ? 0 : 32,
+          puzzle_emb_len: mlpT ? 0 : 1, num_puzzle_identifiers: 2, rms_norm_eps: 1e-5, rope_theta: 10000 };
+        const D = 32, V = 6, P = mlpT ? 0 : 1, S = 10 + P, I = 256, hd = 8;
+        let seed = 5;
+        const rand = (n, scale) => Float32Array.from({ length: n }, () => {
+          seed ^= seed << 13; seed >>>= 0; seed ^= seed >>> 17; seed ^= seed << 5; seed >>>= 0;
+          return ((seed / 2 ** 32) * 2 - 1) * scale;
+        });
+        const w = { 'lm_head.weight': rand(V * D, 0.3), 'q_head.weight': rand(2 * D, 0.3), 'q_head.bias': rand(2, 0.5),
+          H_init: rand(D, 1), L_init: rand(D, 1) };
+        for (let i = 0; i < 2; i++) {
+          const p = `L_level.layers.${i}.`;
+          if (mlpT) Object.assign(w, { [`${p}mlp_t.gate_up_proj.weight`]: rand(2 * I * S, 0.5), [`${p}mlp_t.down_proj.weight`]: rand(S * I, 0.1) });
+          else Object.assign(w, { [`${p}self_attn.qkv_proj.weight`]: rand(3 * D * D, 0.3), [`${p}self_attn.o_proj.weight`]: rand(D * D, 0.3) });
+          Object.assign(w, { [`${p}mlp.gate_up_proj.weight`]: rand(2 * I * D, 0.3), [`${p}mlp.down_proj.weight`]: rand(D * I, 0.1) });
+        }
+        const cos = new Float32Array(S * hd), sin = new Float32Array(S * hd);
+        for (let s = 0; s < S; s++)
+          for (let k = 0; k < hd; k++) {
+            const a = s * 10000 ** (-(2 * (k % (hd / 2))) / hd);
+            cos[s * hd + k] = Math.cos(a);
+            sin[s * hd + k] = Math.sin(a);
+          }
+        const model = { configJson: () => JSON.stringify(cfg), prefixLen: () => P, weight: (n) => w[n] ?? null,
+          ropeCos: () => cos, ropeSin: () => sin };
+        const device = await (await navigator.gpu.requestAdapter()).requestDevice();
+        const request = () => [0, 1].map((slot) => ({ slot, x: rand(S * D, 4), resetCarry: true }));
+        const out = {};
+        for (const tiled of [true, false]) {
+          seed = 9;
+          const net = new GpuNetwork(new Gpu(device, { tiled }), model);
+          const first = await net.step(request());
+          const second = await net.step([{ slot: 1, x: null, resetCarry: false }]);  // slot 1's carry goes on
+          out[tiled ? 'tiled' : 'direct'] = [first, second].map((o) => ({
+            slots: Array.from(o.slots), logits: Array.from(o.logits), q: [...o.qHalt, ...o.qContinue] }));
+          net.destroy();
+        }
+        return out;
+      }, mlpT);
+      assert.deepEqual(r.tiled.map((s) => s.slots), [[0, 1], [1]]);
+      r.tiled.forEach((s, k) => {
+        close(s.logits, r.direct[k].logits, 1e-4);
+        close(s.q, r.direct[k].q, 1e-4);
+      });
+      assert.ok(r.tiled[1].logits.some((v, i) => Math.abs(v - r.tiled[0].logits[60 + i]) > 1e-3), 'the second step moved on');
+    });
+  }
+});
