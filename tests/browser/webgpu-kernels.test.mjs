@@ -205,7 +205,7 @@ describe(`WebGPU kernels on SwiftShader, ${mode} variants`, { skip }, () => {
 // A whole supervision step (web/webgpu/network.js) with the tiled kernels against the direct ones, on a small model
 // made here (GpuNetwork reads only configJson, prefixLen, weight, ropeCos and ropeSin of the engine's model): the
 // direct path is checked against the WASM engine end to end (webgpu.test.mjs); this covers the tiled path as GPUs
-// compose it, which SwiftShader runs too slowly for the reference cases.
+// compose it, which SwiftShader runs too slowly for the reference cases. Also a batch run in chunks (maxChunk).
 describe('a whole step: tiled kernels as the direct ones', { skip }, () => {
   for (const mlpT of [false, true]) {
     test(mlpT ? 'token-mixing MLP' : 'attention, RoPE, puzzle prefix', async () => {
@@ -241,12 +241,13 @@ describe('a whole step: tiled kernels as the direct ones', { skip }, () => {
         const device = await (await navigator.gpu.requestAdapter()).requestDevice();
         const request = () => [0, 1].map((slot) => ({ slot, x: rand(S * D, 4), resetCarry: true }));
         const out = {};
-        for (const tiled of [true, false]) {
+        for (const [name, tiled, chunk] of [['tiled', true, 0], ['direct', false, 0], ['chunked', false, 1]]) {
           seed = 9;
           const net = new GpuNetwork(new Gpu(device, { tiled }), model);
+          if (chunk) net.maxChunk = chunk;  // slots one at a time through the working buffers
           const first = await net.step(request());
           const second = await net.step([{ slot: 1, x: null, resetCarry: false }]);  // slot 1's carry goes on
-          out[tiled ? 'tiled' : 'direct'] = [first, second].map((o) => ({
+          out[name] = [first, second].map((o) => ({
             slots: Array.from(o.slots), logits: Array.from(o.logits), q: [...o.qHalt, ...o.qContinue] }));
           net.destroy();
         }
@@ -257,6 +258,7 @@ describe('a whole step: tiled kernels as the direct ones', { skip }, () => {
         close(s.logits, r.direct[k].logits, 1e-4);
         close(s.q, r.direct[k].q, 1e-4);
       });
+      assert.deepEqual(r.chunked, r.direct, 'a batch run in chunks of one slot');
       assert.ok(r.tiled[1].logits.some((v, i) => Math.abs(v - r.tiled[0].logits[60 + i]) > 1e-3), 'the second step moved on');
     });
   }

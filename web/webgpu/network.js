@@ -115,11 +115,13 @@ export class GpuNetwork {
   }
 
   // The dispatches of one supervision step of n slots held in the plan's working buffers x, zH, zL [n, S, D].
-  #plan(n) {
-    let plan = this.plans.get(n);
-    if (plan) return plan;
-    const g = this.gpu, c = this.cfg, { S, D, T, V, P, H, I, It } = this.z, R = n * S, eps = c.rms_norm_eps;
-    const buf = (floats, label) => g.storage(floats, null, label);
+  // Working buffers for up to n slots, shared by the plans of every chunk size up to n (a smaller chunk uses their
+  // first rows): made again, larger, when a larger chunk comes, so memory stays that of the largest chunk.
+  #buffers(n) {
+    if (this.scratch?.n >= n) return this.scratch;
+    this.#dropPlans();
+    const c = this.cfg, { S, D, T, V, I, It } = this.z, R = n * S;
+    const buf = (floats, label) => this.gpu.storage(floats, null, label);
     const b = {
       x: buf(R * D, 'x'), zH: buf(R * D, 'zH'), zL: buf(R * D, 'zL'), tmp: buf(R * D, 'tmp'),
       gu: buf(c.mlp_t ? Math.max(n * 2 * It * D, R * 2 * I) : R * 2 * I, 'gate_up'),
@@ -130,6 +132,21 @@ export class GpuNetwork {
       b.qkv = buf(R * 3 * D, 'qkv');
       b.attn = buf(R * D, 'attn');
     }
+    this.scratch = { n, b };
+    return this.scratch;
+  }
+
+  #dropPlans() {
+    for (const b of Object.values(this.scratch?.b ?? {})) b.destroy();
+    this.scratch = null;
+    this.plans.clear();
+  }
+
+  #plan(n) {
+    let plan = this.plans.get(n);
+    if (plan) return plan;
+    const { b } = this.#buffers(n);
+    const g = this.gpu, c = this.cfg, { S, D, T, V, P, H, I, It } = this.z, R = n * S, eps = c.rms_norm_eps;
     const d = [];
     const block = (h, L) => {
       if (c.mlp_t) {  // h^T = rms(h^T + SwiGLU_t(h^T)) over S, computed as W h per slot
@@ -188,6 +205,7 @@ export class GpuNetwork {
         dev.queue.writeBuffer(this.state.zL, r.slot * SD * 4, this.init.zL);
       }
     }
+    this.#buffers(Math.min(n, this.maxChunk));  // before recording: a larger set replaces the buffers
     const TV = T * V, outFloats = n * (TV + 2);
     const staging = this.#stagingBuffer(outFloats);
     const enc = dev.createCommandEncoder({ label: 'supervision step' });
@@ -222,12 +240,11 @@ export class GpuNetwork {
   }
 
   destroy() {
-    for (const p of this.plans.values()) for (const b of Object.values(p.buffers)) b.destroy();
+    this.#dropPlans();
     for (const b of Object.values(this.state ?? {})) b.destroy();
     for (const b of this.staging) b.destroy();
     const w = this.w;
     for (const b of [w.lm, w.qw, w.qb, w.cos, w.sin]) b?.destroy();
     for (const L of w.layers) for (const b of Object.values(L)) b.destroy();
-    this.plans.clear();
   }
 }
