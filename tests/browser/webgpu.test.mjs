@@ -112,12 +112,12 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
     });
   }
 
-  test('ARC: the augmented copies run as one batch on WebGPU, the attempts as on WASM', async () => {
+  test('ARC: the augmented copies run as one batch on WebGPU, the attempts and their cell certainty as on WASM', async () => {
     const r = await withModels(url('arc'), ['wasm', 'webgpu'], async (trm, { task }) => {
       const steps = [];
-      for await (const s of trm.solve(task, { taskId: 'aaaa0001', halt: 'never' })) {
+      for await (const s of trm.solve(task, { taskId: 'aaaa0001', halt: 'never', certainty: true })) {
         steps.push({ step: s.step, copies: s.copies, active: s.active, distinct: s.distinct,
-          attempts: s.attempts.map((a) => ({ grid: a.grid, votes: a.votes, confidence: a.confidence })) });
+          attempts: s.attempts.map((a) => ({ grid: a.grid, votes: a.votes, confidence: a.confidence, certainty: a.certainty })) });
       }
       return steps;
     }, { task: ARC_TASK });
@@ -127,7 +127,11 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
     assert.ok(want[0].copies >= 4);
     got.forEach((s, k) => {
       assert.deepEqual(s.attempts.map((a) => [a.grid, a.votes]), want[k].attempts.map((a) => [a.grid, a.votes]), `step ${k + 1}`);
-      s.attempts.forEach((a, i) => assert.ok(Math.abs(a.confidence - want[k].attempts[i].confidence) < 1e-4));
+      s.attempts.forEach((a, i) => {
+        const w = want[k].attempts[i];
+        assert.ok(Math.abs(a.confidence - w.confidence) < 1e-4);
+        assert.ok(a.certainty.flat().every((p, j) => Math.abs(p - w.certainty.flat()[j]) <= 2e-4), 'cell certainty');
+      });
     });
   });
 
