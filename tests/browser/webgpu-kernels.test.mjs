@@ -249,6 +249,10 @@ describe('a whole step: tiled kernels as the direct ones', { skip }, () => {
           const second = await net.step([{ slot: 1, x: null, resetCarry: false }]);  // slot 1's carry goes on
           out[name] = [first, second].map((o) => ({
             slots: Array.from(o.slots), logits: Array.from(o.logits), q: [...o.qHalt, ...o.qContinue] }));
+          if (name === 'direct') {  // a failure WebGPU reports through its error scopes is thrown, not handed back
+            net.w.lm.destroy();
+            out.failure = await net.step([{ slot: 0, x: null, resetCarry: false }]).then(() => 'no error', (e) => e.message);
+          }
           net.destroy();
         }
         return out;
@@ -259,6 +263,7 @@ describe('a whole step: tiled kernels as the direct ones', { skip }, () => {
         close(s.q, r.direct[k].q, 1e-4);
       });
       assert.deepEqual(r.chunked, r.direct, 'a batch run in chunks of one slot');
+      assert.match(r.failure, /^webgpu: the step failed \(.*destroyed/i);
       assert.ok(r.tiled[1].logits.some((v, i) => Math.abs(v - r.tiled[0].logits[60 + i]) > 1e-3), 'the second step moved on');
     });
   }

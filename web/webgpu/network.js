@@ -92,26 +92,18 @@ export class GpuNetwork {
     const limit = Math.min(gpu.device.limits.maxStorageBufferBindingSize, gpu.device.limits.maxBufferSize);
     this.maxChunk = Math.max(1, Math.min(64, Math.floor(limit / perSlot)));
     if (perSlot > limit) throw new Error(`webgpu: one puzzle needs a ${perSlot}-byte buffer; the device allows ${limit}`);
-    this.capacity = 0;
+    this.slots = [];          // per slot: its input x and carry zH, zL [S, D] (one buffer each: no size limit on batches)
     this.plans = new Map();   // chunk size -> {dispatches, buffers}
     this.staging = [];        // read-back buffers not in use
   }
 
-  // Per-slot state on the GPU: x, zH, zL [slots, S, D].
-  #ensure(slots) {
-    if (slots <= this.capacity) return;
-    const { S, D } = this.z;
-    const n = Math.max(slots, this.capacity * 2);
-    const old = this.state, state = {};
-    const enc = this.gpu.device.createCommandEncoder();
-    for (const k of ['x', 'zH', 'zL']) {
-      state[k] = this.gpu.storage(n * S * D, null, `slot ${k}`);
-      if (old) enc.copyBufferToBuffer(old[k], 0, state[k], 0, this.capacity * S * D * 4);
+  #ensure(count) {
+    const SD = this.z.S * this.z.D;
+    while (this.slots.length < count) {
+      const b = this.slots.length;
+      this.slots.push({ x: this.gpu.storage(SD, null, `slot ${b} x`), zH: this.gpu.storage(SD, null, `slot ${b} zH`),
+        zL: this.gpu.storage(SD, null, `slot ${b} zL`) });
     }
-    this.gpu.device.queue.submit([enc.finish()]);
-    for (const b of Object.values(old ?? {})) b.destroy();
-    this.state = state;
-    this.capacity = n;
   }
 
   // The dispatches of one supervision step of n slots held in the plan's working buffers x, zH, zL [n, S, D].
@@ -191,18 +183,47 @@ export class GpuNetwork {
     return this.gpu.device.createBuffer({ label: 'read-back', size: floats * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
-  // One supervision step of the requested slots (see the top of this file): one submission, one read-back.
+  // One supervision step of the requested slots (see the top of this file): one submission, one read-back. WebGPU
+  // reports a failure (out of memory, a buffer past the device's limits, a device lost) through error scopes, not
+  // exceptions: they are checked here, so that a failed step throws instead of handing back stale numbers.
   async step(request) {
+    const dev = this.gpu.device;
+    dev.pushErrorScope('out-of-memory');
+    dev.pushErrorScope('validation');
+    let result, failure = null;
+    try {
+      result = this.#record(request);
+    } catch (e) {
+      failure = e;
+    }
+    const errors = Promise.all([dev.popErrorScope(), dev.popErrorScope()]);
+    if (result) {
+      try {
+        result = await result.read();
+      } catch (e) {
+        failure ??= e;
+      }
+    }
+    const [validation, memory] = await errors;
+    const error = memory ?? validation;
+    if (error) throw new Error(`webgpu: the step failed (${error.message})`);
+    if (failure) throw failure;
+    return result;
+  }
+
+  #record(request) {
     const { S, D, T, V } = this.z, SD = S * D, dev = this.gpu.device;
     const n = request.length;
     const slots = Int32Array.from(request, (r) => r.slot);
-    if (n === 0) return { slots, logits: new Float32Array(0), qHalt: new Float32Array(0), qContinue: new Float32Array(0) };
+    const empty = { slots, logits: new Float32Array(0), qHalt: new Float32Array(0), qContinue: new Float32Array(0) };
+    if (n === 0) return { read: async () => empty };
     this.#ensure(Math.max(...slots) + 1);
     for (const r of request) {
-      if (r.x) dev.queue.writeBuffer(this.state.x, r.slot * SD * 4, r.x);
+      const st = this.slots[r.slot];
+      if (r.x) dev.queue.writeBuffer(st.x, 0, r.x);
       if (r.resetCarry) {
-        dev.queue.writeBuffer(this.state.zH, r.slot * SD * 4, this.init.zH);
-        dev.queue.writeBuffer(this.state.zL, r.slot * SD * 4, this.init.zL);
+        dev.queue.writeBuffer(st.zH, 0, this.init.zH);
+        dev.queue.writeBuffer(st.zL, 0, this.init.zL);
       }
     }
     this.#buffers(Math.min(n, this.maxChunk));  // before recording: a larger set replaces the buffers
@@ -213,35 +234,40 @@ export class GpuNetwork {
       const m = Math.min(this.maxChunk, n - c0);
       const { dispatches, buffers: b } = this.#plan(m);
       for (let i = 0; i < m; i++) {  // the chunk's slots into the working buffers
-        const at = slots[c0 + i] * SD * 4, to = i * SD * 4;
-        for (const k of ['x', 'zH', 'zL']) enc.copyBufferToBuffer(this.state[k], at, b[k], to, SD * 4);
+        const st = this.slots[slots[c0 + i]];
+        for (const k of ['x', 'zH', 'zL']) enc.copyBufferToBuffer(st[k], 0, b[k], i * SD * 4, SD * 4);
       }
       const pass = enc.beginComputePass();
       Gpu.record(pass, dispatches);
       pass.end();
       for (let i = 0; i < m; i++) {  // the carry back to its slots
-        const at = slots[c0 + i] * SD * 4, from = i * SD * 4;
-        for (const k of ['zH', 'zL']) enc.copyBufferToBuffer(b[k], from, this.state[k], at, SD * 4);
+        const st = this.slots[slots[c0 + i]];
+        for (const k of ['zH', 'zL']) enc.copyBufferToBuffer(b[k], i * SD * 4, st[k], 0, SD * 4);
       }
       enc.copyBufferToBuffer(b.logits, 0, staging, c0 * TV * 4, m * TV * 4);
       enc.copyBufferToBuffer(b.q, 0, staging, (n * TV + 2 * c0) * 4, m * 2 * 4);
     }
     dev.queue.submit([enc.finish()]);
-    await staging.mapAsync(GPUMapMode.READ, 0, outFloats * 4);
-    const out = new Float32Array(staging.getMappedRange(0, outFloats * 4)).slice();
-    staging.unmap();
-    this.staging.push(staging);
-    const q = out.subarray(n * TV);
     return {
-      slots, logits: out.subarray(0, n * TV),
-      qHalt: Float32Array.from({ length: n }, (_, i) => q[2 * i]),
-      qContinue: Float32Array.from({ length: n }, (_, i) => q[2 * i + 1]),
+      read: async () => {
+        await staging.mapAsync(GPUMapMode.READ, 0, outFloats * 4);
+        const out = new Float32Array(staging.getMappedRange(0, outFloats * 4)).slice();
+        staging.unmap();
+        this.staging.push(staging);
+        const q = out.subarray(n * TV);
+        return {
+          slots, logits: out.subarray(0, n * TV),
+          qHalt: Float32Array.from({ length: n }, (_, i) => q[2 * i]),
+          qContinue: Float32Array.from({ length: n }, (_, i) => q[2 * i + 1]),
+        };
+      },
     };
   }
 
   destroy() {
     this.#dropPlans();
-    for (const b of Object.values(this.state ?? {})) b.destroy();
+    for (const st of this.slots) for (const b of Object.values(st)) b.destroy();
+    this.slots = [];
     for (const b of this.staging) b.destroy();
     const w = this.w;
     for (const b of [w.lm, w.qw, w.qb, w.cos, w.sin]) b?.destroy();
