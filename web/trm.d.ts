@@ -305,7 +305,8 @@ export declare class TRM {
    * the model has no row for `taskId` (its embedding must be learned first).
    */
   solve(task: ArcTask | string, options: ArcSolveOptions): ArcRun;
-  /** Runs `steps` steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]); `trm predict`'s outputs. */
+  /** Runs `steps` steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]); `trm predict`'s outputs. With
+   *  `zH` the steps run on the WASM engine even on WebGPU (the carry stays on the GPU there). */
   predict(tokens: Int32Array | number[], puzzleIds: Int32Array | number[], options?: { steps?: number; zH?: boolean }):
     Promise<{ steps: PredictStep[] }>;
   /** WASM linear memory size and bytes in use by malloc. */
