@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OUT, blankPage, haveChromium, haveEngine, launch, startServer } from './harness.mjs';
+import { OUT, blankPage, haveChromium, haveEngine, launch, startServer, waitForResult } from './harness.mjs';
 import { argmaxMismatches, CASES, caseWeights, reference, relativeError, SUDOKU } from '../js/helpers.mjs';
 import { ARC_TASK, arcModelBytes } from '../js/arc-model.mjs';
 
@@ -150,6 +150,22 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
       return { seen, last: last.step, computed: run.stepsComputed, again: again.step };
     }, { input: SUDOKU });
     assert.deepEqual(r.webgpu.value, { seen: [1], last: 1, computed: 1, again: 1 });
+  });
+});
+
+describe('the page on WebGPU', { skip }, () => {
+  test('a link with backend=webgpu: the model panel names WebGPU, and a sudoku is solved step by step on it', async () => {
+    const p = await browser.context.newPage();
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    await p.goto(`${server.url}#sudoku=${SUDOKU}&solve=1&backend=webgpu&model=..${url('sudoku_att_rope')}`);
+    const r = await waitForResult(p);
+    const engine = await p.evaluate(() =>
+      [...document.querySelectorAll('#model-info dt')].find((d) => d.textContent === 'Engine').nextElementSibling.textContent);
+    assert.equal(r.state, 'done', r.verdict);
+    assert.match(engine, /^WebGPU \(google swiftshader\) with wasm-/);
+    assert.deepEqual(errors, []);
+    await p.close();
   });
 });
 
