@@ -5,8 +5,8 @@
 //   request: [{slot, x: Float32Array [S*D] | null, resetCarry}]   the slots to run, in order
 //   answer:  {slots: Int32Array, logits: Float32Array [n, seq_len, V], qHalt, qContinue: Float32Array [n]}
 // The weights are uploaded once; each slot's carry (zH, zL) and input x stay on the GPU between steps; a step reads
-// back only the logits and q_head outputs. Bind groups, uniforms and scratch buffers are made once per chunk size
-// (slots run together) and reused by every step.
+// back only the logits and q_head outputs. Bind groups and uniforms are made once per chunk size (slots run
+// together), the working buffers once for the largest chunk, and every step reuses them.
 import { addInto, addRmsCols, addRmsRows, attention, Gpu, linear, matmul, qHead, rope, swiglu } from './kernels.js';
 
 // Why WebGPU cannot be used here, or null: navigator.gpu, an adapter, and (unless allowFallback) not a software one.
@@ -38,12 +38,12 @@ export async function openGpu({ allowFallback = false } = {}) {
   }
 }
 
-// Sizes of a configuration (the engine's configJson) as the network uses them.
-function sizes(cfg, prefixLen) {
-  const swiglu = (w) => Math.ceil(Math.round(cfg.expansion * w * 2 / 3) / 256) * 256;
-  const S = cfg.seq_len + prefixLen, D = cfg.hidden_size;
-  return { S, D, T: cfg.seq_len, V: cfg.vocab_size, P: prefixLen, H: cfg.num_heads, hd: D / cfg.num_heads,
-    I: swiglu(D), It: cfg.mlp_t ? swiglu(S) : 0 };
+// Sizes of a model (the engine's configJson; the SwiGLU widths from the weights, as the engine sized them).
+function sizes(cfg, model) {
+  const P = model.prefixLen(), S = cfg.seq_len + P, D = cfg.hidden_size;
+  const width = (name, rows) => model.weight(`L_level.layers.0.${name}.down_proj.weight`).length / rows;
+  return { S, D, T: cfg.seq_len, V: cfg.vocab_size, P, H: cfg.num_heads, hd: D / cfg.num_heads,
+    I: width('mlp', D), It: cfg.mlp_t ? width('mlp_t', S) : 0 };
 }
 
 export class GpuNetwork {
@@ -51,7 +51,7 @@ export class GpuNetwork {
   constructor(gpu, model) {
     this.gpu = gpu;
     this.cfg = JSON.parse(model.configJson());
-    this.z = sizes(this.cfg, model.prefixLen());
+    this.z = sizes(this.cfg, model);
     const { S, D } = this.z;
     const upload = (name) => {
       const w = model.weight(name);
