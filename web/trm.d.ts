@@ -65,7 +65,8 @@ export interface LoadOptions {
    * stays usable. The cancelled run ends as cancelled; calls queued behind it run on the new worker, in their order;
    * calls made meanwhile wait for it; `info` does not change. 'auto' (default): 1000 where there is shared memory
    * (Node, cross-origin-isolated pages), whose flag stops the engine before its next network call, so only a single
-   * network call longer than a second needs the new worker; 0 elsewhere (pages without COOP/COEP), where the engine
+   * network call longer than a second needs the new worker; 1000 on WebGPU too, whose worker hears a cancel during a
+   * step (it awaits the GPU) and drops the step in flight; 0 elsewhere (pages without COOP/COEP), where the engine
    * would otherwise finish its step first. Infinity: never replace the worker (the solve stops where the engine
    * heeds the cancel). A restart costs about what a load costs (start the worker, compile the WASM, load the model).
    */
