@@ -79,6 +79,18 @@ struct Model {
             return "";
         }
     }
+    // A weight by its file name, float32 as loaded (web/webgpu/ uploads them); null when the configuration has none.
+    val weight(const std::string& name) const {
+        const float* w = m->weight(name);
+        if (!w) return val::null();
+        size_t n = 1;
+        for (const trm::WeightShape& s : trm::weight_shapes(m->config()))
+            if (s.name == name) for (int64_t d : s.shape) n *= size_t(d);
+        return val::global("Float32Array").new_(emscripten::typed_memory_view(n, w));
+    }
+    // The RoPE tables [S, head_dim] (empty without RoPE), as the engine computed them.
+    val ropeCos() const { return val::global("Float32Array").new_(emscripten::typed_memory_view(m->rope_cos.size(), m->rope_cos.data())); }
+    val ropeSin() const { return val::global("Float32Array").new_(emscripten::typed_memory_view(m->rope_sin.size(), m->rope_sin.data())); }
     val puzzleIdentifiers() const {
         val a = val::array();
         for (size_t i = 0; i < m->puzzle_identifiers().size(); ++i) a.set(i, m->puzzle_identifiers()[i]);
@@ -97,6 +109,37 @@ Model* loadModel(const val& bytes, const std::string& label) {
     }, static_cast<Model*>(nullptr));
 }
 
+// A step run by an external network (web/webgpu/, see trm::Solver::set_outputs). The request: the slots to run,
+// in order, each {slot, x: Float32Array [S*D] when its input changed (else null), resetCarry}.
+val external_request(const trm::Solver& s) {
+    const trm::Config& c = s.model().config();
+    const size_t SD = size_t(c.positions()) * c.hidden_size;
+    val slots = val::array();
+    int n = 0;
+    for (int b = 0; b < s.batch(); ++b) {
+        if (!s.active(b)) continue;
+        val o = val::object();
+        o.set("slot", b);
+        o.set("x", s.fresh_input(b) ? val::global("Float32Array").new_(emscripten::typed_memory_view(SD, s.x(b))) : val::null());
+        o.set("resetCarry", s.fresh_carry(b));
+        slots.set(n++, o);
+    }
+    return slots;
+}
+// The answer: for slots[i], logits [i, seq_len, V], qHalt[i], qContinue[i] (Float32Arrays).
+void external_result(trm::Solver& s, const val& slots, const val& logits, const val& qHalt, const val& qContinue) {
+    const trm::Config& c = s.model().config();
+    const size_t TV = size_t(c.seq_len) * c.vocab_size;
+    const std::vector<int32_t> b = emscripten::convertJSArrayToNumberVector<int32_t>(slots);
+    const std::vector<float> l = emscripten::convertJSArrayToNumberVector<float>(logits);
+    const std::vector<float> qh = emscripten::convertJSArrayToNumberVector<float>(qHalt);
+    const std::vector<float> qc = emscripten::convertJSArrayToNumberVector<float>(qContinue);
+    if (l.size() != b.size() * TV || qh.size() != b.size() || qc.size() != b.size())
+        throw trm::Error("external step: " + std::to_string(l.size()) + " logits and " + std::to_string(qh.size()) + "/" +
+                         std::to_string(qc.size()) + " q values for " + std::to_string(b.size()) + " slots");
+    for (size_t i = 0; i < b.size(); ++i) s.set_outputs(b[i], l.data() + i * TV, qh[i], qc[i]);
+}
+
 // trm::Solver for a batch of puzzles.
 struct Solver {
     trm::Solver s;
@@ -111,6 +154,11 @@ struct Solver {
         }, false);
     }
     bool step() { return guarded([&] { s.step(); return true; }, false); }
+    // step() with the network run elsewhere: stepRequest(), the external network, stepResult(slots, ...).
+    val stepRequest() const { return external_request(s); }
+    bool stepResult(const val& slots, const val& logits, const val& qHalt, const val& qContinue) {
+        return guarded([&] { external_result(s, slots, logits, qHalt, qContinue); return true; }, false);
+    }
     void halt(int b) { if (b >= 0 && b < s.batch()) s.halt(b); }
     void haltConfident() { s.halt_confident(); }
     bool active(int b) const { return b >= 0 && b < s.batch() && s.active(b); }
@@ -167,33 +215,44 @@ struct SolveRun {
     // {step, maxSteps, prediction, tokens, changed, confidence, qHalt, qContinue, verified, message, badCells, ms,
     //  modelCalls, givensChanged, note, strategy, done[, logits]}; null on failure (message in lastError()).
     val step(bool logits) {
+        return guarded([&] { return object(r->step(), logits); }, val::null());
+    }
+    // step() with the network run elsewhere: beginStep() gives external_request's slots (null on failure), the external
+    // network runs them, endStep(slots, logits, qHalt, qContinue, withLogits) gives the step as step() does.
+    val beginStep() {
+        return guarded([&] { r->begin_step(); return external_request(r->solver()); }, val::null());
+    }
+    val endStep(const val& slots, const val& logits, const val& qHalt, const val& qContinue, bool withLogits) {
         return guarded([&] {
-            const trm::SolveStep& s = r->step();
-            val o = val::object();
-            o.set("step", s.step);
-            o.set("maxSteps", s.max_steps);
-            val tokens = int32_array(s.tokens.data(), s.tokens.size());
-            o.set("tokens", tokens);
-            o.set("prediction", raw ? val(int32_array(s.tokens.data(), s.tokens.size())) : val(s.prediction));
-            o.set("changed", int_list(s.changed));
-            o.set("confidence", s.confidence);
-            o.set("qHalt", s.q_halt);
-            o.set("qContinue", s.q_continue);
-            o.set("verified", s.verdict.ok);
-            o.set("message", s.verdict.message);
-            o.set("badCells", int_list(s.verdict.bad_cells));
-            o.set("ms", s.ms);
-            o.set("modelCalls", s.model_calls);
-            o.set("givensChanged", s.givens_changed);
-            o.set("note", s.note);
-            o.set("strategy", std::string(trm::strategy_name(r->strategy())));
-            o.set("done", s.done);
-            if (logits) {
-                const trm::Config& c = cfg;
-                o.set("logits", val::global("Float32Array").new_(emscripten::typed_memory_view(size_t(c.seq_len) * c.vocab_size, r->logits())));
-            }
-            return o;
+            external_result(r->solver(), slots, logits, qHalt, qContinue);
+            return object(r->end_step(), withLogits);
         }, val::null());
+    }
+    val object(const trm::SolveStep& s, bool logits) const {
+        val o = val::object();
+        o.set("step", s.step);
+        o.set("maxSteps", s.max_steps);
+        val tokens = int32_array(s.tokens.data(), s.tokens.size());
+        o.set("tokens", tokens);
+        o.set("prediction", raw ? val(int32_array(s.tokens.data(), s.tokens.size())) : val(s.prediction));
+        o.set("changed", int_list(s.changed));
+        o.set("confidence", s.confidence);
+        o.set("qHalt", s.q_halt);
+        o.set("qContinue", s.q_continue);
+        o.set("verified", s.verdict.ok);
+        o.set("message", s.verdict.message);
+        o.set("badCells", int_list(s.verdict.bad_cells));
+        o.set("ms", s.ms);
+        o.set("modelCalls", s.model_calls);
+        o.set("givensChanged", s.givens_changed);
+        o.set("note", s.note);
+        o.set("strategy", std::string(trm::strategy_name(r->strategy())));
+        o.set("done", s.done);
+        if (logits) {
+            const trm::Config& c = cfg;
+            o.set("logits", val::global("Float32Array").new_(emscripten::typed_memory_view(size_t(c.seq_len) * c.vocab_size, r->logits())));
+        }
+        return o;
     }
     bool done() const { return r->done(); }
     std::string strategy() const { return trm::strategy_name(r->strategy()); }
@@ -219,6 +278,10 @@ struct ArcRun {
     trm::Solver s;
     int copyCount() const { return int(copies.size()); }
     bool step() { return guarded([&] { s.step(); return true; }, false); }
+    val stepRequest() const { return external_request(s); }
+    bool stepResult(const val& slots, const val& logits, const val& qHalt, const val& qContinue) {
+        return guarded([&] { external_result(s, slots, logits, qHalt, qContinue); return true; }, false);
+    }
     void haltConfident() { s.halt_confident(); }
     int active() const { return s.any_active(); }  // copies not halted
     // The distinct answers so far, ranked (trm::arc::vote_copies): {"distinct": n, "attempts": [{"grid", "votes",
@@ -316,12 +379,17 @@ EMSCRIPTEN_BINDINGS(trm) {
         .function("prefixLen", &Model::prefixLen)
         .function("positions", &Model::positions)
         .function("bestStrategy", &Model::bestStrategy)
-        .function("puzzleIdentifiers", &Model::puzzleIdentifiers);
+        .function("puzzleIdentifiers", &Model::puzzleIdentifiers)
+        .function("weight", &Model::weight)
+        .function("ropeCos", &Model::ropeCos)
+        .function("ropeSin", &Model::ropeSin);
     function("loadModel", &loadModel, allow_raw_pointers());
 
     class_<Solver>("Solver")
         .function("setPuzzle", &Solver::setPuzzle)
         .function("step", &Solver::step)
+        .function("stepRequest", &Solver::stepRequest)
+        .function("stepResult", &Solver::stepResult)
         .function("halt", &Solver::halt)
         .function("haltConfident", &Solver::haltConfident)
         .function("active", &Solver::active)
@@ -336,6 +404,8 @@ EMSCRIPTEN_BINDINGS(trm) {
 
     class_<SolveRun>("SolveRun")
         .function("step", &SolveRun::step)
+        .function("beginStep", &SolveRun::beginStep)
+        .function("endStep", &SolveRun::endStep)
         .function("done", &SolveRun::done)
         .function("strategy", &SolveRun::strategy);
     function("makeSolveRun", &makeSolveRun, allow_raw_pointers());
@@ -343,6 +413,8 @@ EMSCRIPTEN_BINDINGS(trm) {
     class_<ArcRun>("ArcRun")
         .function("copies", &ArcRun::copyCount)
         .function("step", &ArcRun::step)
+        .function("stepRequest", &ArcRun::stepRequest)
+        .function("stepResult", &ArcRun::stepResult)
         .function("haltConfident", &ArcRun::haltConfident)
         .function("active", &ArcRun::active)
         .function("attemptsJson", &ArcRun::attemptsJson);

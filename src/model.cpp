@@ -130,6 +130,18 @@ std::string Config::to_json() const {
 // ---------------------------------------------------------------------------------------------------------------
 // Loading: parse the metadata, list the tensors the config needs, convert them to float32, pack them for the kernels.
 
+// The arena holds the weights back to back in weight_shapes order (Model::load).
+const float* Model::weight(const std::string& name) const {
+    size_t at = 0;
+    for (const WeightShape& w : weight_shapes(cfg_)) {
+        if (w.name == name) return arena_.data() + at;
+        size_t n = 1;
+        for (int64_t d : w.shape) n *= size_t(d);
+        at += n;
+    }
+    return nullptr;
+}
+
 std::shared_ptr<const Model> Model::load_file(const std::string& path, bool simd_kernels) {
     std::vector<uint8_t> bytes = read_file(path);
     return load(bytes.data(), bytes.size(), path, simd_kernels);
@@ -421,7 +433,8 @@ Solver::Buffers Solver::buffers(const Model& m, int batch, int threads) {
 uint64_t Solver::Buffers::bytes() const {
     const uint64_t floats = x + 2 * carry + logits + 2 * slots + inj + tmp + qkv + attn + scores + colnorm + panels +
                             gate_up + act + act_scale + att_scale;
-    return sizeof(float) * floats + sizeof(int32_t) * pred + (sizeof(int) + 2 * sizeof(uint8_t)) * slots +
+    // per slot: steps_ (int) and loaded_, halted_, fresh_input_, fresh_carry_ (uint8_t)
+    return sizeof(float) * floats + sizeof(int32_t) * pred + (sizeof(int) + 4 * sizeof(uint8_t)) * slots +
            sizeof(int16_t) * (act_i16 + att_i16);
 }
 
@@ -443,6 +456,8 @@ Solver::Solver(std::shared_ptr<const Model> model, int batch, int threads)
     steps_.resize(size_t(n.slots));
     loaded_.resize(size_t(n.slots));
     halted_.resize(size_t(n.slots));
+    fresh_input_.resize(size_t(n.slots));
+    fresh_carry_.resize(size_t(n.slots));
     act_i16_.resize(size_t(n.act_i16));
     att_i16_.resize(size_t(n.att_i16));
 }
@@ -471,6 +486,7 @@ void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id, bool ke
     // 4. Scale by sqrt(D).
     const float scale = std::sqrt(float(D));
     for (size_t k = 0; k < size_t(S_) * D; ++k) x[k] *= scale;
+    fresh_input_[b] = 1;
 
     if (keep_carry && loaded_[b]) {
         halted_[b] = 0;
@@ -485,6 +501,7 @@ void Solver::set_puzzle(int b, const int32_t* tokens, int32_t puzzle_id, bool ke
     }
     loaded_[b] = 1;
     halted_[b] = 0;
+    fresh_carry_[b] = 1;
     steps_[b] = 0;
     q_halt_[b] = q_continue_[b] = 0.f;
 }
@@ -534,6 +551,19 @@ void Solver::step_one(int b) {
     gemm_nt(1, 2, D_, zH, D_, m.q_head_w, D_, q, 2);  // [1, 2]
     q_halt_[b] = q[0] + m.q_head_b[0];
     q_continue_[b] = q[1] + m.q_head_b[1];
+    ++steps_[b];
+}
+
+void Solver::set_outputs(int b, const float* logits, float q_halt, float q_continue) {
+    if (b < 0 || b >= batch_) throw Error("solver: slot " + std::to_string(b) + " is outside the batch of " + std::to_string(batch_));
+    const int T = cfg_.seq_len, V = cfg_.vocab_size;
+    float* out = logits_.data() + size_t(b) * T * V;
+    std::memcpy(out, logits, sizeof(float) * size_t(T) * V);
+    int32_t* pred = pred_.data() + size_t(b) * T;
+    for (int i = 0; i < T; ++i) pred[i] = argmax(out + size_t(i) * V, V);
+    q_halt_[b] = q_halt;
+    q_continue_[b] = q_continue;
+    fresh_input_[b] = fresh_carry_[b] = 0;
     ++steps_[b];
 }
 

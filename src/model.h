@@ -115,6 +115,9 @@ public:
     const std::string& storage_dtype() const { return storage_dtype_; }
     int64_t parameter_count() const { return static_cast<int64_t>(arena_.size()); }
     const std::vector<std::string>& puzzle_identifiers() const { return puzzle_identifiers_; }
+    // A weight by its name in the file (weight_shapes), float32 as loaded (an int8 matrix dequantised); null when the
+    // configuration has no such tensor. For another engine that runs the same network (web/webgpu/).
+    const float* weight(const std::string& name) const;
 
     // Weights, all float32 after load (matrices also in their kernels' form). D = hidden, V = vocab, S = positions.
     const float* embed_tokens = nullptr;  // [V, D]
@@ -185,11 +188,21 @@ public:
     float q_continue(int b) const { return q_continue_[b]; }
     const float* z_H(int b) const { return zH_.data() + size_t(b) * S_ * D_; }                                 // [S, D]
 
+    // An external network (the worker's WebGPU engine, web/webgpu/) in place of step(): it runs the active slots from
+    // their input embeddings x [S, D] and its own copy of their carry, which it starts again from H_init/L_init where
+    // fresh_carry(b) says so, then hands each slot's outputs to set_outputs. fresh_input/fresh_carry: set_puzzle
+    // changed the input / reset the carry since the slot's last set_outputs.
+    const float* x(int b) const { return x_.data() + size_t(b) * S_ * D_; }                                     // [S, D]
+    bool fresh_input(int b) const { return fresh_input_[b] != 0; }
+    bool fresh_carry(int b) const { return fresh_carry_[b] != 0; }
+    // What step() leaves in slot b, from the external network's logits [seq_len, V] and q_head outputs.
+    void set_outputs(int b, const float* logits, float q_halt, float q_continue);
+
 private:
     // The length (elements) of each buffer below, for a model, a batch and a pool size: the constructor allocates
     // these and nothing else, and the activation budget adds them up (model.cpp, Solver::buffers).
     struct Buffers {
-        uint64_t x = 0, carry = 0, logits = 0, pred = 0, slots = 0;  // per batch: x_; zH_ and zL_ each; ...; q_halt_ to halted_
+        uint64_t x = 0, carry = 0, logits = 0, pred = 0, slots = 0;  // per batch: x_; zH_ and zL_ each; ...; q_halt_ to fresh_carry_
         uint64_t inj = 0, tmp = 0, qkv = 0, attn = 0, scores = 0, colnorm = 0, panels = 0, gate_up = 0, act = 0;
         uint64_t act_i16 = 0, act_scale = 0, att_i16 = 0, att_scale = 0;
         uint64_t bytes() const;
@@ -221,6 +234,7 @@ private:
     std::vector<float> q_halt_, q_continue_;  // [B]
     std::vector<int> steps_;      // [B]
     std::vector<uint8_t> loaded_, halted_;  // [B]
+    std::vector<uint8_t> fresh_input_, fresh_carry_;  // [B] (external network, see set_outputs)
     // Scratch for one slot at a time.
     std::vector<float> inj_;      // [S, D]   z_H + x
     std::vector<float> tmp_;      // [S, D]   block output before the residual

@@ -401,15 +401,27 @@ void SolveRun::show(const std::vector<int32_t>& tokens) {
 }
 
 const SolveStep& SolveRun::step() {
+    begin_step();
+    solver_->step();
+    return end_step();
+}
+
+void SolveRun::begin_step() {
     if (done_) throw Error("solve: the run is finished after " + std::to_string(steps_) + " steps");
-    const auto t0 = Clock::now();
+    if (begun_) throw Error("solve: begin_step twice without end_step");
+    begun_ = true;
+    t0_ = Clock::now();
     note_.clear();
     if (strategy_ == Strategy::Commit && round_step_ == 0) {
         ++round_;
         load_copies(work_, opt_.carry);
     }
     calls_ += solver_->any_active();
-    solver_->step();
+}
+
+const SolveStep& SolveRun::end_step() {
+    if (!begun_) throw Error("solve: end_step without begin_step");
+    begun_ = false;
     ++steps_;
 
     std::vector<int32_t> shown;
@@ -468,7 +480,7 @@ const SolveStep& SolveRun::step() {
     }
     s.note = note_;
     s.done = done_;
-    s.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+    s.ms = std::chrono::duration<double, std::milli>(Clock::now() - t0_).count();
     return s;
 }
 

@@ -84,6 +84,11 @@ public:
 
     // Runs one step (throws trm::Error once done()).
     const SolveStep& step();
+    // The same step with the network run elsewhere (the worker's WebGPU engine): begin_step(), then the external
+    // network runs solver()'s active slots (Solver::set_outputs), then end_step(). step() is the three in one.
+    void begin_step();
+    const SolveStep& end_step();
+    Solver& solver() { return *solver_; }
     bool done() const { return done_; }
     const SolveStep& last() const { return last_; }  // the latest step (step 0 before any)
 
@@ -129,6 +134,8 @@ private:
     int seq_len_ = 0, vocab_ = 0;
     int max_steps_ = 0, max_calls_ = 0, calls_ = 0, steps_ = 0, backtracks_ = 0;
     bool done_ = false;
+    std::chrono::steady_clock::time_point t0_;  // when the step began
+    bool begun_ = false;                          // between begin_step and end_step
     std::vector<Symmetry> symmetries_; // one per copy
     std::vector<float> probs_;         // [seq_len, vocab] the copies' mean probabilities in the puzzle's frame
     SolveStep last_;

@@ -6,12 +6,12 @@
 // Network first (so an updated page is seen at once), the cache when the network fails.
 // Registered with scope '/' where the server allows it (scripts/serve sends Service-Worker-Allowed: /): the
 // engine's files live in /build/wasm/, outside /web/, and must be served offline too.
-const CACHE = 'trm-demo-v2';
+const CACHE = 'trm-demo-v3';
 const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'manifest.webmanifest', 'trm.js', 'trm-worker.js',
   'app/main.js', 'app/sudoku.js', 'app/maze.js', 'app/arc.js', 'app/model.js', 'app/samples.js', 'app/messages.js', 'app/timeline.js',
   'app/arc-tasks/index.json',
-  'checkpoint.js', 'app/checkpoint-panel.js',
+  'checkpoint.js', 'app/checkpoint-panel.js', 'webgpu/backend.js', 'webgpu/network.js', 'webgpu/kernels.js',
   '../weights/index.json',
 ];
 

@@ -1,7 +1,8 @@
 // The engine's worker: loads a WASM build, holds the model, runs solves step by step and posts every step.
 // A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task
 // codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
-//   {type: 'load', bytes, label, threads, relaxedSimd} -> {id, value: info}; atomic (a failure keeps the current model)
+//   {type: 'load', bytes, label, threads, relaxedSimd, backend}
+//                                                  -> {id, value: info}; atomic (a failure keeps the current model)
 //   {type: 'solve', input, halt, maxSteps, logits, strategy, copies, commit, roundSteps, maxCalls, backtracks,
 //    threshold, carry, seed}
 //                                                  -> {id, step} for every step, then {id, value: {stepsDone}}
@@ -17,6 +18,9 @@
 //   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
 // A failure answers {id, error: message}, the C++ message verbatim; a crash adds fatal: true (this worker is done).
 // The worker says {ready: true} once listening.
+import { selectBackend } from './webgpu/backend.js';
+import { GpuNetwork } from './webgpu/network.js';
+
 // The builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them. Each
 // has a relaxed-SIMD .wasm (fused multiply-add) that runs with the same glue. Only the build chosen is fetched.
 const BUILDS = {
@@ -63,6 +67,32 @@ const cancelled = new Set();
 let running = 0;
 let cancelFlag = null;
 function interrupted() { return cancelFlag !== null && running !== 0 && Atomics.load(cancelFlag, 0) === running; }
+
+// --- WebGPU (web/webgpu/) -----------------------------------------------------------------------------------------
+// When chosen, the network's steps run on the GPU; the WASM engine still runs everything around them (embedding, the
+// solve loop, strategies, decoding), asking for each step through stepRequest/beginStep and taking the answer back.
+let gpuChoice = null; // {requested, gpu, adapter, reason}: decided once per worker (web/webgpu/backend.js)
+let chosen = null;    // the choice the current model was loaded with
+let gpuNet = null;    // GpuNetwork of the current model, when the backend is WebGPU
+let wakeOnCancel = null;  // set while a GPU step is awaited: a cancel ends the wait at once
+async function chooseBackend(requested = 'auto') {
+  if (gpuChoice?.requested === requested) return gpuChoice;
+  if (requested === 'wasm' && !gpuChoice) return { requested, gpu: null, reason: "backend 'wasm' was asked for" };
+  gpuChoice = { requested, ...(await selectBackend(M, requested, check)) };
+  return gpuChoice;
+}
+// One network step of `request` (bindings' stepRequest) on the GPU; null when the run `id` is cancelled meanwhile
+// (the GPU finishes the step unseen: the run is dropped).
+async function gpuStep(id, request) {
+  let wake;
+  const cancelledMeanwhile = new Promise((r) => { wake = r; });
+  wakeOnCancel = (target) => { if (target === id) wake(null); };
+  try {
+    return await Promise.race([gpuNet.step(request), cancelledMeanwhile]);
+  } finally {
+    wakeOnCancel = null;
+  }
+}
 
 // Embind results: null/false means failure, with the C++ message in lastError().
 function check(x) {
@@ -152,15 +182,16 @@ function startRun(id, flag) {
   M.trmInterrupted = interrupted;
 }
 
-function info(m = model, s = oneSlotSolver()) {
+function info(m = model, s = oneSlotSolver(), choice = chosen) {
   const config = JSON.parse(m.configJson());
   const out = {
     config, task: JSON.parse(m.taskJson()), parameters: m.parameterCount(), storageDtype: m.storageDtype(),
-    source: m.source(), backend, threads: s.threads(), bestStrategy: m.bestStrategy(), files,
+    source: m.source(), backend: choice?.gpu ? 'webgpu' : backend, wasm: backend, threads: s.threads(), bestStrategy: m.bestStrategy(), files,
     positions: m.positions(), prefixLen: m.prefixLen(),
     configJson: m.configJson(), taskJson: m.taskJson(),  // as the native CLI prints them
   };
   if (fallback) out.fallback = fallback;
+  if (choice) Object.assign(out, { backendReason: choice.reason, adapter: choice.adapter ?? null });
   return out;
 }
 
@@ -177,20 +208,26 @@ function oneSlotSolver() {
 
 // Atomic: the new model, its solver and its info are all made before anything changes; if any of them fails, the
 // current model stays in place with everything that describes it (the solver is only a cache, made again on use).
-async function load({ bytes, label, threads: requested, relaxedSimd, failForTesting }) {
+async function load({ bytes, label, threads: requested, relaxedSimd, backend: requestedBackend, failForTesting }) {
   await start(requested, relaxedSimd);
+  const choice = await chooseBackend(requestedBackend);
   const next = check(M.loadModel(new Uint8Array(bytes), label));
-  let nextSolver = null;
+  let nextSolver = null, nextNet = null;
   try {
     dropSolver();  // one solver at a time (see above)
     nextSolver = check(M.makeSolver(next, 1, threads));
-    const nextInfo = info(next, nextSolver);
+    if (choice.gpu) nextNet = new GpuNetwork(choice.gpu, next);
+    const nextInfo = info(next, nextSolver, choice);
     if (failForTesting) throw new Error(`load: ${label}: failed for testing after the model, its solver and its info were made`);
     model?.delete();
+    gpuNet?.destroy();
     model = next;
     solver = nextSolver;
+    gpuNet = nextNet;
+    chosen = choice;
     return nextInfo;
   } catch (e) {
+    nextNet?.destroy();
     nextSolver?.delete();
     next.delete();
     throw e;
@@ -218,7 +255,14 @@ async function solve(id, msg) {
   try {
     let k = 0;
     while (!run.done() && !cancelled.has(id)) {
-      const step = check(run.step(logits));
+      let step;
+      if (gpuNet) {
+        const out = await gpuStep(id, check(run.beginStep()));
+        if (!out) break;
+        step = check(run.endStep(out.slots, out.logits, out.qHalt, out.qContinue, logits));
+      } else {
+        step = check(run.step(logits));
+      }
       k = step.step;
       const transfer = [step.tokens.buffer];
       if (raw) transfer.push(step.prediction.buffer);
@@ -251,7 +295,13 @@ async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies 
     while (k < max && run.active() && !cancelled.has(id)) {
       k += 1;
       const t0 = performance.now();
-      check(run.step());
+      if (gpuNet) {
+        const out = await gpuStep(id, run.stepRequest());
+        if (!out) { k -= 1; break; }  // cancelled while the step ran: it does not count
+        check(run.stepResult(out.slots, out.logits, out.qHalt, out.qContinue));
+      } else {
+        check(run.step());
+      }
       const ms = performance.now() - t0;
       const active = run.active();  // the copies that ran this step
       const voted = run.attemptsJson(2, certainty);
@@ -268,7 +318,7 @@ async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies 
   }
 }
 
-function predict({ tokens, puzzleIds, steps, zH = false }) {
+async function predict({ tokens, puzzleIds, steps, zH = false }) {
   if (!model) throw new Error('predict: no model is loaded');
   const cfg = JSON.parse(model.configJson());
   const B = puzzleIds.length, T = cfg.seq_len;
@@ -281,7 +331,12 @@ function predict({ tokens, puzzleIds, steps, zH = false }) {
     for (let b = 0; b < B; ++b) check(s.setPuzzle(b, tokens.subarray(b * T, (b + 1) * T), puzzleIds[b]));
     const out = [];
     for (let k = 0; k < steps; ++k) {
-      check(s.step());
+      if (gpuNet && !zH) {  // the carry (zH) stays on the GPU: a request for it runs on WASM
+        const out = await gpuNet.step(s.stepRequest());
+        check(s.stepResult(out.slots, out.logits, out.qHalt, out.qContinue));
+      } else {
+        check(s.step());
+      }
       const TV = T * cfg.vocab_size;
       const r = { logits: new Float32Array(B * TV), qHalt: new Float32Array(B), qContinue: new Float32Array(B) };
       if (zH) r.zH = new Float32Array(B * model.positions() * cfg.hidden_size);
@@ -313,6 +368,7 @@ let chain = Promise.resolve();
 self.onmessage = ({ data: msg }) => {
   if (msg.type === 'cancel') {
     cancelled.add(msg.target);
+    wakeOnCancel?.(msg.target);
     return;
   }
   chain = chain.then(async () => {
@@ -321,7 +377,7 @@ self.onmessage = ({ data: msg }) => {
       if (msg.type === 'load') value = await load(msg);
       else if (msg.type === 'solve') value = await solve(msg.id, msg);
       else if (msg.type === 'solveArc') value = await solveArc(msg.id, msg);
-      else if (msg.type === 'predict') value = predict(msg);
+      else if (msg.type === 'predict') value = await predict(msg);
       else if (msg.type === 'memory') value = memory();
       else if (msg.type === 'info') value = model ? info() : null;
       else if (msg.type === 'generate') value = generate(msg);

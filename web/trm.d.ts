@@ -41,6 +41,15 @@ export interface LoadOptions {
    * plain build to rounding (a fused multiply-add rounds once).
    */
   relaxedSimd?: 'auto' | boolean;
+  /**
+   * Which engine runs the network (web/webgpu/backend.js). 'auto' (default): WebGPU when navigator.gpu gives an adapter
+   * that is not a software fallback and the first step of two built-in check models there agrees with the WASM engine
+   * (relative error <= 1e-4), else WASM; `info.backendReason` says which and why. 'webgpu': any adapter, a software one
+   * too, still checked; rejects when there is none or the check fails. 'wasm': never looks at the GPU. On WebGPU the
+   * WASM engine still embeds the inputs and runs the solve loop, strategies and ARC voting; every network step runs on
+   * the GPU as one submission, its carry staying there. Float32 on both.
+   */
+  backend?: 'auto' | 'webgpu' | 'wasm';
   /** Browser: keep downloaded weights in the Cache API ('trm-weights-v1') and load from there next time. Default true. */
   cache?: boolean;
   /** Names the weights in error messages (default: the URL or path, or 'weights' for bytes). */
@@ -56,7 +65,8 @@ export interface LoadOptions {
    * stays usable. The cancelled run ends as cancelled; calls queued behind it run on the new worker, in their order;
    * calls made meanwhile wait for it; `info` does not change. 'auto' (default): 1000 where there is shared memory
    * (Node, cross-origin-isolated pages), whose flag stops the engine before its next network call, so only a single
-   * network call longer than a second needs the new worker; 0 elsewhere (pages without COOP/COEP), where the engine
+   * network call longer than a second needs the new worker; 1000 on WebGPU too, whose worker hears a cancel during a
+   * step (it awaits the GPU) and drops the step in flight; 0 elsewhere (pages without COOP/COEP), where the engine
    * would otherwise finish its step first. Infinity: never replace the worker (the solve stops where the engine
    * heeds the cancel). A restart costs about what a load costs (start the worker, compile the WASM, load the model).
    */
@@ -77,6 +87,8 @@ export interface TRMConfig {
   rms_norm_eps: number; rope_theta: number;
 }
 
+export type WasmBuild = 'wasm-simd' | 'wasm-simd-threads' | 'wasm-relaxed-simd' | 'wasm-relaxed-simd-threads';
+
 export interface TRMInfo {
   config: TRMConfig;
   /** The weight file's `task` metadata. */
@@ -86,8 +98,15 @@ export interface TRMInfo {
   storageDtype: string;
   /** The weight file's `source` metadata. */
   source: string;
-  /** The build: relaxed SIMD or not (LoadOptions.relaxedSimd), single-thread or pthreads. */
-  backend: 'wasm-simd' | 'wasm-simd-threads' | 'wasm-relaxed-simd' | 'wasm-relaxed-simd-threads';
+  /** What runs the network: 'webgpu' (LoadOptions.backend), else the WASM build: relaxed SIMD or not
+   *  (LoadOptions.relaxedSimd), single-thread or pthreads. */
+  backend: 'webgpu' | WasmBuild;
+  /** The WASM build loaded (with WebGPU too: it runs everything around the network). */
+  wasm: WasmBuild;
+  /** Why this backend: what was asked for, the adapter, the check step's agreement, or why WebGPU was not used. */
+  backendReason: string;
+  /** The WebGPU adapter looked at, or null when none was (backend 'wasm', no navigator.gpu, no adapter). */
+  adapter: { vendor: string; architecture: string; description: string; fallback: boolean } | null;
   /** Threads each step runs on. */
   threads: number;
   /** The URLs of the build's files that were fetched (glue, .wasm, and the pthread worker for threads): what a page
@@ -287,7 +306,8 @@ export declare class TRM {
    * the model has no row for `taskId` (its embedding must be learned first).
    */
   solve(task: ArcTask | string, options: ArcSolveOptions): ArcRun;
-  /** Runs `steps` steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]); `trm predict`'s outputs. */
+  /** Runs `steps` steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]); `trm predict`'s outputs. With
+   *  `zH` the steps run on the WASM engine even on WebGPU (the carry stays on the GPU there). */
   predict(tokens: Int32Array | number[], puzzleIds: Int32Array | number[], options?: { steps?: number; zH?: boolean }):
     Promise<{ steps: PredictStep[] }>;
   /** WASM linear memory size and bytes in use by malloc. */

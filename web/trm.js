@@ -96,6 +96,14 @@ function chooseRelaxedSimd(requested = 'auto') {
   return requested;
 }
 
+// backend: 'auto' | 'webgpu' | 'wasm' -> which engine runs the network; decided in the worker (web/webgpu/backend.js).
+function chooseBackend(requested = 'auto') {
+  if (!['auto', 'webgpu', 'wasm'].includes(requested)) {
+    throw new Error(`TRM.load: option backend = ${JSON.stringify(requested)}; expected 'auto', 'webgpu' or 'wasm'`);
+  }
+  return requested;
+}
+
 // The most threads an engine runs: the same bound as both CLIs' --threads. Each thread is a Worker with its own stack
 // and JavaScript heap, so a larger count costs memory long before it gains speed.
 export const MAX_THREADS = 256;
@@ -396,18 +404,20 @@ export class TRM {
   #threads = 1;
   #relaxedSimd = false;
   #model = null;         // { bytes, label } of the model in place: a replaced worker loads it again
-  #cancelTimeout = 0;    // ms a cancelled solve may keep the worker busy before the worker is replaced
+  #cancelTimeout;        // ms a cancelled solve may keep the worker busy before the worker is replaced (undefined: auto)
+  #backend = 'auto';     // LoadOptions.backend: what runs the network (decided in the worker)
   info = null;
 
   // A cancel reaches the worker between steps as a message and, where there is shared memory (Node, cross-origin
   // isolated pages), within the step too: the engine reads #cancelFlag before each block (network call).
   #cancelFlag = sharedMemory() ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
-  constructor(worker, threads, relaxedSimd, cancelTimeout) {
+  constructor(worker, threads, relaxedSimd, cancelTimeout, backend = 'auto') {
     this.#worker = worker;
     this.#threads = threads;
     this.#relaxedSimd = relaxedSimd;
-    this.#cancelTimeout = cancelTimeout ?? (this.#cancelFlag ? CANCEL_TIMEOUT_SHARED_MS : 0);
+    this.#backend = backend;
+    this.#cancelTimeout = cancelTimeout;
     worker.listen((msg) => this.#receive(msg), (err) => this.#fail(err));
   }
 
@@ -416,7 +426,8 @@ export class TRM {
     const threads = await chooseThreads(options.threads);
     const relaxedSimd = chooseRelaxedSimd(options.relaxedSimd);
     const cancelTimeout = chooseCancelTimeout(options.cancelTimeout);
-    const trm = new TRM(await startWorker(), threads, relaxedSimd, cancelTimeout);
+    const backend = chooseBackend(options.backend);
+    const trm = new TRM(await startWorker(), threads, relaxedSimd, cancelTimeout, backend);
     try {
       await trm.loadModel(source, options);
     } catch (e) {
@@ -439,7 +450,7 @@ export class TRM {
   }
 
   #loadMessage({ bytes, label }) {
-    return { type: 'load', bytes: bytes.buffer, label, threads: this.#threads, relaxedSimd: this.#relaxedSimd };
+    return { type: 'load', bytes: bytes.buffer, label, threads: this.#threads, relaxedSimd: this.#relaxedSimd, backend: this.#backend };
   }
 
   solve(puzzle, options = {}) {
@@ -485,12 +496,15 @@ export class TRM {
   #cancel(id) {
     if (this.#cancelFlag) Atomics.store(this.#cancelFlag, 0, id);
     this.#post({ type: 'cancel', target: id });
-    if (this.#cancelTimeout === Infinity) return;
+    // On WebGPU the worker awaits the GPU during a step, so it hears the cancel at once, shared flag or not.
+    const timeout = this.#cancelTimeout
+      ?? (this.#cancelFlag || this.info?.backend === 'webgpu' ? CANCEL_TIMEOUT_SHARED_MS : 0);
+    if (timeout === Infinity) return;
     const check = () => { if (this.#busyWith(id)) this.#replaceWorker(null); };
-    if (this.#cancelTimeout <= 0) {
+    if (timeout <= 0) {
       check();
     } else {
-      const timer = setTimeout(check, this.#cancelTimeout);
+      const timer = setTimeout(check, timeout);
       timer?.unref?.();  // Node: a pending request keeps the process alive, not this timer
     }
   }

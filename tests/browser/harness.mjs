@@ -60,10 +60,18 @@ export async function startServer(root = ROOT, { isolated = true } = {}) {
   };
 }
 
-export async function launch(options = {}) {
+// WebGPU on SwiftShader (Chromium 156, Debian 12, checked here; no GPU needed): `--enable-unsafe-webgpu
+// --use-webgpu-adapter=swiftshader` gives navigator.gpu an adapter {vendor 'google', architecture 'swiftshader',
+// isFallbackAdapter true} whose compute shaders run, --disable-gpu or not (--enable-features=Vulkan and
+// --use-angle=swiftshader change nothing). navigator.gpu exists only in a secure context: a page of the test server
+// (http://127.0.0.1 counts as secure), not about:blank. No shader-f16 there. Pass `{ webgpu: true }` to launch.
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader'];
+
+export async function launch({ webgpu = false, ...options } = {}) {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 }, timeout: 60_000, ...options,
+    executablePath: CHROMIUM, headless: true, args: webgpu ? [...FLAGS, ...WEBGPU_FLAGS] : FLAGS,
+    viewport: { width: 1200, height: 900 }, timeout: 60_000, ...options,
   });
   context.setDefaultTimeout(30_000);
   return {
@@ -85,6 +93,16 @@ export function watch(page, origin) {
     if (!url.startsWith(origin + '/') && !url.startsWith('data:') && !url.startsWith('blob:')) seen.foreign.push(url);
   });
   return seen;
+}
+
+// A blank page of the test server (test-output/blank.html): a secure origin that module scripts and the weights
+// can be imported and fetched from, without the demo page around them.
+export async function blankPage(context, origin) {
+  fs.mkdirSync(OUT, { recursive: true });
+  fs.writeFileSync(path.join(OUT, 'blank.html'), '<!doctype html><meta charset="utf-8"><title>blank</title>\n');
+  const page = await context.newPage();
+  await page.goto(`${origin}/test-output/blank.html`);
+  return page;
 }
 
 export async function screenshot(page, name) {

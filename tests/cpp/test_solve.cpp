@@ -374,3 +374,65 @@ TEST_CASE("set_puzzle with keep_carry changes the input only: the carry and step
     CHECK_FALSE(std::equal(fed.logits(0), fed.logits(0) + n, fresh.logits(0)));  // the carry of a made a difference
     CHECK(fed.steps_done(0) == 2);
 }
+
+TEST_CASE("a step whose network runs elsewhere (begin_step, Solver::set_outputs, end_step) is the step step() runs", "[solve]") {
+    // The external network here is another run's solver: its outputs handed over slot by slot, as the worker hands
+    // over the WebGPU engine's (web/webgpu/network.js).
+    const std::string puzzle = blank(solved_grid(), {0, 10, 20, 30, 40, 50, 60, 70, 80, 3, 13, 23});
+    for (const char* strategy : {"model", "vote", "commit"}) {
+        SolveOptions o = with(strategy);
+        o.copies = 3;
+        o.max_calls = 18;
+        SolveRun local(table_model(copying_table(), -1.f, 4), puzzle, o), split(table_model(copying_table(), -1.f, 4), puzzle, o);
+        while (!local.done()) {
+            split.begin_step();
+            Solver& s = split.solver();
+            std::vector<int> asked;
+            for (int b = 0; b < s.batch(); ++b)
+                if (s.active(b)) asked.push_back(b);
+            local.step();
+            for (int b : asked) {
+                s.set_outputs(b, local.solver().logits(b), local.solver().q_halt(b), local.solver().q_continue(b));
+                CHECK_FALSE(s.fresh_input(b));
+                CHECK_FALSE(s.fresh_carry(b));
+            }
+            const SolveStep& got = split.end_step();
+            const SolveStep& want = local.last();
+            CHECK(got.step == want.step);
+            CHECK(got.tokens == want.tokens);
+            CHECK(got.changed == want.changed);
+            CHECK(got.q_halt == want.q_halt);
+            CHECK(got.model_calls == want.model_calls);
+            CHECK(got.note == want.note);
+            CHECK(got.done == want.done);
+        }
+        CHECK(split.done());
+        CHECK_THROWS_AS(split.end_step(), Error);
+    }
+}
+
+TEST_CASE("set_puzzle marks a slot's input fresh, and its carry fresh only when the carry starts again", "[solve]") {
+    const auto bytes = test::tiny_model_writer(test::tiny_config()).bytes();
+    auto m = Model::load(bytes.data(), bytes.size(), "tiny");
+    const std::vector<int32_t> a = {1, 2, 3, 4, 0, 1};
+    Solver s(m, 2);
+    s.set_puzzle(1, a.data(), 1);
+    CHECK(s.fresh_input(1));
+    CHECK(s.fresh_carry(1));
+    CHECK_FALSE(s.fresh_input(0));
+    std::vector<float> logits(size_t(6 * 5), 0.f);
+    logits[1] = 1.f;
+    s.set_outputs(1, logits.data(), 0.5f, -0.5f);
+    CHECK_FALSE(s.fresh_input(1));
+    CHECK_FALSE(s.fresh_carry(1));
+    CHECK(s.steps_done(1) == 1);
+    CHECK(s.predictions(1)[0] == 1);
+    CHECK(s.q_halt(1) == 0.5f);
+    s.set_puzzle(1, a.data(), 1, true);  // keep_carry: the input only
+    CHECK(s.fresh_input(1));
+    CHECK_FALSE(s.fresh_carry(1));
+    CHECK(m->weight("lm_head.weight") == m->lm_head.f32);
+    CHECK(m->weight("H_init") == m->H_init);
+    CHECK(m->weight("L_level.layers.0.mlp.down_proj.weight") == m->layers[0].mlp_down.f32);
+    CHECK(m->weight("no.such.weight") == nullptr);
+}

@@ -23,6 +23,8 @@ const loading = {};       // kind -> Promise of the model (or null) while the sh
 const missing = {};       // kind -> why there is no model for it
 let shipped = [];         // weights/index.json entries
 let running = null;       // { run, cancelled } while a solve runs
+// What runs the network (TRM.load's backend): the link's `backend=` (auto, webgpu or wasm) when the page opens.
+const backend = new URLSearchParams(location.hash.slice(1)).get('backend') || 'auto';
 
 // ---- views
 const sudoku = createSudokuView($('sudoku-grid'), {
@@ -202,7 +204,7 @@ async function loadModel(source, name, { unlessLoaded = false, keepPuzzles } = {
   const checkpoint = source && source.checkpoint ? { set: source, keepPuzzles } : null;
   const doing = checkpoint ? `Reading ${name}` : undefined;
   try {
-    const trm = await TRM.load(source, { onProgress: ({ loaded, total }) => setProgress(loaded, total, doing), threads: 'auto', keepPuzzles });
+    const trm = await TRM.load(source, { onProgress: ({ loaded, total }) => setProgress(loaded, total, doing), threads: 'auto', keepPuzzles, backend });
     const kind = modelKind(trm.info);
     if (models[kind] && unlessLoaded) {
       trm.dispose();

@@ -113,6 +113,14 @@ export function weakModelWarning(info, entry) {
   return `This model is still weak: on its own it solves ${pct(acc.x)} of ${acc.of}; ${best}`;
 }
 
+// The engine: the WASM build and its threads, or WebGPU (its adapter) with the WASM build around it.
+function engineText(info) {
+  const threads = info.threads > 1 ? `, ${info.threads} threads` : ', 1 thread';
+  if (info.backend !== 'webgpu') return `${info.backend}${threads}`;
+  const adapter = [info.adapter?.vendor, info.adapter?.architecture].filter(Boolean).join(' ');
+  return `WebGPU${adapter ? ` (${adapter})` : ''} with ${info.wasm}${threads}`;
+}
+
 // Rows for the model panel: [label, text].
 export function modelRows(name, info) {
   const c = info.config;
@@ -124,7 +132,7 @@ export function modelRows(name, info) {
     ['Parameters', formatParams(info.parameters)],
     ['Network', arch],
     ['Stored as', String(info.storageDtype)],
-    ['Engine', `${info.backend}${info.threads > 1 ? `, ${info.threads} threads` : ', 1 thread'}`],
+    ['Engine', engineText(info)],
     ...(info.notes && info.notes.length ? [['Assumed', info.notes.join(' ')]] : []),
   ];
 }
