@@ -29,7 +29,7 @@ if node --experimental-wasm-relaxed-simd -e 0 2>/dev/null; then node_flags=(--ex
 node_suite() {  # node_suite LOG NODE_ARGS...
   local log=build/$1
   shift
-  node "$@" --test-reporter=tap | tee "$log"
+  node --test-reporter=tap "$@" | tee "$log"
   local rc=${PIPESTATUS[0]}
   if grep -q '^# skipped [1-9]' "$log"; then
     echo "skipped tests (each needs something set-up should have provided):"
