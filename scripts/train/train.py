@@ -95,6 +95,9 @@ def make_parser(suppress=False):
     g.add_argument("--puzzle-emb-wd", type=float, help="arc: weight decay of the puzzle-embedding rows", **d(0.1))
     g.add_argument("--ema", type=float, help="EMA rate (0: none)", **d(0.999))
     g.add_argument("--halt-exploration", type=float, **d(0.1))
+    g.add_argument("--changed-cell-weight", type=float, help="loss weight of cells whose answer differs from the "
+                   "question (maze path, sudoku blanks) relative to the others: a maze model that copies its input "
+                   "is 97%% right, so unweighted it has little reason to leave that plateau", **d(1.0))
     g.add_argument("--seed", type=int, **d(0))
     g = ap.add_argument_group("run")
     g.add_argument("--out", help="run folder (checkpoints, log)")
@@ -262,7 +265,11 @@ def train_step(net, model, slots, optimizer, args, device):
     with torch.no_grad():
         right = (logits.argmax(-1) == labels) & mask
         solved = right.sum(-1) == mask.sum(-1)  # [B]
-    lm_loss = (stablemax_cross_entropy(logits, labels) * mask).sum(-1) / cells  # [B]
+        weight = mask.float()  # [B, S]
+        changed_weight = getattr(args, "changed_cell_weight", 1.0)
+        if changed_weight != 1.0:
+            weight = weight * torch.where(labels != slots.inputs, changed_weight, 1.0)
+    lm_loss = (stablemax_cross_entropy(logits, labels) * weight).sum(-1) / weight.sum(-1).clamp_min(1)  # [B]
     q_loss = F.binary_cross_entropy_with_logits(q_halt.float(), solved.float(), reduction="none")  # [B]
     B = labels.shape[0]
     loss = (lm_loss.sum() + 0.5 * q_loss.sum()) / B

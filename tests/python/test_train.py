@@ -90,6 +90,42 @@ def test_gradient_only_through_the_last_h_cycle():
     assert model.L_level.layers[0].mlp.down_proj.weight.grad is not None
 
 
+class MostlyCopyTask:
+    """The answer is the question with its first token replaced: one changed cell in SEQ, like a maze's path."""
+
+    def __init__(self, seed):
+        self.rng = np.random.default_rng(seed)
+
+    def take(self, n):
+        q = self.rng.integers(1, VOCAB, size=(n, SEQ))
+        a = q.copy()
+        a[:, 0] = VOCAB - a[:, 0]  # 1..5 -> 5..1: differs except for 3
+        return q, a
+
+
+@pytest.mark.parametrize("changed_weight", [1.0, 10.0])
+def test_changed_cell_weight(changed_weight):
+    """lm_loss is the per-puzzle mean of the cells' losses, cells whose answer differs from the question weighted
+    --changed-cell-weight times the others."""
+    torch.manual_seed(0)
+    model = TRM(tiny_config())
+    slots = train.Slots(model, MostlyCopyTask(3), 6, torch.device("cpu"))
+    slots.refill()
+    carry, inputs, labels = (slots.zH.clone(), slots.zL.clone()), slots.inputs.clone(), slots.labels.clone()
+    with torch.no_grad():
+        _, logits, _, _ = model(carry, inputs, slots.ids)
+    cell_loss = train.stablemax_cross_entropy(logits, labels)  # [B, S]
+    w = torch.where(labels != inputs, changed_weight, 1.0)
+    want = ((cell_loss * w).sum(-1) / w.sum(-1)).mean()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    got = train.train_step(model, model, slots, optimizer, recipe_args(changed_cell_weight=changed_weight),
+                           torch.device("cpu"))["lm_loss"]
+    assert got == pytest.approx(float(want), rel=1e-5)
+    assert (labels != inputs).any() and (labels == inputs).any()
+    if changed_weight != 1.0:
+        assert got != pytest.approx(float(cell_loss.mean(-1).mean()), rel=1e-3)
+
+
 def write_csv(path, q, a):
     with open(path, "w") as f:
         f.write("question,answer\n")
