@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 import { MAX_FILE_BYTES, MAX_THREADS, TRM } from '../web/trm.js';
-import { readSafetensors, writeSafetensors } from './safetensors.mjs';
+import { readSafetensors, writeSafetensors } from '../web/safetensors.js';
 
 const USAGE =
   'usage:\n' +

@@ -11,7 +11,7 @@ const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'manifest.webmanifest', 'trm.js', 'trm-worker.js',
   'app/main.js', 'app/sudoku.js', 'app/maze.js', 'app/arc.js', 'app/model.js', 'app/samples.js', 'app/messages.js', 'app/timeline.js',
   'app/arc-tasks/index.json',
-  'checkpoint.js', 'app/checkpoint-panel.js', 'webgpu/backend.js', 'webgpu/network.js', 'webgpu/kernels.js',
+  'checkpoint.js', 'app/checkpoint-panel.js', 'safetensors.js', 'webgpu/backend.js', 'webgpu/network.js', 'webgpu/kernels.js',
   '../weights/index.json',
 ];
 

@@ -4,7 +4,7 @@
 //                  augmented copy predicts its own input: once un-augmented, all copies give the task's test input
 //                  (which makes the votes exact: a copy that restored wrongly would vote elsewhere).
 //   kind 'random': every weight random; copies disagree, several distinct answers rank by votes then confidence.
-import { writeSafetensors } from '../../scripts/safetensors.mjs';
+import { writeSafetensors } from '../../web/safetensors.js';
 
 export const ARC_TASK_ID = 'aaaa0001';
 export const OTHER_TASK_ID = 'bbbb0002';

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { readSafetensors } from '../../scripts/safetensors.mjs';
+import { readSafetensors } from '../../web/safetensors.js';
 import { relaxedSimdSupported } from '../../web/trm.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

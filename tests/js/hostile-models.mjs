@@ -1,6 +1,6 @@
 // Small random attention models of any configuration, for the hostile-input and soak tests: every tensor the
 // config implies (TRM_SPEC.md "Weights", attention variant, rope, no puzzle embedding), random weights, untrained.
-import { writeSafetensors } from '../../scripts/safetensors.mjs';
+import { writeSafetensors } from '../../web/safetensors.js';
 
 const swigluWidth = (expansion, width) => Math.ceil(Math.round((expansion * width * 2) / 3) / 256) * 256;
 

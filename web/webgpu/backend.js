@@ -4,6 +4,7 @@
 // agrees with the WASM engine's; 'webgpu' takes any adapter (a software one too: the tests run on SwiftShader) and
 // still refuses one that fails the check; 'wasm' never looks. The WASM engine is always loaded: it embeds the inputs,
 // runs the solve loop and the strategies, and is the fallback.
+import { writeSafetensors } from '../safetensors.js';
 import { GpuNetwork, openGpu } from './network.js';
 
 export const BACKENDS = ['auto', 'webgpu', 'wasm'];
@@ -26,7 +27,7 @@ function checkModel(mlpT) {
     return (seed / 2 ** 32) * 2 - 1;
   };
   const t = (shape, scale = 1 / Math.sqrt(shape[shape.length - 1])) => ({
-    shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * scale * 1.7),
+    dtype: 'F32', shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * scale * 1.7),
   });
   const w = [['embed_tokens.embedding_weight', t([V, D], 1)], ['lm_head.weight', t([V, D])], ['q_head.weight', t([2, D])],
     ['q_head.bias', t([2], 0.5)], ['H_init', t([D], 1)], ['L_init', t([D], 1)]];
@@ -37,24 +38,8 @@ function checkModel(mlpT) {
     else w.push([`${p}self_attn.qkv_proj.weight`, t([3 * D, D])], [`${p}self_attn.o_proj.weight`, t([D, D])]);
     w.push([`${p}mlp.gate_up_proj.weight`, t([2 * I, D])], [`${p}mlp.down_proj.weight`, t([D, I])]);
   }
-  const header = { __metadata__: { format: 'trm/1', config: JSON.stringify(cfg), task: '{"kind":"generic"}', source: 'web/webgpu/backend.js check model' } };
-  let offset = 0;
-  for (const [name, x] of w) {
-    header[name] = { dtype: 'F32', shape: x.shape, data_offsets: [offset, offset + x.data.byteLength] };
-    offset += x.data.byteLength;
-  }
-  let h = JSON.stringify(header);
-  while ((8 + h.length) % 8) h += ' ';
-  const hb = new TextEncoder().encode(h);
-  const out = new Uint8Array(8 + hb.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
-  out.set(hb, 8);
-  let at = 8 + hb.length;
-  for (const [, x] of w) {
-    out.set(new Uint8Array(x.data.buffer), at);
-    at += x.data.byteLength;
-  }
-  return { bytes: out, cfg };
+  const metadata = { format: 'trm/1', config: JSON.stringify(cfg), task: '{"kind":"generic"}', source: 'web/webgpu/backend.js check model' };
+  return { bytes: writeSafetensors(w, metadata), cfg };
 }
 
 // max |got - want| / max |want|

@@ -1,6 +1,7 @@
-// A small safetensors reader and writer for Node (DESIGN.md "Weight file"; the layout src/safetensors.cpp writes):
-// scripts/trm.mjs reads inputs and writes outputs with it, and the JavaScript tests build weight files with it.
-// It checks what it needs to read a file; the engine's reader (src/safetensors.cpp) is the one that validates.
+// A small safetensors reader and writer (DESIGN.md "Weight file"; the layout src/safetensors.cpp writes), for the
+// browser and Node: the WebGPU check models are written with it (web/webgpu/backend.js), scripts/trm.mjs reads inputs
+// and writes outputs with it, and the JavaScript tests build weight files with it. It checks what it needs to read a
+// file; the engine's reader (src/safetensors.cpp) is the one that validates.
 
 const DTYPES = { F32: [4, Float32Array], I32: [4, Int32Array], F16: [2, Uint16Array], BF16: [2, Uint16Array], I8: [1, Int8Array] };
 
