@@ -430,8 +430,6 @@ EMSCRIPTEN_BINDINGS(trm) {
     function("generatePuzzle", &generatePuzzle);
 
     function("lastError", &lastError);
-    // For the tests of crash recovery only: executes a WASM trap, as a bug in the engine would.
-    function("trapForTesting", +[] { __builtin_trap(); });
     function("heapSize", &heapSize);
     function("heapUsed", &heapUsed);
 }

@@ -208,7 +208,7 @@ function oneSlotSolver() {
 
 // Atomic: the new model, its solver and its info are all made before anything changes; if any of them fails, the
 // current model stays in place with everything that describes it (the solver is only a cache, made again on use).
-async function load({ bytes, label, threads: requested, relaxedSimd, backend: requestedBackend, failForTesting }) {
+async function load({ bytes, label, threads: requested, relaxedSimd, backend: requestedBackend }) {
   await start(requested, relaxedSimd);
   const choice = await chooseBackend(requestedBackend);
   const next = check(M.loadModel(new Uint8Array(bytes), label));
@@ -218,7 +218,6 @@ async function load({ bytes, label, threads: requested, relaxedSimd, backend: re
     nextSolver = check(M.makeSolver(next, 1, threads));
     if (choice.gpu) nextNet = new GpuNetwork(choice.gpu, next);
     const nextInfo = info(next, nextSolver, choice);
-    if (failForTesting) throw new Error(`load: ${label}: failed for testing after the model, its solver and its info were made`);
     model?.delete();
     gpuNet?.destroy();
     model = next;
@@ -381,7 +380,6 @@ self.onmessage = ({ data: msg }) => {
       else if (msg.type === 'memory') value = memory();
       else if (msg.type === 'info') value = model ? info() : null;
       else if (msg.type === 'generate') value = generate(msg);
-      else if (msg.type === 'trapForTesting') M.trapForTesting();
       else throw new Error(`trm-worker: unknown request '${msg.type}'`);
       running = 0;
       post({ id: msg.id, value });

@@ -314,6 +314,10 @@ async function readCheckpoint(source, { onProgress, keepPuzzles } = {}) {
 
 // --- a solve in progress: an async iterator of steps -----------------------------------------------------------------
 
+// The engine's side of a Run, for TRM only (not methods, so not part of the API): a step the worker posted, the end of
+// the solve (an error, or the steps done), whether cancel() was called.
+let deliverStep, finishRun, runCancelled;
+
 class Run {
   #queue = [];
   #wake = null;        // the pending next()
@@ -341,9 +345,13 @@ class Run {
     this.#end();
   }
 
-  get _cancelled() { return this.#cancelled; }
+  static {
+    deliverStep = (run, step) => run.#step(step);
+    finishRun = (run, error, stepsDone) => run.#finish(error, stepsDone);
+    runCancelled = (run) => run.#cancelled;
+  }
 
-  _step(step) {
+  #step(step) {
     this.stepsComputed = step.step;
     if (this.#ended) return;
     this.#last = step;
@@ -351,7 +359,7 @@ class Run {
     this.#flush();
   }
 
-  _finish(error, stepsDone) {
+  #finish(error, stepsDone) {
     if (stepsDone !== undefined) this.stepsComputed = stepsDone;
     if (error && !this.#cancelled) {
       this.#error = error;
@@ -484,7 +492,7 @@ export class TRM {
   #run(msg) {
     const id = this.#nextId++;
     const run = new Run(() => this.#cancel(id));
-    this.#request({ ...msg, cancelFlag: this.#cancelFlag }, id, run).then((v) => run._finish(null, v.stepsDone), (e) => run._finish(e));
+    this.#request({ ...msg, cancelFlag: this.#cancelFlag }, id, run).then((v) => finishRun(run, null, v.stepsDone), (e) => finishRun(run, e));
     return run;
   }
 
@@ -569,7 +577,7 @@ export class TRM {
     if (msg.fatal) { this.#replaceWorker(new Error(msg.error)); return; }
     const p = this.#pending.get(msg.id);
     if (!p) return;
-    if (msg.step) { p.run?._step(msg.step); return; }
+    if (msg.step) { if (p.run) deliverStep(p.run, msg.step); return; }
     this.#pending.delete(msg.id);
     if (this.#pending.size === 0) this.#worker.ref(false);
     if (msg.error !== undefined) p.reject(new Error(msg.error));
@@ -587,7 +595,7 @@ export class TRM {
     const carried = [];
     for (const [id, p] of this.#pending) {
       if (error) p.reject(error);
-      else if (p.run?._cancelled) p.reject(new Error('trm: cancelled'));  // Run settles as cancelled
+      else if (p.run && runCancelled(p.run)) p.reject(new Error('trm: cancelled'));  // Run settles as cancelled
       else carried.push([id, p]);
     }
     this.#pending.clear();
@@ -619,7 +627,7 @@ export class TRM {
         }, (e) => this.#fail(new Error(`trm: the worker was replaced but could not load the model again (${e.message})`)));
       }
       for (const [id, p] of carried) {
-        if (p.run?._cancelled) { p.reject(new Error('trm: cancelled')); continue; }  // cancelled while carried
+        if (p.run && runCancelled(p.run)) { p.reject(new Error('trm: cancelled')); continue; }  // cancelled while carried
         this.#pending.set(id, p);
         this.#worker.ref(true);
         this.#post(p.msg);
@@ -627,9 +635,6 @@ export class TRM {
     })();
     this.#restarting = restart;
   }
-
-  // For tests of crash recovery: makes the engine execute a WASM trap.
-  _trapForTesting() { return this.#request({ type: 'trapForTesting' }); }
 
   #fail(err) {
     if (this.#dead) return;

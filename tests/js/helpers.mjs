@@ -2,9 +2,10 @@
 // tests/cpp/test_reference.cpp.
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire, syncBuiltinESMExports } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 import { readSafetensors } from '../../web/safetensors.js';
 import { relaxedSimdSupported } from '../../web/trm.js';
@@ -15,6 +16,36 @@ export const NATIVE_CLI = path.join(ROOT, 'build/native/trm');
 export const CASES = fs.readdirSync(VECTORS).filter((c) => fs.statSync(path.join(VECTORS, c)).isDirectory()).sort();
 
 export const SUDOKU = '..3.2.6..9..3.5..1..18.64....81.29..7.......8..67.82....26.95..8..2.3..9..5.1.3..';
+
+// The worker web/trm.js starts, and tests/js/fault-worker.mjs, which runs it with faults a test can arm.
+export const ENGINE_WORKER = pathToFileURL(path.join(ROOT, 'web/trm-worker.js')).href;
+export const FAULT_WORKER = pathToFileURL(path.join(ROOT, 'tests/js/fault-worker.mjs')).href;
+
+// Until restore(), every engine worker web/trm.js starts is tests/js/fault-worker.mjs around web/trm-worker.js (web/trm.js
+// takes Worker from node:worker_threads when it starts one). arm(fault) arms a fault there in the worker started last.
+export function faultWorkers() {
+  const threads = createRequire(import.meta.url)('node:worker_threads');
+  const Real = threads.Worker;
+  let last = null;
+  threads.Worker = class extends Real {
+    constructor(code, options) {
+      const engine = String(options?.workerData?.url).endsWith('/web/trm-worker.js');
+      super(code, engine ? { ...options, workerData: { ...options.workerData, url: FAULT_WORKER, worker: ENGINE_WORKER } } : options);
+      if (engine) last = this;
+    }
+  };
+  syncBuiltinESMExports();
+  return {
+    arm(fault) {
+      if (!last) throw new Error('faultWorkers: arm() before web/trm.js started a worker');
+      last.postMessage({ fault });
+    },
+    restore() {
+      threads.Worker = Real;
+      syncBuiltinESMExports();
+    },
+  };
+}
 
 let tmp = null;
 // The converted weight file of a reference case: ctest's (build/native/vectors), else converted here once.

@@ -7,12 +7,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
 import { TRM } from '../../web/trm.js';
 import { ARC_TASK, ARC_TASK_ID, arcModelBytes } from './arc-model.mjs';
-import { nativeBuilt, NATIVE_CLI, ROOT, SUDOKU } from './helpers.mjs';
+import { ENGINE_WORKER, FAULT_WORKER, nativeBuilt, NATIVE_CLI, ROOT, SUDOKU } from './helpers.mjs';
 import { modelBytes } from './hostile-models.mjs';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'trm-js-hostile-'));
@@ -50,7 +49,8 @@ describe('deeply nested JSON through WASM', () => {
   });
 });
 
-// The worker driven directly (as web/trm.js does in Node), for requests the public API does not expose.
+// The worker driven directly (as web/trm.js does in Node), for requests the public API does not expose, run by
+// tests/js/fault-worker.mjs so that a test can arm a fault (arm).
 const BOOTSTRAP = `
   const { parentPort, workerData } = require('node:worker_threads');
   globalThis.self = globalThis;
@@ -58,7 +58,7 @@ const BOOTSTRAP = `
   parentPort.on('message', (data) => globalThis.onmessage({ data }));
   import(workerData.url);`;
 function startEngine() {
-  const w = new Worker(BOOTSTRAP, { eval: true, workerData: { url: pathToFileURL(path.join(ROOT, 'web/trm-worker.js')).href } });
+  const w = new Worker(BOOTSTRAP, { eval: true, workerData: { url: FAULT_WORKER, worker: ENGINE_WORKER } });
   const pending = new Map();
   let nextId = 1;
   const ready = new Promise((resolve) => {
@@ -76,29 +76,42 @@ function startEngine() {
     pending.set(id, { resolve, reject, steps: [] });
     w.postMessage({ ...msg, id });
   });
-  return { ready, request, close: () => w.terminate() };
+  return { ready, request, arm: (fault) => w.postMessage({ fault }), close: () => w.terminate() };
 }
 
 describe('an atomic model swap in the worker', () => {
-  test('a load that fails after the model was read leaves the old model: its info, its solves, its memory', async () => {
+  test('a load that fails after the model was read (no memory for its solver) leaves the old model: its info, its solves, its memory', async () => {
     const engine = startEngine();
     try {
       await engine.ready;
       const old = modelBytes({ hidden_size: 16, halt_max_steps: 3 });
       const next = modelBytes({ hidden_size: 32, halt_max_steps: 5 }, { seed: 2 });
+      // Small weights (one layer of hidden_size 256, under 3 MB), large activations (4,096 positions: about 55 MB for
+      // a one-slot solver). With memory growth refused the weights still fit in the heap and the solver does not.
+      const wide = modelBytes({ seq_len: 4096, hidden_size: 256, num_heads: 2 }, { task: { kind: 'generic' }, seed: 3 });
       const loaded = (await engine.request({ type: 'load', bytes: old.buffer, label: 'old.safetensors', threads: 1 })).value;
       const solveAll = async () => (await engine.request({ type: 'solve', input: SUDOKU, halt: 'never' })).steps;
+      const memory = async () => (await engine.request({ type: 'memory' })).value;
       const first = await solveAll();
-      const heap = (await engine.request({ type: 'memory' })).value.heapUsed;
-      await assert.rejects(engine.request({ type: 'load', bytes: next.buffer, label: 'next.safetensors', threads: 1, failForTesting: true }),
-        { message: 'load: next.safetensors: failed for testing after the model, its solver and its info were made' });
+      // One refusal first: the engine keeps the last message (lastError), whose string grows once to its length.
+      await assert.rejects(engine.request({ type: 'load', bytes: new ArrayBuffer(3), label: 'short.safetensors', threads: 1 }));
+      const heap = await memory();
+      assert.ok(heap.heapSize - heap.heapUsed > 4 * wide.length, 'the wide model file and its weights fit without growth');
+      engine.arm('noGrowth');
+      await assert.rejects(engine.request({ type: 'load', bytes: wide.buffer, label: 'wide.safetensors', threads: 1 }),
+        { message: 'out of memory' });
+      engine.arm(null);
+      assert.equal((await memory()).heapSize, heap.heapSize, 'memory did not grow');
       const info = (await engine.request({ type: 'info' })).value;
       assert.equal(info.config.hidden_size, 16);
       assert.deepEqual(info, loaded);
       const again = await solveAll();
       assert.equal(again.length, 3, "the old model's halt_max_steps");
       assert.deepEqual(again.map((s) => s.prediction), first.map((s) => s.prediction));
-      assert.equal((await engine.request({ type: 'memory' })).value.heapUsed, heap, 'the new model and its solver were freed');
+      assert.equal((await memory()).heapUsed, heap.heapUsed, 'the new model and its solver were freed');
+      // The same file loads once memory may grow: it was the solver that did not fit.
+      assert.equal((await engine.request({ type: 'load', bytes: wide.buffer, label: 'wide.safetensors', threads: 1 })).value.config.seq_len, 4096);
+      assert.ok((await memory()).heapSize > heap.heapSize, 'memory grew for the solver');
       // And a load that succeeds does swap.
       assert.equal((await engine.request({ type: 'load', bytes: next.buffer, label: 'next.safetensors', threads: 1 })).value.config.hidden_size, 32);
       assert.equal((await solveAll()).length, 5);
