@@ -244,15 +244,21 @@ std::shared_ptr<const TaskCodec> codec_for(const Model& model, const std::string
     switch (kind) {
         case TaskKind::Sudoku:
             require(sudoku::kCells, 11);
-            return std::make_shared<SudokuCodec>();
+            return codec_for(kind);
         case TaskKind::Maze:
             require(maze::kCells, 6);
-            return std::make_shared<MazeCodec>();
+            return codec_for(kind);
         case TaskKind::Arc:
         case TaskKind::Generic:
             break;
     }
     return std::make_shared<GenericCodec>(task_kind_name(kind), kind, c.seq_len, c.vocab_size);
+}
+
+std::shared_ptr<const TaskCodec> codec_for(TaskKind kind) {
+    if (kind == TaskKind::Sudoku) return std::make_shared<SudokuCodec>();
+    if (kind == TaskKind::Maze) return std::make_shared<MazeCodec>();
+    throw Error(std::string("task '") + task_kind_name(kind) + "' has no fixed encoding; expected sudoku or maze");
 }
 
 }  // namespace trm

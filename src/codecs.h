@@ -58,5 +58,7 @@ protected:
 // The codec of `model`'s task (task.kind in the weight file): throws trm::Error naming `command` when a sudoku or
 // maze model has the wrong seq_len or vocabulary. Kinds without a codec of their own get the generic one (tokens only).
 std::shared_ptr<const TaskCodec> codec_for(const Model& model, const std::string& command);
+// The codec of a task whose encoding is fixed (sudoku, maze), without a model; throws trm::Error for the others.
+std::shared_ptr<const TaskCodec> codec_for(TaskKind kind);
 
 }  // namespace trm

@@ -265,7 +265,7 @@ Verdict verify(const std::string& maze, const std::string& answer) {
 
 namespace arc {
 
-static Grid parse_grid(const nlohmann::json& j, const std::string& where) {
+Grid parse_grid(const nlohmann::json& j, const std::string& where) {
     if (!j.is_array() || j.empty()) throw Error(where + ": grid must be a non-empty list of rows");
     if (j.size() > size_t(kMaxSide)) throw Error(where + ": grid has " + std::to_string(j.size()) + " rows; at most 30 allowed");
     Grid g;
@@ -406,6 +406,13 @@ Augmentation parse_identifier(const std::string& name) {
         a.colours[c] = uint8_t(v);
     }
     return a;
+}
+
+std::string identifier(const Augmentation& a) {
+    std::string colours;
+    for (uint8_t c : a.colours) colours += char('0' + c);
+    if (a.transform == 0 && colours == "0123456789") return a.task_id;
+    return a.task_id + "|||t" + std::to_string(a.transform) + "|||" + colours;
 }
 
 Grid augment(const Augmentation& a, const Grid& g) {

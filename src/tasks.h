@@ -2,6 +2,7 @@
 // answer is right by the rules of the puzzle, without knowing the solution.
 #pragma once
 #include <cstdint>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
 #include <vector>
 
@@ -61,6 +62,7 @@ struct Task {
 // An ARC task JSON: {"train": [{"input": grid, "output": grid}...], "test": [{"input": grid[, "output": grid]}...]}.
 // Grids: 1-30 rows of equal length 1-30, colours 0-9. `label` names the file in errors.
 Task parse_task(const std::string& json, const std::string& label);
+Grid parse_grid(const nlohmann::json& j, const std::string& where);  // one grid of a task; `where` names it in errors
 // Grid -> 900 tokens: colour c -> c + 2 in the top-left, end-of-grid marker 1 on row `rows` (cols 0..cols-1)
 // and on column `cols` (rows 0..rows-1), padding 0 elsewhere.
 std::vector<int32_t> encode(const Grid& g);
@@ -80,6 +82,7 @@ struct Augmentation {
 };
 // A puzzle-embedding row name: "<task id>" or "<task id>|||t<k>|||<10 digits, a permutation of 0-9 keeping 0>".
 Augmentation parse_identifier(const std::string& name);
+std::string identifier(const Augmentation& a);  // the name parse_identifier reads; the task id alone for the original
 Grid augment(const Augmentation& a, const Grid& g);   // the model's view of a grid
 Grid restore(const Augmentation& a, const Grid& g);   // undoes augment()
 

@@ -17,6 +17,7 @@
 
 #include "arc_solver.h"
 #include "checkpoint_loader.h"
+#include "codecs.h"
 #include "generators.h"
 #include "json_read.h"
 #include "model.h"
@@ -46,6 +47,12 @@ static const char* kUsage =
     "      question,answer CSV (stdout by default); the same seed gives the same puzzles on every machine.\n"
     "      sudoku grades: singles (naked and hidden singles solve it), harder (they do not); --givens: a range.\n"
     "      maze --path: shortest-path cells, S and G included (Maze-Hard: 110-147)\n"
+    "  trm arc augment|restore   ARC augmentations for scripts (scripts/train/arc_data.py): one JSON request a line on\n"
+    "      standard input, {\"name\": ROW} or {\"task\": ID, \"transform\": 0-7, \"colours\": [10]}, with \"grids\": [GRID...]\n"
+    "      (restore: or \"tokens\": [[900]...]); one answer a line on standard output, flushed: {\"name\", \"task\",\n"
+    "      \"transform\", \"colours\", \"grids\": augmented or restored, \"tokens\": encoded, as 900 hex digits (augment)}\n"
+    "  trm symmetries sudoku|maze --count N [--seed S]   the symmetries the vote and commit strategies use (k = 0..N-1,\n"
+    "      drawn from --seed as theirs, default 1): one JSON line each, {\"cell\": [...], \"token\": [...]} (codecs.h Symmetry)\n"
     "  --threads: worker threads per step (default: one per hardware thread)\n"
     "  --kernels eigen|simd (predict, solve, eval): the matrix-product path; simd is the one the WASM builds run\n"
     "      (f32x4 tiles, and the integer kernels for int8 files); default eigen\n";
@@ -547,6 +554,111 @@ static int cmd_generate(const Args& a) {
     return 0;
 }
 
+// trm arc augment|restore (kUsage): the ARC augmentations of src/tasks.h for the training scripts, which ask for a
+// whole dataset through one process.
+static int cmd_arc(const Args& a) {
+    a.check_known({});
+    const std::string mode = a.pos.size() == 1 ? a.pos[0] : "";
+    if (mode != "augment" && mode != "restore") throw Error("arc needs a mode: augment or restore");
+    const bool restoring = mode == "restore";
+    auto grid_json = [](const arc::Grid& g) {
+        nlohmann::json rows = nlohmann::json::array();
+        for (int r = 0; r < g.rows; ++r)
+            rows.push_back(std::vector<int>(g.cells.begin() + r * g.cols, g.cells.begin() + (r + 1) * g.cols));
+        return rows;
+    };
+    std::string line;
+    for (int n = 1; std::getline(std::cin, line); ++n) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const std::string where = "standard input line " + std::to_string(n);
+        const nlohmann::json j = parse_json(line, where);
+        if (j.is_discarded() || !j.is_object()) throw Error(where + ": expected a JSON object (trm arc: see usage)");
+        auto parse_identifier = [&](const std::string& name) {
+            try {
+                return arc::parse_identifier(name);
+            } catch (const Error& e) {
+                throw Error(where + ": " + e.what());
+            }
+        };
+        arc::Augmentation aug;
+        if (j.contains("name")) {
+            if (!j["name"].is_string()) throw Error(where + ": \"name\" must be a row name (a string)");
+            aug = parse_identifier(j["name"].get<std::string>());
+        } else {
+            const nlohmann::json& t = j.value("transform", nlohmann::json());
+            const nlohmann::json& c = j.value("colours", nlohmann::json());
+            if (!j.value("task", nlohmann::json()).is_string() || !t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() > 7 ||
+                !c.is_array() || c.size() != 10)
+                throw Error(where + ": expected \"name\", or \"task\" (a string), \"transform\" (0-7) and \"colours\" (10 colours)");
+            arc::Augmentation given;
+            given.task_id = j["task"].get<std::string>();
+            given.transform = int(t.get<int64_t>());
+            for (size_t k = 0; k < 10; ++k) {
+                if (!c[k].is_number_integer() || c[k].get<int64_t>() < 0 || c[k].get<int64_t>() > 9)
+                    throw Error(where + ": colours[" + std::to_string(k) + "] = " + c[k].dump() + "; expected a colour 0-9");
+                given.colours[k] = uint8_t(c[k].get<int64_t>());
+            }
+            aug = parse_identifier(arc::identifier(given));  // refuses what a row name cannot say
+            if (aug.task_id != given.task_id) throw Error(where + ": task '" + given.task_id + "'; a task id must not hold '|||'");
+        }
+        std::vector<arc::Grid> grids;
+        const bool tokens = restoring && j.contains("tokens");
+        const nlohmann::json& list = j.value(tokens ? "tokens" : "grids", nlohmann::json());
+        if (!list.is_array())
+            throw Error(where + ": expected \"grids\": [GRID...]" + (restoring ? " or \"tokens\": [[900 tokens]...]" : ""));
+        for (size_t k = 0; k < list.size(); ++k) {
+            const std::string at = where + ": " + (tokens ? "tokens" : "grids") + "[" + std::to_string(k) + "]";
+            if (!tokens) {
+                grids.push_back(arc::parse_grid(list[k], at));
+                continue;
+            }
+            const nlohmann::json& t = list[k];
+            if (!t.is_array() || t.size() != size_t(arc::kSeqLen)) throw Error(at + ": expected a list of 900 tokens");
+            std::vector<int32_t> v;
+            for (const auto& x : t) {
+                if (!x.is_number_integer() || x.get<int64_t>() < 0 || x.get<int64_t>() > 11) throw Error(at + ": " + x.dump() + " is not a token 0-11");
+                v.push_back(int32_t(x.get<int64_t>()));
+            }
+            grids.push_back(arc::decode(v.data()));
+        }
+        nlohmann::json out = {{"name", arc::identifier(aug)}, {"task", aug.task_id}, {"transform", aug.transform},
+                              {"colours", std::vector<int>(aug.colours, aug.colours + 10)}};
+        nlohmann::json done = nlohmann::json::array(), encoded = nlohmann::json::array();
+        for (const arc::Grid& g : grids) {
+            const arc::Grid x = restoring ? arc::restore(aug, g) : arc::augment(aug, g);
+            done.push_back(grid_json(x));
+            if (!restoring) {  // 900 hex digits: a dataset's worth of tokens reads fast
+                std::string hex;
+                for (int32_t t : arc::encode(x)) hex += "0123456789ab"[t];
+                encoded.push_back(hex);
+            }
+        }
+        out["grids"] = done;
+        if (!restoring) out["tokens"] = encoded;
+        std::cout << out.dump() << '\n' << std::flush;
+        if (!std::cout) throw Error("standard output: write failed");
+    }
+    return 0;
+}
+
+// trm symmetries (kUsage): the symmetries of src/codecs.cpp, for the training scripts' tests of their augmentations.
+static int cmd_symmetries(const Args& a) {
+    a.check_known({"--count", "--seed"});
+    const std::optional<TaskKind> kind = a.pos.size() == 1 ? parse_task_kind(a.pos[0]) : std::nullopt;
+    if (kind != TaskKind::Sudoku && kind != TaskKind::Maze) throw Error("symmetries needs a kind: sudoku or maze");
+    const std::shared_ptr<const TaskCodec> codec = codec_for(*kind);
+    const int count = a.integer("--count", 0, 1, std::min(codec->symmetry_count(), 100000));
+    if (!count) throw Error("missing option --count");
+    const uint64_t seed = uint64_t(a.integer("--seed", 1, 0, 2147483647));
+    for (int k = 0; k < count; ++k) {
+        const Symmetry s = codec->symmetry(k, seed);
+        std::cout << nlohmann::json({{"cell", s.cell}, {"token", s.token}}).dump() << '\n';
+    }
+    std::cout.flush();
+    if (!std::cout) throw Error("standard output: write failed");
+    return 0;
+}
+
 // Error messages quote names and values from files: one line each, escaped (json_read.h printable), at most this long.
 constexpr size_t kMaxMessage = 2000;
 
@@ -562,6 +674,8 @@ int main(int argc, char** argv) {
         if (cmd == "solve") return cmd_solve(Args(argc, argv, {"--json"}));
         if (cmd == "eval") return cmd_eval(Args(argc, argv, {"--json"}));
         if (cmd == "generate") return cmd_generate(Args(argc, argv, {}));
+        if (cmd == "arc") return cmd_arc(Args(argc, argv, {}));
+        if (cmd == "symmetries") return cmd_symmetries(Args(argc, argv, {}));
         if (cmd == "convert") { const Args a(argc, argv, {}); return convert_command(a.pos, a.opt); }
         std::fprintf(stderr, "trm: unknown command '%s'\n%s", printable(cmd).c_str(), kUsage);
         return 2;

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""ARC training data: the reference encoding and augmentations (TRM_SPEC.md "Task encodings", ARC), exactly as the
-engine's src/tasks.h applies and undoes them, and a builder of a compact training set.
+"""ARC training data: a builder of a compact training set, in the reference encoding and augmentations (TRM_SPEC.md
+"Task encodings", ARC). The grids are encoded, augmented and named by the engine (src/tasks.h, through
+`build/native/trm arc`: scripts/build.sh native), so that the rows a model learns are the ones it is later solved with.
 
     scripts/train/arc_data.py --out data_cache/arc --augmentations 8 [--seed 0] [--arc2] [--root ../shared/data/arc]
 
@@ -18,104 +19,105 @@ is a demonstration of an evaluation task), `identifiers.json` (row -> name), `ev
 ids, one per line: export.py --keep-puzzles takes it) and `manifest.json` (sources, counts, settings).
 """
 import argparse
+import atexit
 import glob
 import json
 import os
+import subprocess
 import sys
 import zlib
 
 import numpy as np
 
 SIDE, SEQ_LEN, VOCAB = 30, 900, 12  # colour c -> token c + 2, 1 = end-of-grid marker, 0 = padding
-SEP = "|||"
 BLANK = "<blank>"
-DEFAULT_ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "shared", "data", "arc")
-INVERSE_DIHEDRAL = (0, 3, 2, 1, 4, 5, 6, 7)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DEFAULT_ROOT = os.path.join(ROOT, "..", "shared", "data", "arc")
+TRM_BIN = os.environ.get("TRM_BIN", os.path.join(ROOT, "build", "native", "trm"))
+IDENTITY = tuple(range(10))
 
 
 class ArcDataError(ValueError):
     pass
 
 
-# --- grids and tokens (src/tasks.cpp arc::encode / arc::decode) ---
-def encode(grid):
-    """Grid [rows, cols] of colours 0-9 -> 900 tokens: colours top-left as c + 2, marker 1 on row `rows`
-    (columns 0..cols-1) and on column `cols` (rows 0..rows-1), 0 elsewhere."""
-    g = np.asarray(grid)
-    rows, cols = g.shape
-    t = np.zeros((SIDE, SIDE), dtype=np.uint8)
-    t[:rows, :cols] = g + 2
-    if rows < SIDE:
-        t[rows, :cols] = 1
-    if cols < SIDE:
-        t[:rows, cols] = 1
-    return t.reshape(-1)
+# --- the engine's augmentations (src/tasks.h arc::augment, restore, encode, decode, identifier) ---
+class Engine:
+    """`trm arc augment` and `trm arc restore`, each one process for as many requests as a build makes, asked one
+    line at a time (the builder's next request depends on the last answer)."""
+
+    def __init__(self, binary=TRM_BIN):
+        self.binary, self.processes = binary, {}
+
+    def ask(self, mode, request):
+        p = self.processes.get(mode)
+        if p is None:
+            if not os.access(self.binary, os.X_OK):
+                raise ArcDataError(f"{self.binary}: the engine is not built; the ARC augmentations are its own "
+                                   "(scripts/build.sh native)")
+            p = self.processes[mode] = subprocess.Popen([self.binary, "arc", mode], stdin=subprocess.PIPE,
+                                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.stdin.write(json.dumps(request) + "\n")
+        p.stdin.flush()
+        line = p.stdout.readline()
+        if not line:
+            p.wait()
+            del self.processes[mode]
+            raise ArcDataError(p.stderr.read().strip() or f"{self.binary} arc {mode}: exited with status {p.returncode}")
+        return json.loads(line)
+
+    def close(self):
+        for p in self.processes.values():
+            p.stdin.close()
+            p.wait()
+        self.processes = {}
 
 
-def decode(tokens):
-    """900 tokens -> the largest top-left rectangle of colour tokens (2..11), as colours; for each row count the
-    run of colour tokens on its last row limits the width (the engine's crop, same tie rule: first largest)."""
-    t = np.asarray(tokens).reshape(SIDE, SIDE)
-    colour = (t >= 2) & (t <= 11)
-    best, best_rows, best_cols, width = 0, 0, 0, SIDE
-    for rows in range(1, SIDE + 1):
-        bad = np.flatnonzero(~colour[rows - 1, :width])
-        if len(bad):
-            width = int(bad[0])
-        if rows * width > best:
-            best, best_rows, best_cols = rows * width, rows, width
-    return (t[:best_rows, :best_cols].astype(np.int64) - 2).astype(np.uint8)
+ENGINE = Engine()
+atexit.register(ENGINE.close)
 
 
-# --- augmentations (src/tasks.h: colours remapped, then one of 8 dihedral transforms) ---
-def dihedral(grid, t):
-    """0 identity, 1-3 rotations by 90/180/270 degrees counter-clockwise (numpy rot90), 4 transpose,
-    5 left-right flip, 6 up-down flip, 7 rotation by 90 then left-right flip."""
-    g = np.asarray(grid)
-    if t == 0:
-        return g
-    if t in (1, 2, 3):
-        return np.rot90(g, t)
-    if t == 4:
-        return g.T
-    if t == 5:
-        return g[:, ::-1]
-    if t == 6:
-        return g[::-1]
-    if t == 7:
-        return np.rot90(g)[:, ::-1]
-    raise ArcDataError(f"dihedral transform {t} is outside 0-7")
+def _request(name, task, t, colours):
+    if name is not None:
+        return {"name": name}
+    return {"task": task, "transform": int(t), "colours": [int(c) for c in colours]}
 
 
-def identifier(task_id, t, colours):
-    """The puzzle-embedding row name of an augmented copy; the plain task id for the original."""
-    colours = [int(c) for c in colours]
-    if t == 0 and colours == list(range(10)):
-        return task_id
-    return f"{task_id}{SEP}t{t}{SEP}{''.join(map(str, colours))}"
+_HEX = np.zeros(256, dtype=np.uint8)
+_HEX[np.frombuffer(b"0123456789ab", dtype=np.uint8)] = np.arange(12)
 
 
-def parse_identifier(name):
-    """(task id, transform, colours [10]) of a row name; the engine's arc::parse_identifier."""
-    parts = name.split(SEP)
-    if len(parts) == 1:
-        return name, 0, np.arange(10, dtype=np.uint8)
-    why = f"puzzle identifier {name!r}: expected '<task>|||t<0-7>|||<permutation of 0123456789 keeping 0>'"
-    if (len(parts) != 3 or len(parts[1]) != 2 or parts[1][0] != "t" or parts[1][1] not in "01234567"
-            or len(parts[2]) != 10 or parts[2][0] != "0" or sorted(parts[2]) != list("0123456789")):
-        raise ArcDataError(why)
-    return parts[0], int(parts[1][1]), np.array([int(c) for c in parts[2]], dtype=np.uint8)
+def _answer(r):
+    grids = [np.array(g, dtype=np.uint8) for g in r["grids"]]
+    return dict(r, grids=grids, colours=np.array(r["colours"], dtype=np.uint8))
 
 
-def augment(grid, t, colours):
-    """The model's view of a grid: colour c becomes colours[c], then dihedral transform t."""
-    return np.ascontiguousarray(dihedral(np.asarray(colours, dtype=np.uint8)[np.asarray(grid)], t))
+def augmented(grids, name=None, task=None, t=0, colours=IDENTITY):
+    """The model's view of `grids` under a row's augmentation (its `name`, or task, transform t 0-7 and colours, a
+    permutation of 0-9 keeping 0: colour c becomes colours[c], then dihedral transform t): {"name": the row's name,
+    "task", "transform", "colours", "grids": [uint8 arrays], "tokens": uint8 [len(grids), 900]}."""
+    r = ENGINE.ask("augment", dict(_request(name, task, t, colours), grids=[np.asarray(g).tolist() for g in grids]))
+    out = _answer(r)
+    hex_digits = np.frombuffer("".join(r["tokens"]).encode("ascii"), dtype=np.uint8)
+    out["tokens"] = _HEX[hex_digits].reshape(len(grids), SEQ_LEN)
+    return out
 
 
-def restore(grid, t, colours):
-    """Undoes augment()."""
-    inverse = np.argsort(np.asarray(colours)).astype(np.uint8)
-    return np.ascontiguousarray(inverse[dihedral(grid, INVERSE_DIHEDRAL[t])])
+def restored(name, grids=None, tokens=None):
+    """Undoes augmented(): the puzzle's grids from the model's view of them (`grids`, or `tokens` [n, 900], decoded
+    as the engine crops a prediction); the same keys as augmented() but tokens."""
+    request = {"name": name}
+    if tokens is not None:
+        request["tokens"] = np.asarray(tokens).astype(int).tolist()
+    else:
+        request["grids"] = [np.asarray(g).tolist() for g in grids]
+    return _answer(ENGINE.ask("restore", request))
+
+
+def row(name):
+    """(task id, transform, colours) of a row name; raises ArcDataError for a name the engine refuses."""
+    r = augmented([], name=name)
+    return r["task"], r["transform"], r["colours"]
 
 
 # --- task files ---
@@ -186,32 +188,26 @@ def load_kaggle(challenges_path, solutions_path):
 
 
 # --- the builder ---
-def random_augmentations(task_id, pairs, n, seed):
-    """n distinct (transform, colours) for a task, none giving the same grids as the original or another copy
-    (a symmetric task has fewer distinct copies: then fewer are returned). Seeded per task, so a task's copies
-    don't depend on which other tasks are in the set."""
+def copies(task_id, pairs, n, seed):
+    """The original and n distinct augmented copies of a task's pairs, none giving the same grids as the original or
+    another copy (a symmetric task has fewer distinct copies: then fewer are returned), as augmented() answers for
+    the grids of `pairs` in order (input, output, input, ...). Drawn seeded per task, so a task's copies don't depend
+    on which other tasks are in the set."""
+    grids = [g for pair in pairs for g in pair]
     rng = np.random.default_rng([seed, zlib.crc32(task_id.encode())])
-    seen = {_fingerprint(pairs, 0, np.arange(10))}
-    out = []
+    out = [augmented(grids, task=task_id)]
+    seen = {out[0]["tokens"].tobytes()}  # the tokens say the grids exactly, shapes included
     for _ in range(20 * n):  # the reference also gives up after a bounded number of retries
-        if len(out) == n:
+        if len(out) == n + 1:
             break
         t = int(rng.integers(8))
         colours = np.concatenate(([0], rng.permutation(9) + 1)).astype(np.uint8)
-        key = _fingerprint(pairs, t, colours)
+        copy = augmented(grids, task=task_id, t=t, colours=colours)
+        key = copy["tokens"].tobytes()
         if key not in seen:
             seen.add(key)
-            out.append((t, colours))
+            out.append(copy)
     return out
-
-
-def _fingerprint(pairs, t, colours):
-    parts = []
-    for i, o in pairs:
-        for g in (i, o):
-            a = augment(g, t, colours)
-            parts.append(bytes(a.shape) + a.tobytes())
-    return b"|".join(parts)
 
 
 def build(root=DEFAULT_ROOT, augmentations=8, seed=0, arc2=False, log=print):
@@ -256,15 +252,13 @@ def build_from(sources, eval_tests, augmentations, seed, log=print):
             pairs = [(i, o) for i, o in pairs if _pair_key(i, o) not in forbidden]
             if not pairs:
                 raise ArcDataError(f"{source}: task {tid}: no pair with an output")
-            for t, colours in [(0, np.arange(10, dtype=np.uint8))] + random_augmentations(tid, pairs, augmentations, seed):
-                row = len(names)
-                names.append(identifier(tid, t, colours))
-                for i, o in pairs:
-                    inputs.append(encode(augment(i, t, colours)))
-                    labels.append(encode(augment(o, t, colours)))
-                    pids.append(row)
-                    eval_demo.append(is_eval)
-                    examples += 1
+            for copy in copies(tid, pairs, augmentations, seed):
+                names.append(copy["name"])
+                inputs += list(copy["tokens"][0::2])
+                labels += list(copy["tokens"][1::2])
+                pids += [len(names) - 1] * len(pairs)
+                eval_demo += [is_eval] * len(pairs)
+                examples += len(pairs)
         counts[source] = {"tasks": len(tasks), "examples": examples}
         log(f"{source}: {len(tasks)} tasks, {examples} examples (with augmented copies)")
     if dropped:
@@ -293,17 +287,16 @@ def find_leaks(arrays, names, eval_tests):
         index.setdefault(i.tobytes() + o.tobytes(), k)
     leaks = []
     rows = {}
-    for row, name in enumerate(names[1:], start=1):
-        tid, t, colours = parse_identifier(name)
-        rows.setdefault(tid, []).append((t, colours))
+    for name in names[1:]:
+        rows.setdefault(row(name)[0], []).append(name)
     for tid, tests in eval_tests.items():
         for n, (i, o) in enumerate(tests):
             if o is None:
                 continue
-            for t, colours in rows.get(tid, [(0, np.arange(10))]):
-                key = encode(augment(i, t, colours)).tobytes() + encode(augment(o, t, colours)).tobytes()
-                if key in index:
-                    leaks.append(f"task {tid} test[{n}] as example {index[key]}")
+            for name in rows.get(tid, [tid]):
+                tokens = augmented([i, o], name=name)["tokens"]
+                if tokens[0].tobytes() + tokens[1].tobytes() in index:
+                    leaks.append(f"task {tid} test[{n}] as example {index[tokens[0].tobytes() + tokens[1].tobytes()]}")
     return leaks
 
 

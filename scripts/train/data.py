@@ -65,17 +65,28 @@ def load_csv(paths, task, limit=None):
 
 
 # --- sudoku augmentation ---
-def sudoku_permutation(rng):
-    """A random validity-preserving transform: (digit map [10] over digit tokens, cell map [81])."""
-    digits = np.concatenate(([0, 1], rng.permutation(9) + 2))  # token map: padding and blank stay
-    bands = rng.permutation(3)
-    rows = np.concatenate([b * 3 + rng.permutation(3) for b in bands])  # new row r takes old row rows[r]
-    stacks = rng.permutation(3)
-    cols = np.concatenate([s * 3 + rng.permutation(3) for s in stacks])
-    cells = (rows[:, None] * 9 + cols[None, :])  # [9, 9]: old cell index for each new cell
-    if rng.random() < 0.5:
+# The engine's symmetries (src/codecs.cpp), drawn here with numpy for speed in the training loop;
+# tests/python/test_data.py holds both to the engine's (`trm symmetries`).
+def sudoku_transform(digit_order, rows, cols, transpose):
+    """(token map [11], cell map [81]) with augmented[i] = token_map[puzzle[cell_map[i]]]: digit d + 1 shown as
+    digit_order[d] + 1 (padding and blank stay), new row r takes old row rows[r], new column c old column cols[c],
+    then transposed or not."""
+    digits = np.concatenate(([0, 1], np.asarray(digit_order) + 2))
+    cells = np.asarray(rows)[:, None] * 9 + np.asarray(cols)[None, :]  # [9, 9]: old cell index for each new cell
+    if transpose:
         cells = cells.T
     return digits, cells.reshape(-1)
+
+
+def sudoku_permutation(rng):
+    """A random validity-preserving transform: digits relabelled, bands and the rows within each band permuted,
+    stacks and their columns likewise, transposed or not; as sudoku_transform gives it."""
+    digit_order = rng.permutation(9)
+    bands = rng.permutation(3)
+    rows = np.concatenate([b * 3 + rng.permutation(3) for b in bands])
+    stacks = rng.permutation(3)
+    cols = np.concatenate([s * 3 + rng.permutation(3) for s in stacks])
+    return sudoku_transform(digit_order, rows, cols, rng.random() < 0.5)
 
 
 def augment_sudoku(q, a, rng):

@@ -46,8 +46,11 @@ TEST_CASE("augmentation names parse, and restore() inverts augment() for every t
         const Grid aug = arc::augment(a, g);
         CHECK_FALSE(aug == g);  // the colours moved even where the shape did not
         CHECK(arc::restore(a, aug) == g);
+        CHECK(arc::identifier(a) == "abc123|||t" + std::to_string(t) + "|||0371925846");
     }
     CHECK(arc::parse_identifier("plain").task_id == "plain");
+    CHECK(arc::identifier(arc::parse_identifier("plain")) == "plain");  // the original is named by its task id alone
+    CHECK(arc::identifier(arc::parse_identifier("plain|||t0|||0123456789")) == "plain");
     CHECK_THROWS_WITH(arc::parse_identifier("x|||t9|||0123456789"), Catch::Contains("expected '<task>|||t<0-7>"));
     CHECK_THROWS_WITH(arc::parse_identifier("x|||t1|||1023456789"), Catch::Contains("keeping 0"));
     CHECK_THROWS_WITH(arc::parse_identifier("x|||t1|||0113456789"), Catch::Contains("permutation"));

@@ -195,6 +195,18 @@ TEST_CASE("commit with a threshold: past the count, every choice at least that p
     CHECK(committed(0.3) == 9);  // one 2 in each row: a tenth would break a rule
 }
 
+TEST_CASE("the codec of a fixed encoding without a model has the model's codec's symmetries", "[solve]") {
+    auto m = table_model(copying_table(), -3.f);
+    const auto with_model = codec_for(*m, "test"), alone = codec_for(TaskKind::Sudoku);
+    CHECK(alone->kind() == TaskKind::Sudoku);
+    for (int k = 0; k < 4; ++k) {
+        CHECK(alone->symmetry(k, 5).cell == with_model->symmetry(k, 5).cell);
+        CHECK(alone->symmetry(k, 5).token == with_model->symmetry(k, 5).token);
+    }
+    CHECK(codec_for(TaskKind::Maze)->symmetry_count() == 8);
+    CHECK_THROWS_WITH(codec_for(TaskKind::Arc), Catch::Contains("task 'arc' has no fixed encoding; expected sudoku or maze"));
+}
+
 TEST_CASE("the sudoku codec names the cells of a dead end", "[solve]") {
     auto m = table_model(copying_table(), -3.f);
     const auto codec = codec_for(*m, "test");

@@ -1,10 +1,42 @@
-"""scripts/train/data.py: encodings, and augmentations keep solutions solutions (mazes: shortest paths)."""
+"""scripts/train/data.py: encodings, and augmentations keep solutions solutions (mazes: shortest paths) and are the
+engine's symmetries (`build/native/trm symmetries`)."""
+import json
+import os
+import subprocess
 from collections import deque
 
 import numpy as np
 import pytest
 
 import data
+from conftest import ROOT
+
+TRM_BIN = os.environ.get("TRM_BIN", os.path.join(ROOT, "build", "native", "trm"))
+needs_engine = pytest.mark.skipif(not os.access(TRM_BIN, os.X_OK), reason=f"engine not built ({TRM_BIN}): "
+                                  "scripts/build.sh native")
+
+
+def engine_symmetries(kind, count, seed=1):
+    """[(token map, cell map)] of the engine's symmetries k = 0..count-1 (src/codecs.h Symmetry: the model's cell i
+    shows the puzzle's cell cell[i], token t shown as token[t])."""
+    out = subprocess.run([TRM_BIN, "symmetries", kind, "--count", str(count), "--seed", str(seed)],
+                         capture_output=True, text=True, check=True).stdout
+    return [(np.array(s["token"]), np.array(s["cell"])) for s in map(json.loads, out.splitlines())]
+
+
+def sudoku_parameters(tokens, cells):
+    """sudoku_transform's arguments for a (token map, cell map); asserts that the map has the form it gives (rows
+    within bands, bands permuted; columns likewise; transposed or not)."""
+    assert tokens[:2].tolist() == [0, 1] and sorted(tokens[2:].tolist()) == list(range(2, 11))
+    grid = cells.reshape(9, 9)
+    transpose = len(set(grid[0] // 9)) != 1  # the first new row comes from one old row unless transposed
+    if transpose:
+        grid = grid.T
+    rows, cols = grid[:, 0] // 9, grid[0] % 9
+    for lines in (rows, cols):
+        assert sorted(lines.tolist()) == list(range(9))
+        assert all(len(set(lines[3 * b:3 * b + 3] // 3)) == 1 for b in range(3))  # a band's rows stay together
+    return tokens[2:] - 2, rows, cols, transpose
 
 
 def solved_sudoku():
@@ -44,6 +76,29 @@ def test_sudoku_augmentation_includes_transpose():
         cells = cells.reshape(9, 9)
         kinds.add(bool(len(set(cells[0] // 9)) == 1))  # first row from one old row (no transpose) or column
     assert kinds == {True, False}
+
+
+@needs_engine
+def test_sudoku_augmentation_is_the_engines_symmetry_group():
+    # The engine's symmetries have the form data.sudoku_permutation draws, and sudoku_transform builds each of them
+    # exactly; and every draw of data.sudoku_permutation has that form too.
+    for tokens, cells in engine_symmetries("sudoku", 200, seed=7):
+        got = data.sudoku_transform(*sudoku_parameters(tokens, cells))
+        assert got[0].tolist() == tokens.tolist() and got[1].tolist() == cells.tolist()
+    rng = np.random.default_rng(2)
+    transposed = set()
+    for _ in range(200):
+        transposed.add(sudoku_parameters(*data.sudoku_permutation(rng))[3])
+    assert transposed == {True, False}
+
+
+@needs_engine
+def test_maze_augmentation_is_the_engines_dihedral_group():
+    engine = engine_symmetries("maze", 8)
+    assert all(tokens.tolist() == list(range(6)) for tokens, _ in engine)  # a maze's tokens are not relabelled
+    index = np.arange(data.MAZE_SEQ).reshape(data.MAZE_SIDE, data.MAZE_SIDE)
+    ours = {data.dihedral(index, k).reshape(-1).tobytes() for k in range(8)}
+    assert len(ours) == 8 and ours == {cells.astype(index.dtype).tobytes() for _, cells in engine}
 
 
 def bfs_distances(open_grid, start):
