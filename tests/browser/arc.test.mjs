@@ -3,15 +3,14 @@
 // votes and whether they match the known answer; a task the model has no rows for is refused with the engine's
 // message; task names are shown as text, never as HTML; beside each attempt, a map of how sure the model is of each
 // cell, which the timeline scrubs too. Needs the WASM build; models go to test-output/arc/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, haveChromium, haveEngine, startServer, launch, watch, screenshot, waitForResult } from './harness.mjs';
+import { ROOT, OUT, session, skipReason, watch, screenshot, waitForResult } from './harness.mjs';
 import { ARC_TASK, arcModelBytes } from '../js/arc-model.mjs';
 
-const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
-  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)' : false;
+const skip = skipReason();
 
 const BUNDLED = JSON.parse(fs.readFileSync(path.join(ROOT, 'web/app/arc-tasks/index.json'), 'utf8'));
 const [TASK, NO_ROWS] = BUNDLED;  // the model has rows for the first bundled task, none for the second
@@ -20,25 +19,17 @@ const NAMES = ['<blank>', TASK, `${TASK}|||t1|||0123456789`, `${TASK}|||t6|||098
 const DIR = path.join(OUT, 'arc');
 const COPY = path.join(DIR, 'arc-copy.safetensors'), RANDOM = path.join(DIR, 'arc-random.safetensors');
 
-let server, browser;
-before(async () => {
-  if (skip) return;
+const env = session({ skip, prepare() {
   fs.mkdirSync(DIR, { recursive: true });
   fs.writeFileSync(COPY, arcModelBytes('copy', { names: NAMES, haltMaxSteps: 2 }));
   fs.writeFileSync(RANDOM, arcModelBytes('random', { names: NAMES, haltMaxSteps: 2 }));
   fs.writeFileSync(path.join(DIR, `${DROPPED}.json`), JSON.stringify(ARC_TASK));
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+} });
 
 async function open(hash) {
-  const page = await browser.context.newPage();
-  const seen = watch(page, server.origin);
-  await page.goto(server.url + hash);
+  const page = await env.browser.context.newPage();
+  const seen = watch(page, env.server.origin);
+  await page.goto(env.server.url + hash);
   return { page, seen };
 }
 

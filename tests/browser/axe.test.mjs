@@ -1,31 +1,20 @@
 // An accessibility audit of the demo page with axe-core (npm devDependency), in headless Chromium: each view (sudoku
 // after a solve, maze before and after one, ARC before and after one) and the model panel's details opened, at desktop and phone widths. No violation of impact
 // serious or critical may remain. The axe script is read from node_modules and run in the page; nothing is fetched.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, haveChromium, haveEngine, sudokuModel, startServer, launch, watch, waitForResult } from './harness.mjs';
+import { ROOT, session, skipReason, sudokuModel, watch, waitForResult } from './harness.mjs';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
 import { ARC_TASK, ARC_TASK_ID, arcModelBytes } from '../js/arc-model.mjs';
 
 const AXE = path.join(ROOT, 'node_modules/axe-core/axe.min.js');
 const sudoku = sudokuModel();
-const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
-  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)'
-  : !sudoku ? 'no sudoku model (weights/ or build/native/vectors/)'
-  : !fs.existsSync(AXE) ? 'no axe-core (npm install)' : false;
+const skip = skipReason({ more: [[!sudoku, 'no sudoku model (weights/ or build/native/vectors/)'],
+  [!fs.existsSync(AXE), 'no axe-core (npm install)']] });
 
-let server, browser;
-before(async () => {
-  if (skip) return;
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const env = session({ skip });
 
 // axe-core's findings of impact serious or critical, one line each: rule, impact, the elements, what to fix.
 async function audit(page) {
@@ -38,11 +27,11 @@ async function audit(page) {
 
 for (const width of [1280, 390]) {
   test(`axe-core finds no serious or critical violation in any view at ${width} px`, { skip }, async () => {
-    const page = await browser.context.newPage();
+    const page = await env.browser.context.newPage();
     await page.setViewportSize({ width, height: 844 });
-    const seen = watch(page, server.origin);
+    const seen = watch(page, env.server.origin);
     const model = sudoku.shipped ? '' : `&model=../${sudoku.path}`;
-    await page.goto(`${server.url}#sudoku=${SUDOKU_SAMPLES[0].puzzle}&solve=1${model}`);
+    await page.goto(`${env.server.url}#sudoku=${SUDOKU_SAMPLES[0].puzzle}&solve=1${model}`);
     const r = await waitForResult(page);
     assert.equal(r.state, 'done', r.verdict);
     const found = { sudoku: await audit(page) };

@@ -4,38 +4,29 @@
 // step would have (an engine loaded with cancelTimeout: Infinity, cancelled at the same moment, shows when that is), a
 // call queued behind it is answered by the new worker, `info` stays the same, and the next solve gives the other
 // engine's answer. The page and the model are written to test-output/cancel/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OUT, haveChromium, haveEngine, startServer, launch, watch } from './harness.mjs';
+import { OUT, session, skipReason, watch } from './harness.mjs';
 import { modelBytes } from '../js/hostile-models.mjs';
 
-const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
-  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)' : false;
+const skip = skipReason();
 
 const DIR = path.join(OUT, 'cancel');
 
-let server, browser;
-before(async () => {
-  if (skip) return;
+const env = session({ skip, server: { isolated: false }, prepare() {
   fs.mkdirSync(DIR, { recursive: true });
   // Two network calls a step, each seconds long (as tests/js/cancel-restart.test.mjs).
   fs.writeFileSync(path.join(DIR, 'slow.safetensors'),
     modelBytes({ seq_len: 4096, hidden_size: 384, num_heads: 6, H_cycles: 1, L_cycles: 1 }, { task: { kind: 'generic' } }));
   fs.writeFileSync(path.join(DIR, 'embed.html'), '<!doctype html><meta charset="utf-8"><title>embed</title><link rel="icon" href="/web/icon.svg"><p>an embedder</p>\n');
-  server = await startServer(undefined, { isolated: false });
-  browser = await launch();
-});
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+} });
 
 test('a page without COOP/COEP: cancel replaces the busy worker, before the step would have ended', { skip }, async () => {
-  const page = await browser.context.newPage();
-  const seen = watch(page, server.origin);
-  await page.goto(`${server.origin}/test-output/cancel/embed.html`);
+  const page = await env.browser.context.newPage();
+  const seen = watch(page, env.server.origin);
+  await page.goto(`${env.server.origin}/test-output/cancel/embed.html`);
   const out = await page.evaluate(async () => {
     const { TRM } = await import('/web/trm.js');
     const order = [];

@@ -3,18 +3,16 @@
 // and solve; the panel shows its reading progress and what it assumed, saves the model as a .safetensors file that
 // the native CLI reads and the panel loads again; an ARC checkpoint with identifiers.json asks which task to keep
 // and solves it; a checkpoint without its config is refused in one line. Files go to test-output/checkpoint/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ROOT, OUT, haveChromium, haveEngine, startServer, launch, watch, waitForResult, screenshot } from './harness.mjs';
+import { ROOT, OUT, launch, session, skipReason, watch, waitForResult, screenshot } from './harness.mjs';
 import { ARC_TASK, ARC_TASK_ID } from '../js/arc-model.mjs';
 
 const NATIVE = path.join(ROOT, 'build/native/trm');
-const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
-  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)'
-  : !fs.existsSync(NATIVE) ? 'no native build (scripts/build.sh native)' : false;
+const skip = skipReason({ more: [[!fs.existsSync(NATIVE), 'no native build (scripts/build.sh native)']] });
 
 const SUDOKU_CASE = path.join(ROOT, 'tests/vectors/sudoku_att_rope');
 const ARC_CASE = path.join(ROOT, 'tests/vectors/arc_att_rope_puzzle_emb');
@@ -23,23 +21,15 @@ const DIR = path.join(OUT, 'checkpoint');
 const IDENTIFIERS = path.join(DIR, 'identifiers.json');
 const NAMES = ['<blank>', ARC_TASK_ID, 'bbbb0002', `${ARC_TASK_ID}|||t1|||0123456789`, 'bbbb0002|||t2|||0213456789'];
 
-let server, browser;
-before(async () => {
-  if (skip) return;
+const env = session({ skip, browser: { acceptDownloads: true }, prepare() {
   fs.mkdirSync(DIR, { recursive: true });
   fs.writeFileSync(IDENTIFIERS, JSON.stringify(NAMES));
-  server = await startServer();
-  browser = await launch({ acceptDownloads: true });
-});
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+} });
 
 async function open(hash = '') {
-  const page = await browser.context.newPage();
-  const seen = watch(page, server.origin);
-  await page.goto(server.url + hash);
+  const page = await env.browser.context.newPage();
+  const seen = watch(page, env.server.origin);
+  await page.goto(env.server.url + hash);
   // every status line the panel shows, to see the reading progress that passes quickly
   await page.evaluate(() => {
     window.__statuses = [];
@@ -173,8 +163,8 @@ test('the 1 GiB test checkpoint through the panel: one ARC task kept and solved,
     assert.ok(fs.statSync(path.join(big, 'step_0')).size > 2 ** 30);
     assert.ok(own.pid, 'the browser process');
     const page = await own.b.context.newPage();
-    const seen = watch(page, server.origin);
-    await page.goto(server.url + '#arc=');
+    const seen = watch(page, env.server.origin);
+    await page.goto(env.server.url + '#arc=');
     await page.click('#tab-arc');
     await page.setInputFiles('#arc-file', { name: 'abc.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(ARC_TASK)) });
     await page.waitForFunction(() => document.getElementById('arc-title').textContent === 'Task abc');

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 import { createServer } from '../../scripts/serve.mjs';
 
@@ -35,6 +36,14 @@ export function generatedMaze(seed, cells = '110-147') {
   return csv.split('\n')[1].split(',')[0];
 }
 export const haveEngine = fs.existsSync(path.join(ROOT, 'web/trm.js')) && fs.existsSync(path.join(ROOT, 'build/wasm/trm-wasm.wasm'));
+
+// Why a browser test file cannot run, or false: no Chromium, no WASM build (unless engine is false), then the first
+// of `more` ([missing, why] pairs) that is missing.
+export function skipReason({ engine = true, more = [] } = {}) {
+  if (!haveChromium) return `no chromium at ${CHROMIUM} (scripts/setup.sh installs it)`;
+  if (engine && !haveEngine) return 'no WASM build (scripts/build.sh wasm)';
+  return more.find(([missing]) => missing)?.[1] ?? false;
+}
 
 // Besides what the page needs, the server gives the tests their models: the converted reference cases, the files the
 // tests write and the reference checkpoints.
@@ -120,4 +129,23 @@ export async function waitForResult(page, timeout = 120_000) {
     state: el.dataset.state, verified: el.dataset.verified, text: el.textContent,
     verdict: document.getElementById('verdict').textContent,
   }));
+}
+
+// A test file's server and browser: started before its tests (after prepare(), which writes the files they serve),
+// stopped after them, neither when `skip`. The returned object holds them once started: server, browser, and with
+// blank a blank page of the server (blankPage). server, browser: options of startServer and launch.
+export function session({ skip, prepare, server = {}, browser = {}, blank = false }) {
+  const s = { server: null, browser: null, page: null };
+  before(async () => {
+    if (skip) return;
+    await prepare?.();
+    s.server = await startServer(ROOT, server);
+    s.browser = await launch(browser);
+    if (blank) s.page = await blankPage(s.browser.context, s.server.origin);
+  });
+  after(async () => {
+    await s.browser?.close();
+    await s.server?.stop();
+  });
+  return s;
 }

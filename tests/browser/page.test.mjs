@@ -2,12 +2,12 @@
 // Needs the WASM build (scripts/build.sh wasm) and a sudoku model: weights/sudoku_mlp.safetensors when it is
 // there, else the tiny random reference model that ctest writes to build/native/vectors/ (whose answers don't
 // verify: then the tests check that the page says so correctly). Screenshots go to test-output/.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  ROOT, haveChromium, haveEngine, sudokuModel, startServer, launch, watch, screenshot, waitForResult, generatedMaze,
+  ROOT, session, skipReason, sudokuModel, startServer, launch, watch, screenshot, waitForResult, generatedMaze,
 } from './harness.mjs';
 import { SUDOKU_SAMPLES } from '../../web/app/samples.js';
 import { shortestPath } from '../../web/app/maze.js';
@@ -15,9 +15,7 @@ import { shortestPath } from '../../web/app/maze.js';
 const MAZE_MODEL = 'build/native/vectors/maze_att_rope.safetensors';
 const ARC_MODEL = 'build/native/vectors/arc_att_rope_puzzle_emb.safetensors';
 const sudoku = sudokuModel();
-const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
-  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)'
-  : !sudoku ? 'no sudoku model (weights/ or build/native/vectors/: run ctest --test-dir build/native)' : false;
+const skip = skipReason({ more: [[!sudoku, 'no sudoku model (weights/ or build/native/vectors/: run ctest --test-dir build/native)']] });
 
 const PUZZLE = SUDOKU_SAMPLES[0].puzzle;
 // The deep link to a sudoku; names the model unless the shipped one is there (the page loads that by itself).
@@ -39,16 +37,7 @@ function isValidSolution(puzzle, answer) {
   return true;
 }
 
-let server, browser;
-before(async () => {
-  if (skip) return;
-  server = await startServer();
-  browser = await launch();
-});
-after(async () => {
-  if (browser) await browser.close();
-  if (server) await server.stop();
-});
+const env = session({ skip });
 
 // Measures the longest gap between timer ticks on the main thread (the worker solves meanwhile).
 const startProbe = page => page.evaluate(() => {
@@ -64,10 +53,10 @@ const startProbe = page => page.evaluate(() => {
 const stopProbe = page => page.evaluate(() => { clearInterval(window.__probe); return window.__gaps; });
 
 async function open(hash, { width = 1200, height = 900 } = {}) {
-  const page = await browser.context.newPage();
+  const page = await env.browser.context.newPage();
   await page.setViewportSize({ width, height });
-  const seen = watch(page, server.origin);
-  await page.goto(server.url + hash);
+  const seen = watch(page, env.server.origin);
+  await page.goto(env.server.url + hash);
   return { page, seen };
 }
 
@@ -80,15 +69,15 @@ async function modelLoaded(page) {
 }
 
 test('serve: COOP/COEP, a strict CSP and the right MIME types', { skip }, async () => {
-  const res = await fetch(`${server.url}index.html`);
+  const res = await fetch(`${env.server.url}index.html`);
   assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
   assert.equal(res.headers.get('cross-origin-embedder-policy'), 'require-corp');
   assert.match(res.headers.get('content-security-policy'), /default-src 'self'/);
   assert.doesNotMatch(res.headers.get('content-security-policy'), /'unsafe-eval'|'unsafe-inline'|\*/);
-  assert.equal((await fetch(`${server.origin}/build/wasm/trm-wasm.wasm`)).headers.get('content-type'), 'application/wasm');
-  assert.match((await fetch(`${server.url}app/main.js`)).headers.get('content-type'), /^text\/javascript/);
-  assert.equal((await fetch(`${server.origin}/.git/HEAD`)).status, 404);
-  assert.equal((await fetch(`${server.origin}/web/..%2f..%2fetc/passwd`)).status, 404);
+  assert.equal((await fetch(`${env.server.origin}/build/wasm/trm-wasm.wasm`)).headers.get('content-type'), 'application/wasm');
+  assert.match((await fetch(`${env.server.url}app/main.js`)).headers.get('content-type'), /^text\/javascript/);
+  assert.equal((await fetch(`${env.server.origin}/.git/HEAD`)).status, 404);
+  assert.equal((await fetch(`${env.server.origin}/web/..%2f..%2fetc/passwd`)).status, 404);
 });
 
 test('the page loads without console errors, shows each view, and asks nothing of other origins', { skip }, async () => {
@@ -442,9 +431,9 @@ test('focus stays where the user acted: Solve pressed from the keyboard keeps th
 });
 
 test('at 390 px the model download shows its progress on screen, above the board', { skip }, async () => {
-  const page = await browser.context.newPage();
+  const page = await env.browser.context.newPage();
   await page.setViewportSize({ width: 390, height: 844 });
-  const seen = watch(page, server.origin);
+  const seen = watch(page, env.server.origin);
   // Every text the note shows while the model loads, with where it is on the screen then.
   await page.addInitScript(() => document.addEventListener('DOMContentLoaded', () => {
     const note = document.getElementById('load-note');
@@ -454,7 +443,7 @@ test('at 390 px the model download shows its progress on screen, above the board
       if (!note.hidden) window.__notes.push({ text: note.textContent, top: r.top, bottom: r.bottom });
     }).observe(note, { childList: true, characterData: true, subtree: true, attributes: true });
   }));
-  await page.goto(server.url + sudokuLink(PUZZLE));
+  await page.goto(env.server.url + sudokuLink(PUZZLE));
   await modelLoaded(page);
   const notes = await page.evaluate(() => window.__notes);
   assert.ok(notes.length > 0, 'the note showed the download');

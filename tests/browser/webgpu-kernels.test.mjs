@@ -1,23 +1,13 @@
 // Each WebGPU kernel (web/webgpu/kernels.js) alone, in headless Chromium on SwiftShader's WebGPU adapter, against a
 // float64 JavaScript reference of the same math (TRM_SPEC.md; the C++ engine computes the same, in float32), on small
 // and odd shapes: sizes that are not multiples of the tiles (64, 16, 32, 256), batches, offsets, one position.
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blankPage, haveChromium, launch, startServer } from './harness.mjs';
+import { session, skipReason } from './harness.mjs';
 
-const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)' : false;
+const skip = skipReason({ engine: false });
 
-let server, browser, page;
-before(async () => {
-  if (skip) return;
-  server = await startServer();
-  browser = await launch({ webgpu: true });
-  page = await blankPage(browser.context, server.origin);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const env = session({ skip, browser: { webgpu: true }, blank: true });
 
 // Deterministic inputs in [-1, 1).
 function random(n, seed) {
@@ -32,7 +22,7 @@ function random(n, seed) {
 // the tiled kernels (workgroup memory: what GPUs run) or the direct ones (what software adapters run): see Gpu.
 let tiled = true;
 async function run(name, params, inputs, out, outLen) {
-  return page.evaluate(async ({ name, params, inputs, out, outLen, tiled }) => {
+  return env.page.evaluate(async ({ name, params, inputs, out, outLen, tiled }) => {
     const K = await import('/web/webgpu/kernels.js');
     if (!window.device) window.device = await (await navigator.gpu.requestAdapter()).requestDevice();
     const gpu = new K.Gpu(window.device, { tiled });
@@ -60,7 +50,7 @@ describe(`WebGPU kernels on SwiftShader, ${mode} variants`, { skip }, () => {
   before(() => { tiled = mode === 'tiled'; });
 
   test('the adapter is there, and is a fallback (software) adapter', async () => {
-    const info = await page.evaluate(async () => {
+    const info = await env.page.evaluate(async () => {
       const a = await navigator.gpu?.requestAdapter();
       return a && { architecture: a.info.architecture, fallback: a.info.isFallbackAdapter };
     });
@@ -209,7 +199,7 @@ describe(`WebGPU kernels on SwiftShader, ${mode} variants`, { skip }, () => {
 describe('a whole step: tiled kernels as the direct ones', { skip }, () => {
   for (const mlpT of [false, true]) {
     test(mlpT ? 'token-mixing MLP' : 'attention, RoPE, puzzle prefix', async () => {
-      const r = await page.evaluate(async (mlpT) => {
+      const r = await env.page.evaluate(async (mlpT) => {
         const { Gpu } = await import('/web/webgpu/kernels.js');
         const { GpuNetwork } = await import('/web/webgpu/network.js');
         const cfg = { seq_len: 10, vocab_size: 6, hidden_size: 32, num_heads: 4, expansion: 2, L_layers: 2, H_cycles: 2,

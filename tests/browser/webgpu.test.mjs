@@ -3,40 +3,30 @@
 // strategies and ARC batches step for step as on WASM; cancel within a step; backend selection and its reasons,
 // fallback when WebGPU is absent. SwiftShader is a software adapter: `backend: 'auto'` must not pick it, so the tests
 // ask for 'webgpu'. No timings are asserted. Needs the WASM build; models go to test-output/webgpu/.
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OUT, blankPage, haveChromium, haveEngine, launch, startServer, waitForResult } from './harness.mjs';
+import { OUT, blankPage, launch, session, skipReason, waitForResult } from './harness.mjs';
 import { argmaxMismatches, CASES, caseWeights, reference, relativeError, SUDOKU } from '../js/helpers.mjs';
 import { ARC_TASK, arcModelBytes } from '../js/arc-model.mjs';
 
-const skip = !haveChromium ? 'no chromium at /usr/bin/chromium (scripts/setup.sh installs it)'
-  : !haveEngine ? 'no WASM build (scripts/build.sh wasm)' : false;
+const skip = skipReason();
 
 const DIR = path.join(OUT, 'webgpu');
 const url = (name) => `/test-output/webgpu/${name}.safetensors`;
 const ARC_NAMES = ['<blank>', 'aaaa0001', 'aaaa0001|||t1|||0123456789', 'aaaa0001|||t6|||0987654321', 'aaaa0001|||t4|||0312456789'];
 
-let server, browser, page;
-before(async () => {
-  if (skip) return;
+// bypassCSP: the server's CSP forbids eval, and withModels builds each test's function from its text.
+const env = session({ skip, browser: { webgpu: true, bypassCSP: true }, blank: true, prepare() {
   fs.mkdirSync(DIR, { recursive: true });
   for (const name of CASES) fs.copyFileSync(caseWeights(name), path.join(DIR, `${name}.safetensors`));
   fs.writeFileSync(path.join(DIR, 'arc.safetensors'), arcModelBytes('random', { names: ARC_NAMES, haltMaxSteps: 3 }));
-  server = await startServer();
-  // bypassCSP: the server's CSP forbids eval, and withModels builds each test's function from its text.
-  browser = await launch({ webgpu: true, bypassCSP: true });
-  page = await blankPage(browser.context, server.origin);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+} });
 
 // Loads `model` in the page with each backend in `backends` and returns what fn(trm, args) gives for each, with info.
 async function withModels(model, backends, fn, args = {}) {
-  return page.evaluate(async ({ model, backends, fn, args }) => {
+  return env.page.evaluate(async ({ model, backends, fn, args }) => {
     const { TRM } = await import('/web/trm.js');
     const run = new Function('return ' + fn)();
     const out = {};
@@ -155,10 +145,10 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
 
 describe('the page on WebGPU', { skip }, () => {
   test('a link with backend=webgpu: the model panel names WebGPU, and a sudoku is solved step by step on it', async () => {
-    const p = await browser.context.newPage();
+    const p = await env.browser.context.newPage();
     const errors = [];
     p.on('pageerror', (e) => errors.push(String(e)));
-    await p.goto(`${server.url}#sudoku=${SUDOKU}&solve=1&backend=webgpu&model=..${url('sudoku_att_rope')}`);
+    await p.goto(`${env.server.url}#sudoku=${SUDOKU}&solve=1&backend=webgpu&model=..${url('sudoku_att_rope')}`);
     const r = await waitForResult(p);
     const engine = await p.evaluate(() =>
       [...document.querySelectorAll('#model-info dt')].find((d) => d.textContent === 'Engine').nextElementSibling.textContent);
@@ -173,7 +163,7 @@ describe('WebGPU absent', { skip }, () => {
   test("Chromium without WebGPU's flags: 'auto' runs on WASM and says why; 'webgpu' refuses to load", async () => {
     const plain = await launch();
     try {
-      const p = await blankPage(plain.context, server.origin);
+      const p = await blankPage(plain.context, env.server.origin);
       const r = await p.evaluate(async (model) => {
         const { TRM } = await import('/web/trm.js');
         const trm = await TRM.load(model, { threads: 1 });

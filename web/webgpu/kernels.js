@@ -120,14 +120,17 @@ export function f32bits(x) {
 // 16 along k, stored as vec4 of 4 rows (A) or 4 columns (B), so that the inner loop is 4 vec4 multiply-adds per k.
 // A thread loads 4 elements of each slice; consecutive threads take consecutive k when k is the operand's contiguous
 // axis (x and W^T), else consecutive rows/columns (W h), so that neighbours read neighbouring addresses.
-const MATMUL_WGSL = `
+// Both variants take the same uniform (the order matmul() writes it) and buffers.
+const MATMUL_BINDINGS = `
 struct P { M: u32, N: u32, K: u32, aOff: u32, aBatch: u32, aRow: u32, aCol: u32, bOff: u32,
            bBatch: u32, bRow: u32, bCol: u32, cOff: u32, cBatch: u32, cRow: u32, _a: u32, _b: u32 }
 @group(0) @binding(0) var<uniform> p: P;
 @group(0) @binding(1) var<storage, read> a: array<f32>;
 @group(0) @binding(2) var<storage, read> bm: array<f32>;
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
-const TK = 16u;
+`;
+const MATMUL_WGSL = `
+${MATMUL_BINDINGS}const TK = 16u;
 var<workgroup> As: array<vec4f, 256>;  // [TK][16]: A(m0 + 4i .. +3, k)
 var<workgroup> Bs: array<vec4f, 256>;  // [TK][16]: B(k, n0 + 4j .. +3)
 
@@ -179,13 +182,7 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
 // The direct variant (software adapters): a 4x4 block of C per thread, 8x8 threads per workgroup, operands read
 // from the buffers (indices clamped into range, so the loop has no branch; the stores are checked).
 const MATMUL_DIRECT_WGSL = `
-struct P { M: u32, N: u32, K: u32, aOff: u32, aBatch: u32, aRow: u32, aCol: u32, bOff: u32,
-           bBatch: u32, bRow: u32, bCol: u32, cOff: u32, cBatch: u32, cRow: u32, _a: u32, _b: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> bm: array<f32>;
-@group(0) @binding(3) var<storage, read_write> c: array<f32>;
-@compute @workgroup_size(8, 8)
+${MATMUL_BINDINGS}@compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let m0 = g.y * 4u;
   let n0 = g.x * 4u;
@@ -303,31 +300,10 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
   let inv = 1.0 / sqrt(part[0] / f32(p.cols) + p.eps);
   for (var c = t; c < p.cols; c += 256u) { h[base + c] *= inv; }
 }`;
-// The direct variant: a thread per row.
-const RMS_ROWS_DIRECT_WGSL = `
-struct P { rows: u32, cols: u32, eps: f32, _a: u32 }
-@group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read_write> h: array<f32>;
-@group(0) @binding(2) var<storage, read> d: array<f32>;
-${GRID_WGSL}
-@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u32) {
-  let r = flat(wg) * 64u + t;
-  if (r >= p.rows) { return; }
-  let base = r * p.cols;
-  var ss = 0.0;
-  for (var c = 0u; c < p.cols; c++) {
-    let x = h[base + c] + d[base + c];
-    h[base + c] = x;
-    ss += x * x;
-  }
-  let inv = 1.0 / sqrt(ss / f32(p.cols) + p.eps);
-  for (var c = 0u; c < p.cols; c++) { h[base + c] *= inv; }
-}`;
+// The direct variant, a thread per row, is the column norm below: each row is a matrix [cols, 1].
 export function addRmsRows(gpu, { rows, cols, h, t, eps }) {
-  const u = gpu.uniform([rows, cols, f32bits(eps), 0]);
-  if (!gpu.tiled) return gpu.dispatch('rmsRowsDirect', RMS_ROWS_DIRECT_WGSL, [u, h, t], grid(Math.ceil(rows / 64)));
-  return gpu.dispatch('rmsRows', RMS_ROWS_WGSL, [u, h, t], grid(rows));
+  if (!gpu.tiled) return addRmsCols(gpu, { batch: rows, rows: cols, cols: 1, h, t, eps });
+  return gpu.dispatch('rmsRows', RMS_ROWS_WGSL, [gpu.uniform([rows, cols, f32bits(eps), 0]), h, t], grid(rows));
 }
 
 // Columns: for each of `batch` matrices [rows, cols], h[:, c] = x / sqrt(mean over rows of x^2 + eps), x = h + t;
