@@ -140,6 +140,22 @@ void external_result(trm::Solver& s, const val& slots, const val& logits, const 
     for (size_t i = 0; i < b.size(); ++i) s.set_outputs(b[i], l.data() + i * TV, qh[i], qc[i]);
 }
 
+// Slot b's carry zH, zL (Float32Arrays [S*D]) from the external network, when it fails mid-solve and step() takes
+// over (web/trm-worker.js). A slot whose carry set_puzzle reset since the network last ran it holds H_init/L_init
+// here already, which is what the network would have started from: it is left alone.
+void take_carry(trm::Solver& s, int b, const val& zH, const val& zL) {
+    const trm::Config& c = s.model().config();
+    const size_t SD = size_t(c.positions()) * c.hidden_size;
+    if (b < 0 || b >= s.batch()) throw trm::Error("takeCarry: slot " + std::to_string(b) + " is outside the batch of " + std::to_string(s.batch()));
+    if (s.fresh_carry(b)) return;
+    const std::vector<float> h = emscripten::convertJSArrayToNumberVector<float>(zH);
+    const std::vector<float> l = emscripten::convertJSArrayToNumberVector<float>(zL);
+    if (h.size() != SD || l.size() != SD)
+        throw trm::Error("takeCarry: slot " + std::to_string(b) + ": zH has " + std::to_string(h.size()) + " and zL " +
+                         std::to_string(l.size()) + " values; expected positions x hidden_size = " + std::to_string(SD));
+    s.set_carry(b, h.data(), l.data());
+}
+
 // trm::Solver for a batch of puzzles.
 struct Solver {
     trm::Solver s;
@@ -170,6 +186,7 @@ struct Solver {
     val predictions(int b) const { return val(emscripten::typed_memory_view(size_t(seq_len), s.predictions(b))); }
     val logits(int b) const { return val(emscripten::typed_memory_view(size_t(seq_len) * vocab, s.logits(b))); }
     val zH(int b) const { return val(emscripten::typed_memory_view(size_t(SD), s.z_H(b))); }
+    bool takeCarry(int b, const val& zH, const val& zL) { return guarded([&] { take_carry(s, b, zH, zL); return true; }, false); }
 };
 
 // threads: the solver's thread pool (the single-thread build runs everything inline whatever it says).
@@ -228,6 +245,11 @@ struct SolveRun {
             return object(r->end_step(), withLogits);
         }, val::null());
     }
+    // The begun step's network run here after all (the external one failed; see takeCarry), then endStep.
+    val finishStep(bool withLogits) {
+        return guarded([&] { r->solver().step(); return object(r->end_step(), withLogits); }, val::null());
+    }
+    bool takeCarry(int b, const val& zH, const val& zL) { return guarded([&] { take_carry(r->solver(), b, zH, zL); return true; }, false); }
     val object(const trm::SolveStep& s, bool logits) const {
         val o = val::object();
         o.set("step", s.step);
@@ -282,6 +304,7 @@ struct ArcRun {
     bool stepResult(const val& slots, const val& logits, const val& qHalt, const val& qContinue) {
         return guarded([&] { external_result(s, slots, logits, qHalt, qContinue); return true; }, false);
     }
+    bool takeCarry(int b, const val& zH, const val& zL) { return guarded([&] { take_carry(s, b, zH, zL); return true; }, false); }
     void haltConfident() { s.halt_confident(); }
     int active() const { return s.any_active(); }  // copies not halted
     // The distinct answers so far, ranked (trm::arc::vote_copies): {"distinct": n, "attempts": [{"grid", "votes",
@@ -399,13 +422,16 @@ EMSCRIPTEN_BINDINGS(trm) {
         .function("qContinue", &Solver::qContinue)
         .function("predictions", &Solver::predictions)
         .function("logits", &Solver::logits)
-        .function("zH", &Solver::zH);
+        .function("zH", &Solver::zH)
+        .function("takeCarry", &Solver::takeCarry);
     function("makeSolver", &makeSolver, allow_raw_pointers());
 
     class_<SolveRun>("SolveRun")
         .function("step", &SolveRun::step)
         .function("beginStep", &SolveRun::beginStep)
         .function("endStep", &SolveRun::endStep)
+        .function("finishStep", &SolveRun::finishStep)
+        .function("takeCarry", &SolveRun::takeCarry)
         .function("done", &SolveRun::done)
         .function("strategy", &SolveRun::strategy);
     function("makeSolveRun", &makeSolveRun, allow_raw_pointers());
@@ -415,6 +441,7 @@ EMSCRIPTEN_BINDINGS(trm) {
         .function("step", &ArcRun::step)
         .function("stepRequest", &ArcRun::stepRequest)
         .function("stepResult", &ArcRun::stepResult)
+        .function("takeCarry", &ArcRun::takeCarry)
         .function("haltConfident", &ArcRun::haltConfident)
         .function("active", &ArcRun::active)
         .function("attemptsJson", &ArcRun::attemptsJson);

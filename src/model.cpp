@@ -567,6 +567,14 @@ void Solver::set_outputs(int b, const float* logits, float q_halt, float q_conti
     ++steps_[b];
 }
 
+void Solver::set_carry(int b, const float* zH, const float* zL) {
+    if (b < 0 || b >= batch_) throw Error("solver: slot " + std::to_string(b) + " is outside the batch of " + std::to_string(batch_));
+    const size_t SD = size_t(S_) * D_;
+    std::memcpy(zH_.data() + size_t(b) * SD, zH, sizeof(float) * SD);
+    std::memcpy(zL_.data() + size_t(b) * SD, zL, sizeof(float) * SD);
+    fresh_carry_[b] = 0;
+}
+
 // Column blocks are multiples of 16 so each thread's slice of w stays whole cache lines and SIMD tiles.
 // With threads, 8 blocks per thread: the pool hands blocks out as threads free up, so a thread that starts late or
 // that the OS deschedules (a busy machine, a browser tab) leaves the others at most one small block to wait for.

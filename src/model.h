@@ -187,6 +187,7 @@ public:
     float q_halt(int b) const { return q_halt_[b]; }
     float q_continue(int b) const { return q_continue_[b]; }
     const float* z_H(int b) const { return zH_.data() + size_t(b) * S_ * D_; }                                 // [S, D]
+    const float* z_L(int b) const { return zL_.data() + size_t(b) * S_ * D_; }                                 // [S, D]
 
     // An external network (the worker's WebGPU engine, web/webgpu/) in place of step(): it runs the active slots from
     // their input embeddings x [S, D] and its own copy of their carry, which it starts again from H_init/L_init where
@@ -197,6 +198,9 @@ public:
     bool fresh_carry(int b) const { return fresh_carry_[b] != 0; }
     // What step() leaves in slot b, from the external network's logits [seq_len, V] and q_head outputs.
     void set_outputs(int b, const float* logits, float q_halt, float q_continue);
+    // Slot b's carry [S, D] each, as the external network holds it: when that network fails mid-solve (the worker's
+    // WebGPU device lost), step() goes on from where it was instead of from a stale carry.
+    void set_carry(int b, const float* zH, const float* zL);
 
 private:
     // The length (elements) of each buffer below, for a model, a batch and a pool size: the constructor allocates

@@ -448,3 +448,27 @@ TEST_CASE("set_puzzle marks a slot's input fresh, and its carry fresh only when 
     CHECK(m->weight("L_level.layers.0.mlp.down_proj.weight") == m->layers[0].mlp_down.f32);
     CHECK(m->weight("no.such.weight") == nullptr);
 }
+
+TEST_CASE("set_carry: after an external network's steps, step() goes on from the carry it hands over", "[solve]") {
+    // The worker's WebGPU device lost mid-solve: the carry read back from the GPU goes into the solver, and the WASM
+    // engine's next step is the one the GPU would have run.
+    const auto bytes = test::tiny_model_writer(test::tiny_config()).bytes();
+    auto m = Model::load(bytes.data(), bytes.size(), "tiny");
+    const std::vector<int32_t> a = {1, 2, 3, 4, 0, 1};
+    const size_t n = 6 * 5;
+    Solver straight(m, 1), gpu(m, 1), split(m, 1), stale(m, 1);
+    for (Solver* s : {&straight, &gpu, &split, &stale}) s->set_puzzle(0, a.data(), 1);
+    straight.step();
+    straight.step();
+    gpu.step();  // the external network's step 1
+    for (Solver* s : {&split, &stale}) s->set_outputs(0, gpu.logits(0), gpu.q_halt(0), gpu.q_continue(0));
+    split.set_carry(0, gpu.z_H(0), gpu.z_L(0));
+    CHECK_FALSE(split.fresh_carry(0));
+    split.step();
+    stale.step();  // without the carry: step 2 from H_init/L_init
+    CHECK(split.steps_done(0) == 2);
+    CHECK(std::equal(straight.logits(0), straight.logits(0) + n, split.logits(0)));
+    CHECK(split.q_halt(0) == straight.q_halt(0));
+    CHECK_FALSE(std::equal(straight.logits(0), straight.logits(0) + n, stale.logits(0)));
+    CHECK_THROWS_AS(split.set_carry(1, gpu.z_H(0), gpu.z_L(0)), Error);
+}
