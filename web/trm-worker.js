@@ -17,7 +17,8 @@
 //   {type: 'predict', tokens, puzzleIds, steps, zH}-> {id, value: {steps: [{logits, qHalt, qContinue, zH?}]}}
 //   {type: 'memory'}                               -> {id, value: {heapSize, heapUsed}}
 // A failure answers {id, error: message}, the C++ message verbatim; a crash adds fatal: true (this worker is done).
-// The worker says {ready: true} once listening.
+// The worker says {ready: true} once listening, and {backendChanged: {backend, backendReason}} when the GPU failed
+// during a run and the network moved to the WASM engine (see leaveGpu).
 import { selectBackend } from './webgpu/backend.js';
 import { GpuNetwork } from './webgpu/network.js';
 
@@ -74,24 +75,64 @@ function interrupted() { return cancelFlag !== null && running !== 0 && Atomics.
 let gpuChoice = null; // {requested, gpu, adapter, reason}: decided once per worker (web/webgpu/backend.js)
 let chosen = null;    // the choice the current model was loaded with
 let gpuNet = null;    // GpuNetwork of the current model, when the backend is WebGPU
+let gpuLost = null;   // resolves to an Error once the chosen device is lost (GPUDevice.lost)
 let wakeOnCancel = null;  // set while a GPU step is awaited: a cancel ends the wait at once
 async function chooseBackend(requested = 'auto') {
   if (gpuChoice?.requested === requested) return gpuChoice;
   if (requested === 'wasm' && !gpuChoice) return { requested, gpu: null, reason: "backend 'wasm' was asked for" };
   gpuChoice = { requested, ...(await selectBackend(M, requested, check)) };
+  if (gpuChoice.gpu) {
+    gpuLost = gpuChoice.gpu.device.lost.then((i) => new Error(`the WebGPU device was lost (${i.reason}: ${i.message || 'no message'})`));
+  }
   return gpuChoice;
 }
 // One network step of `request` (bindings' stepRequest) on the GPU; null when the run `id` is cancelled meanwhile
-// (the GPU finishes the step unseen: the run is dropped).
-async function gpuStep(id, request) {
+// (the GPU finishes the step unseen: the run is dropped). Throws when the step fails or the device is lost meanwhile
+// (a read-back may never settle on a lost device): the caller moves to WASM (leaveGpu).
+async function gpuStep(id, request, options) {
   let wake;
   const cancelledMeanwhile = new Promise((r) => { wake = r; });
   wakeOnCancel = (target) => { if (target === id) wake(null); };
+  const lost = gpuLost.then((e) => { throw e; });
   try {
-    return await Promise.race([gpuNet.step(request), cancelledMeanwhile]);
+    return await Promise.race([gpuNet.step(request, options), cancelledMeanwhile, lost]);
   } finally {
     wakeOnCancel = null;
   }
+}
+
+// The GPU failed during a run (`error`: its device lost, or a step's submission or read-back failed): the network
+// moves to the WASM engine for good in this worker (a later load too; TRM.load anew to try WebGPU again), and the
+// page hears of it (backendChanged, then trm.info). The run goes on from the carry the GPU holds when it can still be
+// read and is that of the last step the run saw: each of the run's slots is handed to takeCarry(b, zH, zL) and this
+// resolves to true. Otherwise (a lost device keeps its buffers) it resolves to false and the caller starts the run
+// again on WASM, recomputing the `stepsSeen` steps already delivered without delivering them again.
+async function leaveGpu(error, takeCarry, stepsSeen) {
+  const net = gpuNet, device = net.gpu.device;
+  gpuNet = null;
+  const lost = await Promise.race([gpuLost, null]);
+  let carried = false;
+  if (!lost && error.carryIntact) {
+    try {
+      const { zH, zL } = await Promise.race([net.readCarry(), gpuLost.then((e) => { throw e; })]);
+      for (let b = 0; b < zH.length; b++) check(takeCarry(b, zH[b], zL[b]));
+      carried = true;
+    } catch {
+      carried = false;  // then the run starts again
+    }
+  }
+  try {
+    net.destroy();
+    device.destroy();
+  } catch { /* a lost device's objects are gone already */ }
+  const cause = (lost ?? error).message;
+  const run = carried ? 'the run in progress went on from its carry, read back from the GPU'
+    : stepsSeen === 0 ? 'the run in progress ran its first step on WASM'
+    : `the GPU's carry could not be read back, so the run in progress started again on WASM (its ${stepsSeen} step${stepsSeen === 1 ? '' : 's'} so far recomputed, not delivered again)`;
+  const reason = `WebGPU failed during a run (${cause}); running on WASM since: ${run}`;
+  gpuChoice = chosen = { requested: chosen.requested, gpu: null, adapter: chosen.adapter, reason };
+  post({ backendChanged: { backend, backendReason: reason } });
+  return carried;
 }
 
 // Embind results: null/false means failure, with the C++ message in lastError().
@@ -250,15 +291,30 @@ async function solve(id, msg) {
   for (const k of SOLVE_OPTIONS) if (msg[k] !== undefined) options[k] = msg[k];
   const raw = typeof input !== 'string';
   dropSolver();
-  const run = check(M.makeSolveRun(model, raw ? input.tokens : input, raw ? input.puzzleId ?? 0 : 0, JSON.stringify(options)));
+  const make = () => check(M.makeSolveRun(model, raw ? input.tokens : input, raw ? input.puzzleId ?? 0 : 0, JSON.stringify(options)));
+  let run = make();
   try {
     let k = 0;
     while (!run.done() && !cancelled.has(id)) {
       let step;
       if (gpuNet) {
-        const out = await gpuStep(id, check(run.beginStep()));
-        if (!out) break;
-        step = check(run.endStep(out.slots, out.logits, out.qHalt, out.qContinue, logits));
+        const request = check(run.beginStep());
+        let out;
+        try {
+          out = await gpuStep(id, request);
+        } catch (e) {
+          if (await leaveGpu(e, (b, zH, zL) => run.takeCarry(b, zH, zL), k)) {
+            step = check(run.finishStep(logits));  // the begun step, on WASM from the GPU's carry
+          } else {
+            run.delete();
+            run = null;
+            run = make();
+            for (let j = 0; j < k; j++) check(run.step(false));
+            step = check(run.step(logits));
+          }
+        }
+        if (!step && !out) break;
+        step ??= check(run.endStep(out.slots, out.logits, out.qHalt, out.qContinue, logits));
       } else {
         step = check(run.step(logits));
       }
@@ -272,7 +328,7 @@ async function solve(id, msg) {
     cancelled.delete(id);
     return { stepsDone: k };
   } finally {
-    run.delete();
+    run?.delete();
   }
 }
 
@@ -287,7 +343,8 @@ async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies 
   if (!Number.isInteger(maxCopies) || maxCopies < 0) throw new Error(`solve: maxCopies = ${maxCopies}; expected 0 (all) or an integer >= 1`);
   startRun(id, flag);
   dropSolver();
-  const run = check(M.makeArcRun(model, task, label, taskId, test, maxCopies, threads));
+  const make = () => check(M.makeArcRun(model, task, label, taskId, test, maxCopies, threads));
+  let run = make();
   try {
     const copies = run.copies();
     let k = 0;
@@ -295,9 +352,24 @@ async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies 
       k += 1;
       const t0 = performance.now();
       if (gpuNet) {
-        const out = await gpuStep(id, run.stepRequest());
-        if (!out) { k -= 1; break; }  // cancelled while the step ran: it does not count
-        check(run.stepResult(out.slots, out.logits, out.qHalt, out.qContinue));
+        let out;
+        try {
+          out = await gpuStep(id, run.stepRequest());
+        } catch (e) {
+          if (!(await leaveGpu(e, (b, zH, zL) => run.takeCarry(b, zH, zL), k - 1))) {
+            run.delete();
+            run = null;
+            run = make();
+            for (let j = 1; j < k; j++) {  // the steps delivered, as the loop below ran them
+              check(run.step());
+              if (halt === 'early') run.haltConfident();
+            }
+          }
+          out = undefined;
+          check(run.step());
+        }
+        if (out === null) { k -= 1; break; }  // cancelled while the step ran: it does not count
+        if (out) check(run.stepResult(out.slots, out.logits, out.qHalt, out.qContinue));
       } else {
         check(run.step());
       }
@@ -313,7 +385,7 @@ async function solveArc(id, { task, label = 'task', taskId, test = 0, maxCopies 
     cancelled.delete(id);
     return { stepsDone: k, copies };
   } finally {
-    run.delete();
+    run?.delete();
   }
 }
 
@@ -325,31 +397,56 @@ async function predict({ tokens, puzzleIds, steps, zH = false }) {
     throw new Error(`predict: ${tokens.length} tokens for ${B} puzzles; expected ${B} x seq_len ${T} = ${B * T}`);
   }
   dropSolver();
-  const s = check(M.makeSolver(model, B, threads));
+  const make = () => {
+    const made = check(M.makeSolver(model, B, threads));
+    try {
+      for (let b = 0; b < B; ++b) check(made.setPuzzle(b, tokens.subarray(b * T, (b + 1) * T), puzzleIds[b]));
+    } catch (e) {
+      made.delete();
+      throw e;
+    }
+    return made;
+  };
+  let s = make();
   try {
-    for (let b = 0; b < B; ++b) check(s.setPuzzle(b, tokens.subarray(b * T, (b + 1) * T), puzzleIds[b]));
     const out = [];
+    const SD = model.positions() * cfg.hidden_size;
     for (let k = 0; k < steps; ++k) {
-      if (gpuNet && !zH) {  // the carry (zH) stays on the GPU: a request for it runs on WASM
-        const out = await gpuNet.step(s.stepRequest());
-        check(s.stepResult(out.slots, out.logits, out.qHalt, out.qContinue));
+      let gpuZH = null;  // zH [B, S, D] read back with the step's outputs on WebGPU (the carry lives there)
+      if (gpuNet) {
+        try {
+          const o = await gpuStep(0, s.stepRequest(), { zH });
+          check(s.stepResult(o.slots, o.logits, o.qHalt, o.qContinue));
+          if (zH) {
+            gpuZH = new Float32Array(B * SD);
+            o.slots.forEach((b, i) => gpuZH.set(o.zH.subarray(i * SD, (i + 1) * SD), b * SD));
+          }
+        } catch (e) {
+          if (!(await leaveGpu(e, (b, h, l) => s.takeCarry(b, h, l), k))) {
+            s.delete();
+            s = null;
+            s = make();
+            for (let j = 0; j < k; j++) check(s.step());
+          }
+          check(s.step());
+        }
       } else {
         check(s.step());
       }
       const TV = T * cfg.vocab_size;
       const r = { logits: new Float32Array(B * TV), qHalt: new Float32Array(B), qContinue: new Float32Array(B) };
-      if (zH) r.zH = new Float32Array(B * model.positions() * cfg.hidden_size);
+      if (zH) r.zH = gpuZH ?? new Float32Array(B * SD);
       for (let b = 0; b < B; ++b) {
         r.logits.set(s.logits(b), b * TV);
         r.qHalt[b] = s.qHalt(b);
         r.qContinue[b] = s.qContinue(b);
-        if (zH) r.zH.set(s.zH(b), (b * r.zH.length) / B);
+        if (zH && !gpuZH) r.zH.set(s.zH(b), b * SD);
       }
       out.push(r);
     }
     return { steps: out };
   } finally {
-    s.delete();
+    s?.delete();
   }
 }
 

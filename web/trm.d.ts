@@ -48,6 +48,12 @@ export interface LoadOptions {
    * too, still checked; rejects when there is none or the check fails. 'wasm': never looks at the GPU. On WebGPU the
    * WASM engine still embeds the inputs and runs the solve loop, strategies and ARC voting; every network step runs on
    * the GPU as one submission, its carry staying there. Float32 on both.
+   *
+   * If the GPU fails during a run (its device lost, a step's submission or read-back failing), the run does not fail:
+   * the network moves to WASM for good (later runs and loadModel too; TRM.load again to retry WebGPU), `info.backend`
+   * becomes the WASM build and `info.backendReason` says what failed and how the run went on: from the GPU's carry,
+   * read back, where it can still be read; else started again on WASM, the steps already delivered recomputed and not
+   * delivered again. Either way the run's steps go on from the one that failed.
    */
   backend?: 'auto' | 'webgpu' | 'wasm';
   /** Browser: keep downloaded weights in the Cache API ('trm-weights-v1') and load from there next time. Default true. */
@@ -103,7 +109,8 @@ export interface TRMInfo {
   backend: 'webgpu' | WasmBuild;
   /** The WASM build loaded (with WebGPU too: it runs everything around the network). */
   wasm: WasmBuild;
-  /** Why this backend: what was asked for, the adapter, the check step's agreement, or why WebGPU was not used. */
+  /** Why this backend: what was asked for, the adapter, the check step's agreement, or why WebGPU was not used; after
+   *  the GPU failed during a run (LoadOptions.backend), what failed and how the run went on on WASM. */
   backendReason: string;
   /** The WebGPU adapter looked at, or null when none was (backend 'wasm', no navigator.gpu, no adapter). */
   adapter: { vendor: string; architecture: string; description: string; fallback: boolean } | null;
@@ -307,7 +314,7 @@ export declare class TRM {
    */
   solve(task: ArcTask | string, options: ArcSolveOptions): ArcRun;
   /** Runs `steps` steps on a batch of raw inputs (tokens [B * seq_len], puzzleIds [B]); `trm predict`'s outputs. With
-   *  `zH` the steps run on the WASM engine even on WebGPU (the carry stays on the GPU there). */
+   *  `zH`, each step's latent state too (on WebGPU read back from the GPU with the step's outputs). */
   predict(tokens: Int32Array | number[], puzzleIds: Int32Array | number[], options?: { steps?: number; zH?: boolean }):
     Promise<{ steps: PredictStep[] }>;
   /** WASM linear memory size and bytes in use by malloc. */

@@ -575,6 +575,8 @@ export class TRM {
 
   #receive(msg) {
     if (msg.fatal) { this.#replaceWorker(new Error(msg.error)); return; }
+    // The GPU failed during a run and the worker moved the network to WASM (web/trm-worker.js leaveGpu).
+    if (msg.backendChanged) { if (this.info) this.info = { ...this.info, ...msg.backendChanged }; return; }
     const p = this.#pending.get(msg.id);
     if (!p) return;
     if (msg.step) { if (p.run) deliverStep(p.run, msg.step); return; }

@@ -1,6 +1,7 @@
 // The WebGPU backend end to end in headless Chromium on SwiftShader's WebGPU adapter (no GPU needed): every reference
-// case of tests/vectors on WebGPU within the bound the WASM builds meet (tests/js/reference.test.mjs); solves, their
-// strategies and ARC batches step for step as on WASM; cancel within a step; backend selection and its reasons,
+// case of tests/vectors on WebGPU within the bound the WASM builds meet (tests/js/reference.test.mjs), latent state zH
+// included; solves, their strategies and ARC batches step for step as on WASM; cancel within a step; the GPU failing
+// mid-run (device lost, a submission failing) and the run going on on WASM; backend selection and its reasons,
 // fallback when WebGPU is absent. SwiftShader is a software adapter: `backend: 'auto'` must not pick it, so the tests
 // ask for 'webgpu'. No timings are asserted. Needs the WASM build; models go to test-output/webgpu/.
 import { describe, test } from 'node:test';
@@ -17,11 +18,48 @@ const DIR = path.join(OUT, 'webgpu');
 const url = (name) => `/test-output/webgpu/${name}.safetensors`;
 const ARC_NAMES = ['<blank>', 'aaaa0001', 'aaaa0001|||t1|||0123456789', 'aaaa0001|||t6|||0987654321', 'aaaa0001|||t4|||0312456789'];
 
+// A test double of the GPU failing mid-run, around the engine's worker (the page's Worker is swapped for it, see
+// withFailingGpu): the query says which queue submission after the model's load fails (fail=N; the N-th network
+// step) and how: how=destroy destroys the device first (a device lost: its buffers gone, `device.lost` resolves);
+// how=invalid drops the submission with a validation error (the device and the carry on it intact).
+const FAILING_WORKER = `
+const q = new URL(import.meta.url).searchParams;
+const failAt = Number(q.get('fail')), how = q.get('how');
+const devices = [];
+const requestDevice = GPUAdapter.prototype.requestDevice;
+GPUAdapter.prototype.requestDevice = async function (...args) {
+  const device = await requestDevice.apply(this, args);
+  devices.push(device);
+  return device;
+};
+let submits = -1;  // counted once the model is loaded (the load's check models submit too)
+const submit = GPUQueue.prototype.submit;
+GPUQueue.prototype.submit = function (buffers) {
+  if (submits >= 0 && ++submits === failAt) {
+    const device = devices[devices.length - 1];
+    if (how === 'destroy') {
+      device.destroy();
+    } else {
+      device.createBuffer({ size: 4, usage: 0 });  // a validation error in the step's error scope
+      return undefined;
+    }
+  }
+  return submit.call(this, buffers);
+};
+const post = self.postMessage.bind(self);
+self.postMessage = (msg, transfer) => {
+  if (submits < 0 && msg?.value?.config) submits = 0;
+  post(msg, transfer);
+};
+await import('/web/trm-worker.js');
+`;
+
 // bypassCSP: the server's CSP forbids eval, and withModels builds each test's function from its text.
 const env = session({ skip, browser: { webgpu: true, bypassCSP: true }, blank: true, prepare() {
   fs.mkdirSync(DIR, { recursive: true });
   for (const name of CASES) fs.copyFileSync(caseWeights(name), path.join(DIR, `${name}.safetensors`));
   fs.writeFileSync(path.join(DIR, 'arc.safetensors'), arcModelBytes('random', { names: ARC_NAMES, haltMaxSteps: 3 }));
+  fs.writeFileSync(path.join(DIR, 'failing-worker.js'), FAILING_WORKER);
 } });
 
 // Loads `model` in the page with each backend in `backends` and returns what fn(trm, args) gives for each, with info.
@@ -43,12 +81,48 @@ async function withModels(model, backends, fn, args = {}) {
   }, { model, backends, fn: fn.toString(), args });
 }
 
+// As withModels(model, ['wasm', 'webgpu'], ...), the WebGPU engine's worker wrapped in FAILING_WORKER with `query`;
+// also gives the WebGPU run's info as it was once loaded (`loaded`) and after fn (`info`).
+async function withFailingGpu(model, query, fn, args = {}) {
+  return env.page.evaluate(async ({ model, query, fn, args }) => {
+    const { TRM } = await import('/web/trm.js');
+    const run = new Function('return ' + fn)();
+    const pick = ({ backend, backendReason, adapter, wasm }) => ({ backend, backendReason, adapter, wasm });
+    const out = {};
+    for (const backend of ['wasm', 'webgpu']) {
+      const Native = globalThis.Worker;
+      if (backend === 'webgpu') {
+        globalThis.Worker = class extends Native {
+          constructor(url, options) {
+            super(String(url).endsWith('/web/trm-worker.js') ? `/test-output/webgpu/failing-worker.js?${query}` : url, options);
+          }
+        };
+      }
+      let trm;
+      try {
+        trm = await TRM.load(model, { backend, threads: 1 });
+      } finally {
+        globalThis.Worker = Native;
+      }
+      try {
+        const loaded = pick(trm.info);
+        const value = await run(trm, args);
+        out[backend] = { loaded, info: pick(trm.info), value };
+      } finally {
+        trm.dispose();
+      }
+    }
+    return out;
+  }, { model, query, fn: fn.toString(), args });
+}
+
 // A solve's steps as plain objects (typed arrays as arrays).
 const solveSteps = async (trm, { input, options }) => {
   const steps = [];
   for await (const s of trm.solve(input, options)) {
     steps.push({ step: s.step, prediction: typeof s.prediction === 'string' ? s.prediction : Array.from(s.prediction),
-      qHalt: s.qHalt, changed: Array.from(s.changed), verified: s.verified, modelCalls: s.modelCalls, note: s.note, done: s.done });
+      qHalt: s.qHalt, changed: Array.from(s.changed), verified: s.verified, modelCalls: s.modelCalls, note: s.note, done: s.done,
+      ...(s.logits ? { logits: Array.from(s.logits) } : {}) });
   }
   return steps;
 };
@@ -65,11 +139,12 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
   });
 
   for (const name of CASES) {
-    test(`reference case ${name}: every step on WebGPU within the WASM build's bound`, async () => {
+    test(`reference case ${name}: every step on WebGPU within the WASM build's bound, latent state zH included`, async () => {
       const ref = reference(name);
       const r = await withModels(url(name), ['webgpu'], async (trm, { tokens, ids, steps }) => {
-        const out = await trm.predict(tokens, ids, { steps });
-        return out.steps.map((s) => ({ logits: Array.from(s.logits), qHalt: Array.from(s.qHalt), qContinue: Array.from(s.qContinue) }));
+        const out = await trm.predict(tokens, ids, { steps, zH: true });
+        return out.steps.map((s) => ({ logits: Array.from(s.logits), qHalt: Array.from(s.qHalt), qContinue: Array.from(s.qContinue),
+          zH: Array.from(s.zH) }));
       }, { tokens: Array.from(ref.get('inputs')), ids: Array.from(ref.get('puzzle_identifiers')), steps: ref.steps });
       assert.equal(r.webgpu.info.backend, 'webgpu');
       const steps = r.webgpu.value;
@@ -82,12 +157,15 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
         assert.ok(relativeError(Float32Array.from(s.qHalt), ref.get(`${p}q_halt_logits`)) <= 1e-4, `step ${k} q_halt`);
         assert.ok(relativeError(Float32Array.from(s.qContinue), ref.get(`${p}q_continue_logits`)) <= 1e-4, `step ${k} q_continue`);
         assert.equal(argmaxMismatches(Float32Array.from(s.logits), ref.get(`${p}logits`), V), 0, `step ${k} argmax`);
+        const ez = relativeError(Float32Array.from(s.zH), ref.get(`${p}z_H`));
+        assert.ok(ez <= 1e-4, `step ${k} zH: relative error ${ez}`);
       });
     });
   }
 
   // Strategies run in the C++ solve loop, which asks the GPU for each network step: the same steps on both backends.
-  for (const options of [{ halt: 'never' }, { strategy: 'vote', copies: 4, maxSteps: 3 }, { strategy: 'commit', copies: 3, maxCalls: 18 }]) {
+  for (const options of [{ halt: 'never', logits: true }, { strategy: 'vote', copies: 4, maxSteps: 3 }, { strategy: 'commit', copies: 3, maxCalls: 18 },
+    { strategy: 'commit', copies: 2, maxCalls: 12, roundSteps: 2, carry: true }, { strategy: 'steps', maxSteps: 4 }]) {
     test(`solve (${JSON.stringify(options)}) streams the same steps on WebGPU as on WASM`, async () => {
       const r = await withModels(url('sudoku_att_rope'), ['wasm', 'webgpu'], solveSteps, { input: SUDOKU, options });
       assert.equal(r.webgpu.info.backend, 'webgpu');
@@ -96,8 +174,12 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
       assert.equal(got.length, want.length);
       got.forEach((s, k) => {
         const w = want[k];
-        assert.deepEqual({ ...s, qHalt: 0 }, { ...w, qHalt: 0 }, `step ${k + 1}`);
+        assert.deepEqual({ ...s, qHalt: 0, logits: 0 }, { ...w, qHalt: 0, logits: 0 }, `step ${k + 1}`);
         assert.ok(Math.abs(s.qHalt - w.qHalt) <= 1e-4 * Math.max(1, Math.abs(w.qHalt)), `step ${k + 1} qHalt ${s.qHalt} vs ${w.qHalt}`);
+        if (options.logits) {
+          const e = relativeError(Float32Array.from(s.logits), Float32Array.from(w.logits));
+          assert.ok(w.logits.length > 0 && e <= 1e-4, `step ${k + 1} logits: relative error ${e}`);
+        }
       });
     });
   }
@@ -143,6 +225,90 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
   });
 });
 
+// The GPU failing mid-run: the worker moves the network to WASM for good, says why in trm.info, and the run goes on
+// without a gap: the same steps as a run on WASM alone.
+describe('the GPU failing during a run', { skip }, () => {
+  const sameSteps = (got, want) => {
+    assert.ok(want.length > 1);
+    assert.deepEqual(got.map((s) => s.step), want.map((s) => s.step));
+    got.forEach((s, k) => {
+      const w = want[k];
+      assert.deepEqual({ ...s, qHalt: 0 }, { ...w, qHalt: 0 }, `step ${k + 1}`);
+      assert.ok(Math.abs(s.qHalt - w.qHalt) <= 1e-4 * Math.max(1, Math.abs(w.qHalt)), `step ${k + 1} qHalt ${s.qHalt} vs ${w.qHalt}`);
+    });
+  };
+  // The solve, then a second one: the model stays on WASM.
+  const twoSolves = async (trm, { input, options }) => {
+    const steps = [];
+    for await (const s of trm.solve(input, options)) {
+      steps.push({ step: s.step, prediction: s.prediction, qHalt: s.qHalt, changed: Array.from(s.changed), modelCalls: s.modelCalls, note: s.note, done: s.done });
+    }
+    const again = await trm.solve(input, { ...options, maxSteps: 1 }).result;
+    return { steps, again: again.prediction };
+  };
+
+  test('device lost at step 3: the solve starts again on WASM unseen and goes on from step 3; info says why', async () => {
+    const options = { strategy: 'commit', copies: 2, maxCalls: 12, roundSteps: 2 };
+    const r = await withFailingGpu(url('sudoku_att_rope'), 'fail=3&how=destroy', twoSolves, { input: SUDOKU, options });
+    assert.equal(r.webgpu.loaded.backend, 'webgpu');
+    assert.equal(r.webgpu.info.backend, r.wasm.info.backend);
+    assert.equal(r.webgpu.info.wasm, r.wasm.info.wasm);
+    assert.match(r.webgpu.info.backendReason, /^WebGPU failed during a run \(the WebGPU device was lost \(destroyed: .*\)\); running on WASM since: /);
+    assert.match(r.webgpu.info.backendReason, /started again on WASM \(its 2 steps so far recomputed, not delivered again\)/);
+    assert.equal(r.webgpu.info.adapter.architecture, 'swiftshader');
+    sameSteps(r.webgpu.value.steps, r.wasm.value.steps);
+    assert.ok(r.webgpu.value.steps.length >= 3);
+    assert.equal(r.webgpu.value.again, r.wasm.value.again);
+  });
+
+  test('a submission failing at step 2 on a live device: the solve goes on from the carry read back from the GPU', async () => {
+    const options = { halt: 'never' };
+    const r = await withFailingGpu(url('sudoku_att_rope'), 'fail=2&how=invalid', twoSolves, { input: SUDOKU, options });
+    assert.equal(r.webgpu.loaded.backend, 'webgpu');
+    assert.equal(r.webgpu.info.backend, r.wasm.info.backend);
+    assert.match(r.webgpu.info.backendReason, /^WebGPU failed during a run \(webgpu: the step failed \(.*\)\); running on WASM since: the run in progress went on from its carry, read back from the GPU$/);
+    sameSteps(r.webgpu.value.steps, r.wasm.value.steps);
+    assert.equal(r.webgpu.value.again, r.wasm.value.again);
+  });
+
+  test('ARC: device lost at step 2 of the batch of copies; the attempts as on WASM', async () => {
+    const r = await withFailingGpu(url('arc'), 'fail=2&how=destroy', async (trm, { task }) => {
+      const steps = [];
+      for await (const s of trm.solve(task, { taskId: 'aaaa0001', halt: 'never', certainty: true })) {
+        steps.push({ step: s.step, active: s.active, attempts: s.attempts.map((a) => ({ grid: a.grid, votes: a.votes, confidence: a.confidence })) });
+      }
+      return steps;
+    }, { task: ARC_TASK });
+    assert.match(r.webgpu.info.backendReason, /device was lost.*started again on WASM \(its 1 step so far recomputed/);
+    const [want, got] = [r.wasm.value, r.webgpu.value];
+    assert.equal(want.length, 3);
+    assert.deepEqual(got.map((s) => [s.step, s.active]), want.map((s) => [s.step, s.active]));
+    got.forEach((s, k) => {
+      assert.deepEqual(s.attempts.map((a) => [a.grid, a.votes]), want[k].attempts.map((a) => [a.grid, a.votes]), `step ${k + 1}`);
+      s.attempts.forEach((a, i) => assert.ok(Math.abs(a.confidence - want[k].attempts[i].confidence) < 1e-4));
+    });
+  });
+
+  for (const how of ['invalid', 'destroy']) {
+    test(`predict with zH, the GPU failing (${how}) at step 2: every step as on WASM`, async () => {
+      const ref = reference('sudoku_mlp_t');
+      const r = await withFailingGpu(url('sudoku_mlp_t'), `fail=2&how=${how}`, async (trm, { tokens, ids }) => {
+        const out = await trm.predict(tokens, ids, { steps: 4, zH: true });
+        return out.steps.map((s) => ({ logits: Array.from(s.logits), qHalt: Array.from(s.qHalt), zH: Array.from(s.zH) }));
+      }, { tokens: Array.from(ref.get('inputs')), ids: Array.from(ref.get('puzzle_identifiers')) });
+      assert.match(r.webgpu.info.backendReason, how === 'invalid' ? /went on from its carry/ : /device was lost.*its 1 step so far recomputed/);
+      const [want, got] = [r.wasm.value, r.webgpu.value];
+      assert.equal(got.length, 4);
+      got.forEach((s, k) => {
+        for (const key of ['logits', 'qHalt', 'zH']) {
+          const e = relativeError(Float32Array.from(s[key]), Float32Array.from(want[k][key]));
+          assert.ok(e <= 1e-4, `step ${k + 1} ${key}: relative error ${e}`);
+        }
+      });
+    });
+  }
+});
+
 describe('the page on WebGPU', { skip }, () => {
   test('a link with backend=webgpu: the model panel names WebGPU, and a sudoku is solved step by step on it', async () => {
     const p = await env.browser.context.newPage();
@@ -154,6 +320,30 @@ describe('the page on WebGPU', { skip }, () => {
       [...document.querySelectorAll('#model-info dt')].find((d) => d.textContent === 'Engine').nextElementSibling.textContent);
     assert.equal(r.state, 'done', r.verdict);
     assert.match(engine, /^WebGPU \(google swiftshader\) with wasm-/);
+    assert.deepEqual(errors, []);
+    await p.close();
+  });
+});
+
+describe('the page with the GPU failing during a solve', { skip }, () => {
+  test('the device lost at step 1: the solve ends on WASM and the model panel says the engine moved there', async () => {
+    const p = await env.browser.context.newPage();
+    const errors = [];
+    p.on('pageerror', (e) => errors.push(String(e)));
+    await p.addInitScript(() => {
+      const Native = globalThis.Worker;
+      globalThis.Worker = class extends Native {
+        constructor(u, options) {
+          super(String(u).endsWith('/web/trm-worker.js') ? '/test-output/webgpu/failing-worker.js?fail=1&how=destroy' : u, options);
+        }
+      };
+    });
+    await p.goto(`${env.server.url}#sudoku=${SUDOKU}&solve=1&backend=webgpu&model=..${url('sudoku_att_rope')}`);
+    const r = await waitForResult(p);
+    const engine = await p.evaluate(() =>
+      [...document.querySelectorAll('#model-info dt')].find((d) => d.textContent === 'Engine').nextElementSibling.textContent);
+    assert.equal(r.state, 'done', r.verdict);
+    assert.match(engine, /^wasm-.*threads? \(WebGPU failed during a run: moved to WASM\)$/);
     assert.deepEqual(errors, []);
     await p.close();
   });

@@ -544,10 +544,15 @@ async function solve() {
   }
   setVerdict('Thinking…', '');
   let last = null, totalMs = 0;
+  let engine = model.trm.info.backend;  // changes when the GPU fails mid-run and the network moves to WASM
   try {
     me.run = model.trm.solve(puzzle, options);
     for await (const step of me.run) {
       if (me.cancelled) break;
+      if (model.trm.info.backend !== engine) {
+        engine = model.trm.info.backend;
+        if (view === kind) showModelPanel();
+      }
       last = step;
       totalMs += step.ms;
       views[kind].showStep(step);

@@ -116,7 +116,10 @@ export function weakModelWarning(info, entry) {
 // The engine: the WASM build and its threads, or WebGPU (its adapter) with the WASM build around it.
 function engineText(info) {
   const threads = info.threads > 1 ? `, ${info.threads} threads` : ', 1 thread';
-  if (info.backend !== 'webgpu') return `${info.backend}${threads}`;
+  if (info.backend !== 'webgpu') {
+    const lost = /^WebGPU failed during a run/.test(info.backendReason ?? '') ? ' (WebGPU failed during a run: moved to WASM)' : '';
+    return `${info.backend}${threads}${lost}`;
+  }
   const adapter = [info.adapter?.vendor, info.adapter?.architecture].filter(Boolean).join(' ');
   return `WebGPU${adapter ? ` (${adapter})` : ''} with ${info.wasm}${threads}`;
 }

@@ -4,6 +4,7 @@
 // Solver::set_outputs' protocol (bindings: stepRequest / beginStep) and this answers it:
 //   request: [{slot, x: Float32Array [S*D] | null, resetCarry}]   the slots to run, in order
 //   answer:  {slots: Int32Array, logits: Float32Array [n, seq_len, V], qHalt, qContinue: Float32Array [n]}
+//            (+ zH: Float32Array [n, S, D] when asked for: predict's latent-state output)
 // The weights are uploaded once; each slot's carry (zH, zL) and input x stay on the GPU between steps; a step reads
 // back only the logits and q_head outputs. Bind groups and uniforms are made once per chunk size (slots run
 // together), the working buffers once for the largest chunk, and every step reuses them.
@@ -183,39 +184,78 @@ export class GpuNetwork {
     return this.gpu.device.createBuffer({ label: 'read-back', size: floats * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   }
 
-  // One supervision step of the requested slots (see the top of this file): one submission, one read-back. WebGPU
-  // reports a failure (out of memory, a buffer past the device's limits, a device lost) through error scopes, not
-  // exceptions: they are checked here, so that a failed step throws instead of handing back stale numbers.
-  async step(request) {
+  // One supervision step of the requested slots (see the top of this file): one submission, one read-back; with zH,
+  // the slots' zH after the step too. WebGPU reports a failure (out of memory, a buffer past the device's limits, a
+  // device lost) through error scopes, not exceptions: they are checked here, so that a failed step throws instead of
+  // handing back stale numbers. The error's `carryIntact` is true when the step's commands never ran (recording or
+  // submission failed), so that the slots' carry is still that of the previous step (readCarry); false when the
+  // read-back failed, after which the carry may be a step ahead of what the caller knows.
+  async step(request, { zH = false } = {}) {
     const dev = this.gpu.device;
     dev.pushErrorScope('out-of-memory');
     dev.pushErrorScope('validation');
-    let result, failure = null;
+    let result, failure = null, intact = true;
     try {
-      result = this.#record(request);
+      result = this.#record(request, zH);
     } catch (e) {
       failure = e;
     }
-    const errors = Promise.all([dev.popErrorScope(), dev.popErrorScope()]);
+    // A lost device may reject these (older Chromium): its read-back fails too, which is what is reported then.
+    const errors = Promise.all([dev.popErrorScope(), dev.popErrorScope()]).catch(() => [null, null]);
     if (result) {
       try {
         result = await result.read();
       } catch (e) {
         failure ??= e;
+        intact = false;
       }
     }
     const [validation, memory] = await errors;
     const error = memory ?? validation;
-    if (error) throw new Error(`webgpu: the step failed (${error.message})`);
-    if (failure) throw failure;
+    const line = (m) => String(m).replace(/\s+/g, ' ').trim();  // Dawn's messages span lines
+    if (error) failure = new Error(`webgpu: the step failed (${line(error.message)})`);
+    else if (failure) failure = new Error(`webgpu: the step failed (${line(failure.message ?? failure)})`);
+    if (failure) {
+      failure.carryIntact = error ? true : intact;
+      throw failure;
+    }
     return result;
   }
 
-  #record(request) {
+  // The carry of every slot this network has run, read back: {zH, zL}, arrays of Float32Array [S*D] indexed by slot.
+  // What the WASM engine goes on from when the GPU fails mid-run (web/trm-worker.js); throws on a lost device.
+  async readCarry() {
+    const dev = this.gpu.device, SD = this.z.S * this.z.D, n = this.slots.length;
+    if (n === 0) return { zH: [], zL: [] };
+    dev.pushErrorScope('validation');
+    const staging = dev.createBuffer({ label: 'carry read-back', size: n * 2 * SD * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    try {
+      const enc = dev.createCommandEncoder({ label: 'carry read-back' });
+      this.slots.forEach((st, b) => {
+        enc.copyBufferToBuffer(st.zH, 0, staging, 2 * b * SD * 4, SD * 4);
+        enc.copyBufferToBuffer(st.zL, 0, staging, (2 * b + 1) * SD * 4, SD * 4);
+      });
+      dev.queue.submit([enc.finish()]);
+      const error = dev.popErrorScope();
+      await staging.mapAsync(GPUMapMode.READ);
+      const all = new Float32Array(staging.getMappedRange()).slice();
+      const e = await error;
+      if (e) throw new Error(`webgpu: reading the carry back failed (${e.message})`);
+      return {
+        zH: this.slots.map((_, b) => all.subarray(2 * b * SD, (2 * b + 1) * SD)),
+        zL: this.slots.map((_, b) => all.subarray((2 * b + 1) * SD, (2 * b + 2) * SD)),
+      };
+    } finally {
+      staging.destroy();
+    }
+  }
+
+  #record(request, withZH) {
     const { S, D, T, V } = this.z, SD = S * D, dev = this.gpu.device;
     const n = request.length;
     const slots = Int32Array.from(request, (r) => r.slot);
-    const empty = { slots, logits: new Float32Array(0), qHalt: new Float32Array(0), qContinue: new Float32Array(0) };
+    const empty = { slots, logits: new Float32Array(0), qHalt: new Float32Array(0), qContinue: new Float32Array(0),
+      ...(withZH ? { zH: new Float32Array(0) } : {}) };
     if (n === 0) return { read: async () => empty };
     this.#ensure(Math.max(...slots) + 1);
     for (const r of request) {
@@ -227,7 +267,7 @@ export class GpuNetwork {
       }
     }
     this.#buffers(Math.min(n, this.maxChunk));  // before recording: a larger set replaces the buffers
-    const TV = T * V, outFloats = n * (TV + 2);
+    const TV = T * V, zAt = n * (TV + 2), outFloats = zAt + (withZH ? n * SD : 0);  // logits, q, zH
     const staging = this.#stagingBuffer(outFloats);
     const enc = dev.createCommandEncoder({ label: 'supervision step' });
     for (let c0 = 0; c0 < n; c0 += this.maxChunk) {
@@ -246,6 +286,7 @@ export class GpuNetwork {
       }
       enc.copyBufferToBuffer(b.logits, 0, staging, c0 * TV * 4, m * TV * 4);
       enc.copyBufferToBuffer(b.q, 0, staging, (n * TV + 2 * c0) * 4, m * 2 * 4);
+      if (withZH) enc.copyBufferToBuffer(b.zH, 0, staging, (zAt + c0 * SD) * 4, m * SD * 4);
     }
     dev.queue.submit([enc.finish()]);
     return {
@@ -254,11 +295,12 @@ export class GpuNetwork {
         const out = new Float32Array(staging.getMappedRange(0, outFloats * 4)).slice();
         staging.unmap();
         this.staging.push(staging);
-        const q = out.subarray(n * TV);
+        const q = out.subarray(n * TV, zAt);
         return {
           slots, logits: out.subarray(0, n * TV),
           qHalt: Float32Array.from({ length: n }, (_, i) => q[2 * i]),
           qContinue: Float32Array.from({ length: n }, (_, i) => q[2 * i + 1]),
+          ...(withZH ? { zH: out.subarray(zAt) } : {}),
         };
       },
     };
