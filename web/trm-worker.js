@@ -1,7 +1,7 @@
 // The engine's worker: loads a WASM build, holds the model, runs solves step by step and posts every step.
 // A Web Worker in browsers, a worker_threads Worker in Node (with Web Worker globals). Thin glue: the engine, the task
 // codecs and the validators are the C++ ones (bindings/trm_bindings.cpp). Requests, answered in order, with their `id`:
-//   {type: 'load', bytes, label, threads, relaxedSimd, backend}
+//   {type: 'load', bytes, label, threads, relaxedSimd, backend, precision}
 //                                                  -> {id, value: info}; atomic (a failure keeps the current model)
 //   {type: 'solve', input, halt, maxSteps, logits, strategy, copies, commit, roundSteps, maxCalls, backtracks,
 //    threshold, carry, seed}
@@ -19,7 +19,7 @@
 // A failure answers {id, error: message}, the C++ message verbatim; a crash adds fatal: true (this worker is done).
 // The worker says {ready: true} once listening, and {backendChanged: {backend, backendReason}} when the GPU failed
 // during a run and the network moved to the WASM engine (see leaveGpu).
-import { selectBackend } from './webgpu/backend.js';
+import { choosePrecision, selectBackend } from './webgpu/backend.js';
 import { GpuNetwork } from './webgpu/network.js';
 
 // The builds (scripts/build_wasm.sh). Written as new URL(literal, import.meta.url) so that bundlers ship them. Each
@@ -74,6 +74,7 @@ function interrupted() { return cancelFlag !== null && running !== 0 && Atomics.
 // solve loop, strategies, decoding), asking for each step through stepRequest/beginStep and taking the answer back.
 let gpuChoice = null; // {requested, gpu, adapter, reason}: decided once per worker (web/webgpu/backend.js)
 let chosen = null;    // the choice the current model was loaded with
+let precision = null; // {precision, reason} of the current model (web/webgpu/backend.js choosePrecision)
 let gpuNet = null;    // GpuNetwork of the current model, when the backend is WebGPU
 let gpuLost = null;   // resolves to an Error once the chosen device is lost (GPUDevice.lost)
 let wakeOnCancel = null;  // set while a GPU step is awaited: a cancel ends the wait at once
@@ -131,7 +132,8 @@ async function leaveGpu(error, takeCarry, stepsSeen) {
     : `the GPU's carry could not be read back, so the run in progress started again on WASM (its ${stepsSeen} step${stepsSeen === 1 ? '' : 's'} so far recomputed, not delivered again)`;
   const reason = `WebGPU failed during a run (${cause}); running on WASM since: ${run}`;
   gpuChoice = chosen = { requested: chosen.requested, gpu: null, adapter: chosen.adapter, reason };
-  post({ backendChanged: { backend, backendReason: reason } });
+  precision = { precision: 'f32', reason: 'the network runs on WASM, in float32' };
+  post({ backendChanged: { backend, backendReason: reason, precision: precision.precision, precisionReason: precision.reason } });
   return carried;
 }
 
@@ -223,7 +225,7 @@ function startRun(id, flag) {
   M.trmInterrupted = interrupted;
 }
 
-function info(m = model, s = oneSlotSolver(), choice = chosen) {
+function info(m = model, s = oneSlotSolver(), choice = chosen, prec = precision) {
   const config = JSON.parse(m.configJson());
   const out = {
     config, task: JSON.parse(m.taskJson()), parameters: m.parameterCount(), storageDtype: m.storageDtype(),
@@ -233,6 +235,7 @@ function info(m = model, s = oneSlotSolver(), choice = chosen) {
   };
   if (fallback) out.fallback = fallback;
   if (choice) Object.assign(out, { backendReason: choice.reason, adapter: choice.adapter ?? null });
+  if (prec) Object.assign(out, { precision: prec.precision, precisionReason: prec.reason });
   return out;
 }
 
@@ -249,22 +252,25 @@ function oneSlotSolver() {
 
 // Atomic: the new model, its solver and its info are all made before anything changes; if any of them fails, the
 // current model stays in place with everything that describes it (the solver is only a cache, made again on use).
-async function load({ bytes, label, threads: requested, relaxedSimd, backend: requestedBackend }) {
+async function load({ bytes, label, threads: requested, relaxedSimd, backend: requestedBackend, precision: requestedPrecision = 'f32' }) {
   await start(requested, relaxedSimd);
   const choice = await chooseBackend(requestedBackend);
+  choice.precisions ??= {};  // decided once per worker and request: 'f16' runs the check models again
+  const prec = choice.precisions[requestedPrecision] ??= await choosePrecision(M, choice, requestedPrecision, check);
   const next = check(M.loadModel(new Uint8Array(bytes), label));
   let nextSolver = null, nextNet = null;
   try {
     dropSolver();  // one solver at a time (see above)
     nextSolver = check(M.makeSolver(next, 1, threads));
-    if (choice.gpu) nextNet = new GpuNetwork(choice.gpu, next);
-    const nextInfo = info(next, nextSolver, choice);
+    if (choice.gpu) nextNet = new GpuNetwork(choice.gpu, next, { precision: prec.precision });
+    const nextInfo = info(next, nextSolver, choice, prec);
     model?.delete();
     gpuNet?.destroy();
     model = next;
     solver = nextSolver;
     gpuNet = nextNet;
     chosen = choice;
+    precision = prec;
     return nextInfo;
   } catch (e) {
     nextNet?.destroy();

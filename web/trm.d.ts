@@ -47,15 +47,26 @@ export interface LoadOptions {
    * (relative error <= 1e-4), else WASM; `info.backendReason` says which and why. 'webgpu': any adapter, a software one
    * too, still checked; rejects when there is none or the check fails. 'wasm': never looks at the GPU. On WebGPU the
    * WASM engine still embeds the inputs and runs the solve loop, strategies and ARC voting; every network step runs on
-   * the GPU as one submission, its carry staying there. Float32 on both.
+   * the GPU as one submission, its carry staying there. Float32 on both unless `precision` says otherwise.
    *
    * If the GPU fails during a run (its device lost, a step's submission or read-back failing), the run does not fail:
    * the network moves to WASM for good (later runs and loadModel too; TRM.load again to retry WebGPU), `info.backend`
-   * becomes the WASM build and `info.backendReason` says what failed and how the run went on: from the GPU's carry,
-   * read back, where it can still be read; else started again on WASM, the steps already delivered recomputed and not
-   * delivered again. Either way the run's steps go on from the one that failed.
+   * becomes the WASM build (`info.precision` 'f32') and `info.backendReason` says what failed and how the run went
+   * on: from the GPU's carry, read back, where it can still be read; else started again on WASM, the steps already
+   * delivered recomputed and not delivered again. Either way the run's steps go on from the one that failed.
    */
   backend?: 'auto' | 'webgpu' | 'wasm';
+  /**
+   * What the network's weights are stored in on WebGPU (web/webgpu/backend.js). 'f32' (default): float32 throughout.
+   * 'f16': the blocks' weights (attention's qkv and o, both SwiGLUs, the token-mixing MLP) rounded to float16 on upload
+   * and stored two to a 32-bit word, half the memory and half the bytes each product reads; lm_head, q_head, the carry,
+   * the activations and all the math (accumulation included) stay float32. Needs no shader-f16 (WGSL's
+   * unpack2x16float reads them), so it runs on any adapter; the load rejects when the check models' first step is not
+   * within 1e-2 of the WASM engine (the bound int8 weights meet). 'auto': 'f16' where the adapter offers shader-f16
+   * (hardware built for half precision), else float32. `info.precision` and `info.precisionReason` say which and why.
+   * The WASM engine computes in float32 whatever is asked for here.
+   */
+  precision?: 'f32' | 'f16' | 'auto';
   /** Browser: keep downloaded weights in the Cache API ('trm-weights-v1') and load from there next time. Default true. */
   cache?: boolean;
   /** Names the weights in error messages (default: the URL or path, or 'weights' for bytes). */
@@ -112,8 +123,13 @@ export interface TRMInfo {
   /** Why this backend: what was asked for, the adapter, the check step's agreement, or why WebGPU was not used; after
    *  the GPU failed during a run (LoadOptions.backend), what failed and how the run went on on WASM. */
   backendReason: string;
-  /** The WebGPU adapter looked at, or null when none was (backend 'wasm', no navigator.gpu, no adapter). */
-  adapter: { vendor: string; architecture: string; description: string; fallback: boolean } | null;
+  /** The WebGPU adapter looked at, or null when none was (backend 'wasm', no navigator.gpu, no adapter); shaderF16:
+   *  whether it offers the shader-f16 feature (what LoadOptions.precision 'auto' looks for). */
+  adapter: { vendor: string; architecture: string; description: string; fallback: boolean; shaderF16?: boolean } | null;
+  /** What the network's weights are stored in (LoadOptions.precision): 'f16' only on WebGPU. */
+  precision: 'f32' | 'f16';
+  /** Why: what was asked for, whether the adapter offers shader-f16, the float16 check step's agreement. */
+  precisionReason: string;
   /** Threads each step runs on. */
   threads: number;
   /** The URLs of the build's files that were fetched (glue, .wasm, and the pthread worker for threads): what a page

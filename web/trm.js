@@ -104,6 +104,14 @@ function chooseBackend(requested = 'auto') {
   return requested;
 }
 
+// precision: 'f32' | 'f16' | 'auto' -> what the network's weights are stored in on WebGPU (web/webgpu/backend.js).
+function choosePrecision(requested = 'f32') {
+  if (!['f32', 'f16', 'auto'].includes(requested)) {
+    throw new Error(`TRM.load: option precision = ${JSON.stringify(requested)}; expected 'f32', 'f16' or 'auto'`);
+  }
+  return requested;
+}
+
 // The most threads an engine runs: the same bound as both CLIs' --threads. Each thread is a Worker with its own stack
 // and JavaScript heap, so a larger count costs memory long before it gains speed.
 export const MAX_THREADS = 256;
@@ -414,14 +422,16 @@ export class TRM {
   #model = null;         // { bytes, label } of the model in place: a replaced worker loads it again
   #cancelTimeout;        // ms a cancelled solve may keep the worker busy before the worker is replaced (undefined: auto)
   #backend = 'auto';     // LoadOptions.backend: what runs the network (decided in the worker)
+  #precision = 'f32';    // LoadOptions.precision: the weights' storage on WebGPU (decided in the worker)
   info = null;
 
   // A cancel reaches the worker between steps as a message and, where there is shared memory (Node, cross-origin
   // isolated pages), within the step too: the engine reads #cancelFlag before each block (network call).
   #cancelFlag = sharedMemory() ? new Int32Array(new SharedArrayBuffer(4)) : null;
 
-  constructor(worker, threads, relaxedSimd, cancelTimeout, backend = 'auto') {
+  constructor(worker, threads, relaxedSimd, cancelTimeout, backend = 'auto', precision = 'f32') {
     this.#worker = worker;
+    this.#precision = precision;
     this.#threads = threads;
     this.#relaxedSimd = relaxedSimd;
     this.#backend = backend;
@@ -435,7 +445,8 @@ export class TRM {
     const relaxedSimd = chooseRelaxedSimd(options.relaxedSimd);
     const cancelTimeout = chooseCancelTimeout(options.cancelTimeout);
     const backend = chooseBackend(options.backend);
-    const trm = new TRM(await startWorker(), threads, relaxedSimd, cancelTimeout, backend);
+    const precision = choosePrecision(options.precision);
+    const trm = new TRM(await startWorker(), threads, relaxedSimd, cancelTimeout, backend, precision);
     try {
       await trm.loadModel(source, options);
     } catch (e) {
@@ -458,7 +469,8 @@ export class TRM {
   }
 
   #loadMessage({ bytes, label }) {
-    return { type: 'load', bytes: bytes.buffer, label, threads: this.#threads, relaxedSimd: this.#relaxedSimd, backend: this.#backend };
+    return { type: 'load', bytes: bytes.buffer, label, threads: this.#threads, relaxedSimd: this.#relaxedSimd, backend: this.#backend,
+      precision: this.#precision };
   }
 
   solve(puzzle, options = {}) {

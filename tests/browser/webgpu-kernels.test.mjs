@@ -4,6 +4,7 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { session, skipReason } from './harness.mjs';
+import { f16Round } from '../js/helpers.mjs';
 
 const skip = skipReason({ engine: false });
 
@@ -20,19 +21,22 @@ function random(n, seed) {
 
 // Runs kernels[name](gpu, {...params, ...buffers made from inputs}) alone and reads back `out` (outLen floats), with
 // the tiled kernels (workgroup memory: what GPUs run) or the direct ones (what software adapters run): see Gpu.
+// Inputs named in `half` are stored as packed float16 (Gpu.storageF16), as LoadOptions.precision 'f16' stores weights.
 let tiled = true;
-async function run(name, params, inputs, out, outLen) {
-  return env.page.evaluate(async ({ name, params, inputs, out, outLen, tiled }) => {
+async function run(name, params, inputs, out, outLen, half = []) {
+  return env.page.evaluate(async ({ name, params, inputs, out, outLen, tiled, half }) => {
     const K = await import('/web/webgpu/kernels.js');
     if (!window.device) window.device = await (await navigator.gpu.requestAdapter()).requestDevice();
     const gpu = new K.Gpu(window.device, { tiled });
     const buffers = {};
-    for (const [k, v] of Object.entries(inputs)) buffers[k] = gpu.storage(v.length, new Float32Array(v));
+    for (const [k, v] of Object.entries(inputs)) {
+      buffers[k] = half.includes(k) ? gpu.storageF16(new Float32Array(v)) : gpu.storage(v.length, new Float32Array(v));
+    }
     const d = K[name](gpu, { ...params, ...buffers });
     const got = await gpu.run([d], buffers[out], outLen);
     for (const b of Object.values(buffers)) b.destroy();
     return Array.from(got);
-  }, { name, params, inputs, out, outLen, tiled });
+  }, { name, params, inputs, out, outLen, tiled, half });
 }
 
 function close(got, want, tol = 2e-5) {
@@ -90,6 +94,48 @@ describe(`WebGPU kernels on SwiftShader, ${mode} variants`, { skip }, () => {
         }
     const got = await run('matmul', { M, N, K, batch: B, aRow: K, aCol: 1, bBatch: K * N, bRow: N, bCol: 1, cBatch: M * N },
       { a, b: bm, c }, 'c', c.length);
+    close(got, want);
+  });
+
+  // Weights stored as float16 (precision 'f16'): the products read them as float32 and accumulate in float32, so the
+  // result is the float64 product of the rounded weights up to float32 rounding. Odd element counts (the last u32
+  // half used) and offsets that start in the middle of a u32.
+  test('linear with float16 weights: M 37, N 45, K 29, batch 2, W at an odd offset', async () => {
+    const M = 37, N = 45, K = 29, B = 2, wOff = 3;
+    const x = random(B * M * K, 11), w = random(wOff + N * K, 12), y = new Array(B * M * N).fill(0);
+    const wh = w.map(f16Round);
+    const want = y.slice();
+    let moved = 0;
+    for (let b = 0; b < B; b++)
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0, s32 = 0;
+          for (let k = 0; k < K; k++) {
+            s += x[(b * M + m) * K + k] * wh[wOff + n * K + k];
+            s32 += x[(b * M + m) * K + k] * w[wOff + n * K + k];
+          }
+          want[(b * M + m) * N + n] = s;
+          moved = Math.max(moved, Math.abs(s - s32));
+        }
+    const got = await run('linear', { M, N, K, batch: B, wOff, wHalf: true }, { x, w, y }, 'y', y.length, ['w']);
+    close(got, want);
+    assert.ok(moved > 1e-4, 'the rounding to float16 changes the products');  // else the test could not tell
+  });
+
+  test('matmul with a float16 left operand: C[b] = W h[b], M 51, N 19, K 97, batch 2', async () => {
+    const M = 51, N = 19, K = 97, B = 2;
+    const a = random(M * K, 13), bm = random(B * K * N, 14), c = new Array(B * M * N).fill(0);
+    const ah = a.map(f16Round);
+    const want = c.slice();
+    for (let b = 0; b < B; b++)
+      for (let m = 0; m < M; m++)
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let k = 0; k < K; k++) s += ah[m * K + k] * bm[b * K * N + k * N + n];
+          want[b * M * N + m * N + n] = s;
+        }
+    const got = await run('matmul', { M, N, K, batch: B, aRow: K, aCol: 1, aHalf: true, bBatch: K * N, bRow: N, bCol: 1, cBatch: M * N },
+      { a, b: bm, c }, 'c', c.length, ['a']);
     close(got, want);
   });
 

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OUT, blankPage, launch, session, skipReason, waitForResult } from './harness.mjs';
-import { argmaxMismatches, CASES, caseWeights, reference, relativeError, SUDOKU } from '../js/helpers.mjs';
+import { argmaxMismatches, CASES, caseWeights, f16Round, readFile, reference, relativeError, SUDOKU } from '../js/helpers.mjs';
+import { writeSafetensors } from '../../web/safetensors.js';
 import { ARC_TASK, arcModelBytes } from '../js/arc-model.mjs';
 
 const skip = skipReason();
@@ -57,28 +58,37 @@ await import('/web/trm-worker.js');
 // bypassCSP: the server's CSP forbids eval, and withModels builds each test's function from its text.
 const env = session({ skip, browser: { webgpu: true, bypassCSP: true }, blank: true, prepare() {
   fs.mkdirSync(DIR, { recursive: true });
-  for (const name of CASES) fs.copyFileSync(caseWeights(name), path.join(DIR, `${name}.safetensors`));
+  for (const name of CASES) {
+    fs.copyFileSync(caseWeights(name), path.join(DIR, `${name}.safetensors`));
+    // The weights precision 'f16' rounds (the blocks' products: every L_level.layers tensor) rounded here, stored as
+    // float32: what the WASM engine must compute to match WebGPU's 'f16'.
+    const w = readFile(caseWeights(name));
+    const entries = [...w.tensors].map(([n, t]) => [n, n.startsWith('L_level.layers.') && t.dtype === 'F32'
+      ? { ...t, data: Float32Array.from(t.data, f16Round) } : t]);
+    fs.writeFileSync(path.join(DIR, `${name}-f16-weights.safetensors`), writeSafetensors(entries, w.metadata));
+  }
   fs.writeFileSync(path.join(DIR, 'arc.safetensors'), arcModelBytes('random', { names: ARC_NAMES, haltMaxSteps: 3 }));
   fs.writeFileSync(path.join(DIR, 'failing-worker.js'), FAILING_WORKER);
 } });
 
-// Loads `model` in the page with each backend in `backends` and returns what fn(trm, args) gives for each, with info.
-async function withModels(model, backends, fn, args = {}) {
-  return env.page.evaluate(async ({ model, backends, fn, args }) => {
+// Loads `model` in the page with each backend in `backends` (and `options`) and returns what fn(trm, args) gives for
+// each, with info.
+async function withModels(model, backends, fn, args = {}, options = {}) {
+  return env.page.evaluate(async ({ model, backends, fn, args, options }) => {
     const { TRM } = await import('/web/trm.js');
     const run = new Function('return ' + fn)();
     const out = {};
     for (const backend of backends) {
-      const trm = await TRM.load(model, { backend, threads: 1 });
+      const trm = await TRM.load(model, { ...options, backend, threads: 1 });
       try {
-        const { backend: b, backendReason, adapter, wasm } = trm.info;
-        out[backend] = { info: { backend: b, backendReason, adapter, wasm }, value: await run(trm, args) };
+        const { backend: b, backendReason, adapter, wasm, precision, precisionReason } = trm.info;
+        out[backend] = { info: { backend: b, backendReason, adapter, wasm, precision, precisionReason }, value: await run(trm, args) };
       } finally {
         trm.dispose();
       }
     }
     return out;
-  }, { model, backends, fn: fn.toString(), args });
+  }, { model, backends, fn: fn.toString(), args, options });
 }
 
 // As withModels(model, ['wasm', 'webgpu'], ...), the WebGPU engine's worker wrapped in FAILING_WORKER with `query`;
@@ -223,6 +233,66 @@ describe('WebGPU backend on SwiftShader', { skip }, () => {
     }, { input: SUDOKU });
     assert.deepEqual(r.webgpu.value, { seen: [1], last: 1, computed: 1, again: 1 });
   });
+});
+
+// LoadOptions.precision: float16 weights on WebGPU. SwiftShader has no shader-f16, so 'auto' keeps float32 there;
+// 'f16' (packed float16 storage, no shader-f16 needed) runs, and is measured on every reference case as int8 weights
+// were (tests/js/int8.test.mjs): the logits within 1e-2 x max |logit| of the float32 reference, the same argmax where
+// its top two logits are 1e-2 of that scale apart; the numbers go to the test's diagnostics.
+describe('precision on WebGPU', { skip }, () => {
+  test("'f32' by default; 'auto' without shader-f16 keeps float32 and says why; the WASM engine is float32", async () => {
+    const none = async () => null;
+    const byDefault = await withModels(url('sudoku_mlp_t'), ['webgpu', 'wasm'], none);
+    const auto = await withModels(url('sudoku_mlp_t'), ['webgpu', 'wasm'], none, {}, { precision: 'auto' });
+    const f16 = await withModels(url('sudoku_mlp_t'), ['wasm'], none, {}, { precision: 'f16' });
+    assert.deepEqual([byDefault.webgpu.info.precision, byDefault.webgpu.info.precisionReason], ['f32', "precision 'f32' was asked for"]);
+    assert.equal(auto.webgpu.info.adapter.shaderF16, false);
+    assert.deepEqual([auto.webgpu.info.precision, auto.webgpu.info.precisionReason],
+      ['f32', 'auto: the adapter does not offer shader-f16; float32']);
+    for (const r of [byDefault.wasm, auto.wasm, f16.wasm]) {
+      assert.deepEqual([r.info.precision, r.info.precisionReason], ['f32', 'the network runs on WASM, in float32']);
+    }
+    const refused = await env.page.evaluate(async (model) => {
+      const { TRM } = await import('/web/trm.js');
+      return TRM.load(model, { precision: 'f8', threads: 1 }).then((t) => { t.dispose(); return null; }, (e) => e.message);
+    }, url('sudoku_mlp_t'));
+    assert.equal(refused, `TRM.load: option precision = "f8"; expected 'f32', 'f16' or 'auto'`);
+  });
+
+  for (const name of CASES) {
+    test(`precision 'f16', reference case ${name}: as WASM on the rounded weights; measured against float32`, async (t) => {
+      const ref = reference(name);
+      const fn = async (trm, { tokens, ids, steps }) => {
+        const out = await trm.predict(tokens, ids, { steps });
+        return out.steps.map((s) => ({ logits: Array.from(s.logits), qHalt: Array.from(s.qHalt) }));
+      };
+      const args = { tokens: Array.from(ref.get('inputs')), ids: Array.from(ref.get('puzzle_identifiers')), steps: ref.steps };
+      const gpu = (await withModels(url(name), ['webgpu'], fn, args, { precision: 'f16' })).webgpu;
+      const wasm = (await withModels(url(`${name}-f16-weights`), ['wasm'], fn, args)).wasm;
+      assert.equal(gpu.info.precision, 'f16');
+      assert.match(gpu.info.precisionReason, /^precision 'f16' was asked for; float16 weights, float32 math; check step within 0\.01 of WASM/);
+      const V = Math.round(ref.get('step0.logits').length / ref.get('inputs').length);
+      const stats = gpu.value.map((s, k) => {
+        const got = Float32Array.from(s.logits), same = Float32Array.from(wasm.value[k].logits), want = ref.get(`step${k}.logits`);
+        // What float16 storage computes: the engine's float32 math on the rounded weights, to the float32 bound.
+        const e = relativeError(got, same);
+        assert.ok(e <= 1e-4, `step ${k} logits against WASM on the rounded weights: relative error ${e}`);
+        assert.ok(relativeError(Float32Array.from(s.qHalt), Float32Array.from(wasm.value[k].qHalt)) <= 1e-4, `step ${k} q_halt`);
+        assert.equal(argmaxMismatches(got, same, V), 0, `step ${k} argmax`);
+        // What the rounding costs, against the float32 reference.
+        let maxAbs = 0, agree = 0;
+        for (let i = 0; i < want.length; i++) maxAbs = Math.max(maxAbs, Math.abs(got[i] - want[i]));
+        const arg = (a, p) => { let b = 0; for (let v = 1; v < V; v++) if (a[p * V + v] > a[p * V + b]) b = v; return b; };
+        for (let p = 0; p < want.length / V; p++) agree += arg(got, p) === arg(want, p);
+        return { step: k, maxAbs: +maxAbs.toPrecision(3), rel: +relativeError(got, want).toPrecision(3), argmaxAgree: `${agree}/${want.length / V}` };
+      });
+      t.diagnostic(`${name} f16 against the float32 reference: ${JSON.stringify(stats)}`);
+      // The load's check bound on the first step; these random models' recursion then compounds the rounding step by
+      // step (sudoku_mlp_t reaches 1.2e-2 at step 4, where int8 weights reach 0.29), hence twice that after it.
+      assert.ok(stats[0].rel <= 1e-2, `step 0: relative error ${stats[0].rel}`);
+      stats.forEach((x) => assert.ok(x.rel <= 2e-2 && x.rel > 1e-6, `step ${x.step}: relative error ${x.rel}`));
+    });
+  }
 });
 
 // The GPU failing mid-run: the worker moves the network to WASM for good, says why in trm.info, and the run goes on

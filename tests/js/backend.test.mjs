@@ -1,5 +1,5 @@
-// TRM.load's `backend` option where there is no WebGPU at all (Node has no navigator.gpu): 'auto' runs on WASM and
-// says why, 'webgpu' refuses to load, a wrong value is refused before any work. The WebGPU backend itself is tested in
+// TRM.load's `backend` and `precision` options where there is no WebGPU at all (Node has no navigator.gpu): 'auto'
+// runs on WASM and says why, 'webgpu' refuses to load, a wrong value is refused before any work. The WebGPU backend itself is tested in
 // headless Chromium (tests/browser/webgpu.test.mjs, webgpu-kernels.test.mjs).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -31,4 +31,18 @@ test("backend 'wasm' says it was asked for; 'webgpu' without WebGPU rejects; oth
     { message: "TRM.load: backend 'webgpu': WebGPU is not available here (no navigator.gpu)" });
   await assert.rejects(TRM.load(caseWeights('sudoku_mlp_t'), { backend: 'gpu' }),
     { message: "TRM.load: option backend = \"gpu\"; expected 'auto', 'webgpu' or 'wasm'" });
+});
+
+test("precision without WebGPU: the WASM engine's float32 whatever is asked, said in info; other values are refused", async () => {
+  for (const precision of [undefined, 'f16', 'auto']) {
+    const trm = await TRM.load(caseWeights('sudoku_mlp_t'), { threads: 1, precision });
+    try {
+      assert.equal(trm.info.precision, 'f32');
+      assert.equal(trm.info.precisionReason, 'the network runs on WASM, in float32');
+    } finally {
+      trm.dispose();
+    }
+  }
+  await assert.rejects(TRM.load(caseWeights('sudoku_mlp_t'), { precision: 'fp16' }),
+    { message: "TRM.load: option precision = \"fp16\"; expected 'f32', 'f16' or 'auto'" });
 });

@@ -100,6 +100,20 @@ export function argmaxMismatches(got, ref, V, gap = 1e-3) {
   return bad;
 }
 
+// x rounded to the nearest float16 (ties to even; past 65504 to infinity), computed apart from web/webgpu/kernels.js's
+// bit manipulation: the multiple of the float16 spacing at |x|'s binade (2^-24 below the normal range) nearest to x.
+export function f16Round(x) {
+  if (x === 0 || !Number.isFinite(x)) return x;
+  let e = Math.floor(Math.log2(Math.abs(x)));
+  if (2 ** e > Math.abs(x)) e -= 1;  // log2 rounded up just below a power of two
+  else if (2 ** (e + 1) <= Math.abs(x)) e += 1;
+  e = Math.max(e, -14);
+  const q = 2 ** (e - 10), r = x / q, f = Math.floor(r);
+  const n = r - f > 0.5 || (r - f === 0.5 && f % 2 !== 0) ? f + 1 : f;
+  const y = n === 0 ? (x < 0 ? -0 : 0) : n * q;
+  return Math.abs(y) > 65504 ? Math.sign(y) * Infinity : y;
+}
+
 export const nativeBuilt = () => fs.existsSync(NATIVE_CLI);
 
 // The build TRM.load picks by default here: relaxed SIMD where this Node runs it (scripts/test.sh runs the suites

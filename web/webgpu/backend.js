@@ -8,9 +8,12 @@ import { writeSafetensors } from '../safetensors.js';
 import { GpuNetwork, openGpu } from './network.js';
 
 export const BACKENDS = ['auto', 'webgpu', 'wasm'];
+export const PRECISIONS = ['f32', 'f16', 'auto'];
 // The check's bound: max |GPU - WASM| <= 1e-4 x max |WASM| over logits and q values, the bound the WASM builds meet
 // against the reference code (tests/js/reference.test.mjs).
 export const CHECK_TOLERANCE = 1e-4;
+// With float16 weights (precision 'f16'): the bound int8 weights meet on the WASM engine (tests/js/int8.test.mjs).
+export const F16_CHECK_TOLERANCE = 1e-2;
 
 // --- the check models --------------------------------------------------------------------------------------------------
 // A weight file made here (safetensors, F32, TRM_SPEC.md names) with seeded random weights scaled by 1/sqrt(fan-in).
@@ -52,9 +55,9 @@ export function relativeError(got, want) {
   return err / scale;
 }
 
-// The first step of each check model (a batch of two puzzles) on the GPU and on the WASM engine M; resolves to the
-// largest relative error. check(x) turns an Embind failure into an Error.
-export async function checkGpu(M, gpu, check) {
+// The first step of each check model (a batch of two puzzles) on the GPU (in `precision`, GpuNetwork's) and on the
+// WASM engine M; resolves to the largest relative error. check(x) turns an Embind failure into an Error.
+export async function checkGpu(M, gpu, check, precision = 'f32') {
   let worst = 0;
   for (const mlpT of [false, true]) {
     const { bytes, cfg } = checkModel(mlpT);
@@ -68,7 +71,7 @@ export async function checkGpu(M, gpu, check) {
       }
       const request = solver.stepRequest();
       check(solver.step());
-      net = new GpuNetwork(gpu, model);
+      net = new GpuNetwork(gpu, model, { precision });
       const got = await net.step(request);
       const TV = cfg.seq_len * cfg.vocab_size;
       for (let b = 0; b < 2; b++) {
@@ -112,4 +115,28 @@ export async function selectBackend(M, requested, check) {
   const why = requested === 'webgpu' ? "backend 'webgpu' was asked for" : 'auto: a hardware adapter';
   return { gpu: opened.gpu, adapter: opened.adapter,
     reason: `${why}; ${name}${opened.adapter.fallback ? ' (software fallback)' : ''}; check step agrees with WASM (relative error ${err.toExponential(2)})` };
+}
+
+// Which precision the network runs in on the chosen backend (`choice`, from selectBackend): resolves to
+// {precision: 'f32' | 'f16', reason}. `requested`: one of PRECISIONS. 'f32': float32 throughout. 'f16': the blocks'
+// weights stored as float16 on WebGPU (GpuNetwork), on any adapter, if the check models' first step stays within
+// F16_CHECK_TOLERANCE of the WASM engine (else it throws). 'auto': the same where the adapter offers shader-f16 (hardware
+// built for half precision), else float32. The WASM engine always computes in float32: there every request gives 'f32'.
+export async function choosePrecision(M, choice, requested, check) {
+  if (!PRECISIONS.includes(requested)) {
+    throw new Error(`TRM.load: option precision = ${JSON.stringify(requested)}; expected 'f32', 'f16' or 'auto'`);
+  }
+  if (!choice.gpu) return { precision: 'f32', reason: 'the network runs on WASM, in float32' };
+  if (requested === 'f32') return { precision: 'f32', reason: "precision 'f32' was asked for" };
+  if (requested === 'auto' && !choice.adapter?.shaderF16) {
+    return { precision: 'f32', reason: "auto: the adapter does not offer shader-f16; float32" };
+  }
+  const err = await checkGpu(M, choice.gpu, check, 'f16');
+  if (!(err <= F16_CHECK_TOLERANCE)) {
+    const why = `the check step with float16 weights differs from the WASM engine's (relative error ${err.toExponential(2)} > ${F16_CHECK_TOLERANCE})`;
+    if (requested === 'f16') throw new Error(`TRM.load: precision 'f16': ${why}`);
+    return { precision: 'f32', reason: `auto: ${why}; float32` };
+  }
+  const why = requested === 'f16' ? "precision 'f16' was asked for" : 'auto: the adapter offers shader-f16';
+  return { precision: 'f16', reason: `${why}; float16 weights, float32 math; check step within ${F16_CHECK_TOLERANCE} of WASM (relative error ${err.toExponential(2)})` };
 }

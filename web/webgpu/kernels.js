@@ -5,7 +5,8 @@
 // small uniform buffer, so that every dispatch binds whole buffers (no 256-byte binding alignment to meet). Every
 // index is checked against its bounds: any shape runs, odd ones included.
 //
-//   matmul        C[b] = A[b] B[b] (any strides: x W^T, W h, batched or shared weights)   <- where the time goes
+//   matmul        C[b] = A[b] B[b] (any strides: x W^T, W h, batched or shared weights)   <- where the time goes;
+//                 either operand may be float16 storage (packF16: the weights of LoadOptions.precision 'f16')
 //   addInto       y += a (+ b)                            the residual inputs of Net(h, inj)
 //   addRmsRows    h = rms_norm(h + t) over each row        attention and MLP blocks
 //   addRmsCols    h = rms_norm(h + t) over each column     token-mixing block (the norm over S)
@@ -55,6 +56,16 @@ export class Gpu {
       new Float32Array(buffer.getMappedRange()).set(data);
       buffer.unmap();
     }
+    return buffer;
+  }
+
+  // A storage buffer of `values` rounded to float16, two to a u32 (packF16), for the matmul operands marked half.
+  storageF16(values, label = '') {
+    const packed = packF16(values);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const buffer = this.device.createBuffer({ label, size: Math.max(4, packed.byteLength), usage, mappedAtCreation: true });
+    new Uint32Array(buffer.getMappedRange()).set(packed);
+    buffer.unmap();
     return buffer;
   }
 
@@ -111,6 +122,49 @@ export function f32bits(x) {
   return u32[0];
 }
 
+// --- float16 storage ---------------------------------------------------------------------------------------------------
+// Weights stored as float16 (LoadOptions.precision 'f16'): two to a u32, element 2i in the low half, read back with
+// WGSL's core unpack2x16float (no shader-f16 needed); the math and its accumulation stay float32. Halves the weights'
+// memory and the bytes a product reads; each weight is rounded once, at upload, to the nearest float16 (ties to even;
+// beyond 65504 to infinity, below 2^-24 to subnormals and zero, as a GPU's own conversion does).
+const f32one = new Float32Array(1);
+const u32one = new Uint32Array(f32one.buffer);
+export function f16Bits(x) {
+  f32one[0] = x;
+  const b = u32one[0];
+  const sign = (b >>> 16) & 0x8000, exp = (b >>> 23) & 0xff;
+  let mant = b & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);  // infinity, NaN
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  let h, rem, half;
+  if (e <= 0) {  // a subnormal float16 (or zero): m x 2^-24
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    h = mant >>> shift;
+    rem = mant & ((1 << shift) - 1);
+    half = 1 << (shift - 1);
+  } else {
+    h = (e << 10) | (mant >>> 13);
+    rem = mant & 0x1fff;
+    half = 0x1000;
+  }
+  if (rem > half || (rem === half && (h & 1))) h += 1;  // a carry into the exponent is right (up to infinity)
+  return sign | h;
+}
+export function packF16(values) {
+  const out = new Uint32Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) out[i >> 1] |= f16Bits(values[i]) << ((i & 1) * 16);
+  return out;
+}
+// An operand `name` of the matmuls, float32 or packed float16, and load_<name>(i) that reads its element i as f32.
+const operand = (binding, name, half) => half
+  ? `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;
+fn load_${name}(i: u32) -> f32 { let v = unpack2x16float(${name}[i >> 1u]); return select(v.x, v.y, (i & 1u) == 1u); }`
+  : `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;
+fn load_${name}(i: u32) -> f32 { return ${name}[i]; }`;
+
 // --- matmul ----------------------------------------------------------------------------------------------------------
 // C(m, n) = sum_k A(m, k) B(k, n) for each batch index b:
 //   A(m, k) = a[aOff + b*aBatch + m*aRow + k*aCol], B(k, n) = bm[bOff + b*bBatch + k*bRow + n*bCol],
@@ -120,17 +174,18 @@ export function f32bits(x) {
 // 16 along k, stored as vec4 of 4 rows (A) or 4 columns (B), so that the inner loop is 4 vec4 multiply-adds per k.
 // A thread loads 4 elements of each slice; consecutive threads take consecutive k when k is the operand's contiguous
 // axis (x and W^T), else consecutive rows/columns (W h), so that neighbours read neighbouring addresses.
-// Both variants take the same uniform (the order matmul() writes it) and buffers.
-const MATMUL_BINDINGS = `
+// Both variants take the same uniform (the order matmul() writes it) and buffers; aHalf/bHalf: that operand is packed
+// float16 (Gpu.storageF16), read through load_a/load_bm.
+const MATMUL_BINDINGS = (aHalf, bHalf) => `
 struct P { M: u32, N: u32, K: u32, aOff: u32, aBatch: u32, aRow: u32, aCol: u32, bOff: u32,
            bBatch: u32, bRow: u32, bCol: u32, cOff: u32, cBatch: u32, cRow: u32, _a: u32, _b: u32 }
 @group(0) @binding(0) var<uniform> p: P;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> bm: array<f32>;
+${operand(1, 'a', aHalf)}
+${operand(2, 'bm', bHalf)}
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 `;
-const MATMUL_WGSL = `
-${MATMUL_BINDINGS}const TK = 16u;
+const MATMUL_WGSL = (aHalf, bHalf) => `
+${MATMUL_BINDINGS(aHalf, bHalf)}const TK = 16u;
 var<workgroup> As: array<vec4f, 256>;  // [TK][16]: A(m0 + 4i .. +3, k)
 var<workgroup> Bs: array<vec4f, 256>;  // [TK][16]: B(k, n0 + 4j .. +3)
 
@@ -152,11 +207,11 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
       var r: u32; var k: u32;
       if (aKFast) { k = e % TK; r = e / TK; } else { r = e % 64u; k = e / 64u; }
       var v = 0.0;
-      if (m0 + r < p.M && k0 + k < p.K) { v = a[ab + (m0 + r) * p.aRow + (k0 + k) * p.aCol]; }
+      if (m0 + r < p.M && k0 + k < p.K) { v = load_a(ab + (m0 + r) * p.aRow + (k0 + k) * p.aCol); }
       As[k * 16u + r / 4u][r % 4u] = v;
       if (bKFast) { k = e % TK; r = e / TK; } else { r = e % 64u; k = e / 64u; }
       var w = 0.0;
-      if (n0 + r < p.N && k0 + k < p.K) { w = bm[bb + (k0 + k) * p.bRow + (n0 + r) * p.bCol]; }
+      if (n0 + r < p.N && k0 + k < p.K) { w = load_bm(bb + (k0 + k) * p.bRow + (n0 + r) * p.bCol); }
       Bs[k * 16u + r / 4u][r % 4u] = w;
     }
     workgroupBarrier();
@@ -181,8 +236,8 @@ fn main(@builtin(workgroup_id) wg: vec3u, @builtin(local_invocation_index) t: u3
 
 // The direct variant (software adapters): a 4x4 block of C per thread, 8x8 threads per workgroup, operands read
 // from the buffers (indices clamped into range, so the loop has no branch; the stores are checked).
-const MATMUL_DIRECT_WGSL = `
-${MATMUL_BINDINGS}@compute @workgroup_size(8, 8)
+const MATMUL_DIRECT_WGSL = (aHalf, bHalf) => `
+${MATMUL_BINDINGS(aHalf, bHalf)}@compute @workgroup_size(8, 8)
 fn main(@builtin(global_invocation_id) g: vec3u) {
   let m0 = g.y * 4u;
   let n0 = g.x * 4u;
@@ -198,8 +253,9 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
   for (var k = 0u; k < p.K; k++) {
     let ka = k * p.aCol;
     let kb = k * p.bRow;
-    let bv = vec4f(bm[bc.x + kb], bm[bc.y + kb], bm[bc.z + kb], bm[bc.w + kb]);
-    acc[0] += a[ar.x + ka] * bv; acc[1] += a[ar.y + ka] * bv; acc[2] += a[ar.z + ka] * bv; acc[3] += a[ar.w + ka] * bv;
+    let bv = vec4f(load_bm(bc.x + kb), load_bm(bc.y + kb), load_bm(bc.z + kb), load_bm(bc.w + kb));
+    acc[0] += load_a(ar.x + ka) * bv; acc[1] += load_a(ar.y + ka) * bv; acc[2] += load_a(ar.z + ka) * bv;
+    acc[3] += load_a(ar.w + ka) * bv;
   }
   let cb = p.cOff + g.z * p.cBatch;
   for (var i = 0u; i < 4u; i++) {
@@ -211,21 +267,25 @@ fn main(@builtin(global_invocation_id) g: vec3u) {
 }`;
 
 // params: {M, N, K, batch = 1, a, b, c (GPUBuffers), aOff, aBatch, aRow, aCol, bOff, bBatch, bRow, bCol, cOff, cBatch,
-// cRow} (offsets 0, batches 0, cRow N by default).
+// cRow, aHalf, bHalf} (offsets 0, batches 0, cRow N by default; aHalf/bHalf: that operand is packed float16, its
+// offsets and strides still counted in elements).
 export function matmul(gpu, q) {
   const d = (v, x) => v ?? x;
   const u = gpu.uniform([q.M, q.N, q.K, d(q.aOff, 0), d(q.aBatch, 0), q.aRow, q.aCol, d(q.bOff, 0), d(q.bBatch, 0), q.bRow,
     q.bCol, d(q.cOff, 0), d(q.cBatch, 0), d(q.cRow, q.N), 0, 0]);
+  const aHalf = !!q.aHalf, bHalf = !!q.bHalf, half = `${aHalf ? ' a f16' : ''}${bHalf ? ' b f16' : ''}`;
   if (!gpu.tiled) {
-    return gpu.dispatch('matmulDirect', MATMUL_DIRECT_WGSL, [u, q.a, q.b, q.c], [Math.ceil(q.N / 32), Math.ceil(q.M / 32), q.batch ?? 1]);
+    return gpu.dispatch(`matmulDirect${half}`, MATMUL_DIRECT_WGSL(aHalf, bHalf), [u, q.a, q.b, q.c],
+      [Math.ceil(q.N / 32), Math.ceil(q.M / 32), q.batch ?? 1]);
   }
-  return gpu.dispatch('matmul', MATMUL_WGSL, [u, q.a, q.b, q.c], [Math.ceil(q.N / 64), Math.ceil(q.M / 64), q.batch ?? 1]);
+  return gpu.dispatch(`matmul${half}`, MATMUL_WGSL(aHalf, bHalf), [u, q.a, q.b, q.c], [Math.ceil(q.N / 64), Math.ceil(q.M / 64), q.batch ?? 1]);
 }
 
 // y = x W^T for x [batch x M, K] (rows at stride ldx from xOff) and W [N, K]: y [M, N] per batch index, rows at ldy.
-export function linear(gpu, { M, N, K, batch = 1, x, xOff = 0, ldx = K, xBatch = M * ldx, w, wOff = 0, y, yOff = 0, ldy = N, yBatch = M * ldy }) {
+// wHalf: W is packed float16 (Gpu.storageF16).
+export function linear(gpu, { M, N, K, batch = 1, x, xOff = 0, ldx = K, xBatch = M * ldx, w, wOff = 0, wHalf = false, y, yOff = 0, ldy = N, yBatch = M * ldy }) {
   return matmul(gpu, { M, N, K, batch, a: x, aOff: xOff, aBatch: xBatch, aRow: ldx, aCol: 1, b: w, bOff: wOff, bBatch: 0,
-    bRow: 1, bCol: K, c: y, cOff: yOff, cBatch: yBatch, cRow: ldy });
+    bRow: 1, bCol: K, bHalf: wHalf, c: y, cOff: yOff, cBatch: yBatch, cRow: ldy });
 }
 
 // --- elementwise -----------------------------------------------------------------------------------------------------

@@ -31,6 +31,8 @@ export async function openGpu({ allowFallback = false } = {}) {
   const want = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize'];
   const requiredLimits = {};
   for (const k of want) if (adapter.limits[k]) requiredLimits[k] = adapter.limits[k];
+  // shader-f16: what LoadOptions.precision 'auto' looks for (web/webgpu/backend.js choosePrecision).
+  info.shaderF16 = adapter.features.has('shader-f16');
   try {
     const device = await adapter.requestDevice({ requiredLimits });
     return { gpu: new Gpu(device, { tiled: !info.fallback }), adapter: info };  // kernels.js: Gpu's `tiled`
@@ -47,29 +49,36 @@ function sizes(cfg, model) {
     I: width('mlp', D), It: cfg.mlp_t ? width('mlp_t', S) : 0 };
 }
 
+export const PRECISIONS = ['f32', 'f16'];
+
 export class GpuNetwork {
   // gpu: a Gpu (kernels.js); model: the engine's Embind Model (weights as loaded, float32: Model::weight).
-  constructor(gpu, model) {
+  // precision 'f16': the weights of the blocks' products (qkv, o, both SwiGLUs, the token-mixing MLP) stored as float16
+  // (kernels.js packF16), read as float32 by the matmuls; lm_head, q_head, the carry and every activation stay float32.
+  constructor(gpu, model, { precision = 'f32' } = {}) {
+    if (!PRECISIONS.includes(precision)) throw new Error(`webgpu: precision '${precision}'; expected 'f32' or 'f16'`);
     this.gpu = gpu;
+    this.half = precision === 'f16';
     this.cfg = JSON.parse(model.configJson());
     this.z = sizes(this.cfg, model);
     const { S, D } = this.z;
-    const upload = (name) => {
+    const upload = (name, half = false) => {
       const w = model.weight(name);
       if (!w) throw new Error(`webgpu: the model has no weight '${name}'`);
-      return gpu.storage(w.length, w, name);
+      return half ? gpu.storageF16(w, name) : gpu.storage(w.length, w, name);
     };
+    const h = this.half;
     this.w = {
       lm: upload('lm_head.weight'), qw: upload('q_head.weight'), qb: upload('q_head.bias'),
       layers: Array.from({ length: this.cfg.L_layers }, (_, i) => {
         const p = `L_level.layers.${i}.`;
-        const L = { gateUp: upload(`${p}mlp.gate_up_proj.weight`), down: upload(`${p}mlp.down_proj.weight`) };
+        const L = { gateUp: upload(`${p}mlp.gate_up_proj.weight`, h), down: upload(`${p}mlp.down_proj.weight`, h) };
         if (this.cfg.mlp_t) {
-          L.tGateUp = upload(`${p}mlp_t.gate_up_proj.weight`);
-          L.tDown = upload(`${p}mlp_t.down_proj.weight`);
+          L.tGateUp = upload(`${p}mlp_t.gate_up_proj.weight`, h);
+          L.tDown = upload(`${p}mlp_t.down_proj.weight`, h);
         } else {
-          L.qkv = upload(`${p}self_attn.qkv_proj.weight`);
-          L.o = upload(`${p}self_attn.o_proj.weight`);
+          L.qkv = upload(`${p}self_attn.qkv_proj.weight`, h);
+          L.o = upload(`${p}self_attn.o_proj.weight`, h);
         }
         return L;
       }),
@@ -139,27 +148,27 @@ export class GpuNetwork {
     let plan = this.plans.get(n);
     if (plan) return plan;
     const { b } = this.#buffers(n);
-    const g = this.gpu, c = this.cfg, { S, D, T, V, P, H, I, It } = this.z, R = n * S, eps = c.rms_norm_eps;
+    const g = this.gpu, c = this.cfg, { S, D, T, V, P, H, I, It } = this.z, R = n * S, eps = c.rms_norm_eps, half = this.half;
     const d = [];
     const block = (h, L) => {
       if (c.mlp_t) {  // h^T = rms(h^T + SwiGLU_t(h^T)) over S, computed as W h per slot
-        d.push(matmul(g, { M: 2 * It, N: D, K: S, batch: n, a: L.tGateUp, aRow: S, aCol: 1, b: h, bBatch: S * D, bRow: D, bCol: 1,
+        d.push(matmul(g, { M: 2 * It, N: D, K: S, batch: n, a: L.tGateUp, aHalf: half, aRow: S, aCol: 1, b: h, bBatch: S * D, bRow: D, bCol: 1,
           c: b.gu, cBatch: 2 * It * D }));
         d.push(swiglu(g, { rows: n, W: It * D, gu: b.gu, out: b.act }));
-        d.push(matmul(g, { M: S, N: D, K: It, batch: n, a: L.tDown, aRow: It, aCol: 1, b: b.act, bBatch: It * D, bRow: D, bCol: 1,
+        d.push(matmul(g, { M: S, N: D, K: It, batch: n, a: L.tDown, aHalf: half, aRow: It, aCol: 1, b: b.act, bBatch: It * D, bRow: D, bCol: 1,
           c: b.tmp, cBatch: S * D }));
         d.push(addRmsCols(g, { batch: n, rows: S, cols: D, h, t: b.tmp, eps }));
       } else {        // h = rms(h + o_proj(attention(rope(q), rope(k), v)))
-        d.push(linear(g, { M: R, N: 3 * D, K: D, x: h, w: L.qkv, y: b.qkv }));
+        d.push(linear(g, { M: R, N: 3 * D, K: D, x: h, w: L.qkv, wHalf: half, y: b.qkv }));
         if (this.rope) d.push(rope(g, { rows: R, S, D, hd: D / H, qkv: b.qkv, cos: this.w.cos, sin: this.w.sin }));
         d.push(attention(g, { batch: n, S, D, heads: H, qkv: b.qkv, out: b.attn }));
-        d.push(linear(g, { M: R, N: D, K: D, x: b.attn, w: L.o, y: b.tmp }));
+        d.push(linear(g, { M: R, N: D, K: D, x: b.attn, w: L.o, wHalf: half, y: b.tmp }));
         d.push(addRmsRows(g, { rows: R, cols: D, h, t: b.tmp, eps }));
       }
       // h = rms(h + SwiGLU(h))
-      d.push(linear(g, { M: R, N: 2 * I, K: D, x: h, w: L.gateUp, y: b.gu }));
+      d.push(linear(g, { M: R, N: 2 * I, K: D, x: h, w: L.gateUp, wHalf: half, y: b.gu }));
       d.push(swiglu(g, { rows: R, W: I, gu: b.gu, out: b.act }));
-      d.push(linear(g, { M: R, N: D, K: I, x: b.act, w: L.down, y: b.tmp }));
+      d.push(linear(g, { M: R, N: D, K: I, x: b.act, w: L.down, wHalf: half, y: b.tmp }));
       d.push(addRmsRows(g, { rows: R, cols: D, h, t: b.tmp, eps }));
     };
     const net = (h, a, a2 = null) => {  // Net(h, inj): h += inj, then every block
