@@ -6,7 +6,9 @@
 //   sudoku_mlp  token-MLP, hidden 512, 81 + 16 positions, H3 x L6   (~25.6 GFLOP a step)
 //   maze_att    attention, hidden 512, 8 heads, 900 + 16 positions, H3 x L4   (~190 GFLOP a step)
 //
-//   node scripts/bench_webgpu.mjs [--models sudoku_mlp] [--steps 3] [--gpu] [--skip-ort] [--skip-wasm]
+//   node scripts/bench_webgpu.mjs [--models sudoku_mlp] [--steps 3] [--gpu] [--f16] [--skip-ort] [--skip-wasm]
+//
+// --f16 also times ours on WebGPU with float16 weights (TRM.load precision 'f16': ours_webgpu_f16).
 //
 // Without --gpu, Chromium runs WebGPU on SwiftShader (--use-webgpu-adapter=swiftshader: a CPU implementation of
 // Vulkan, what a machine without a GPU has): its times show that the path works, not what a GPU does. With --gpu it
@@ -29,12 +31,13 @@ const PY = '/usr/bin/python3';
 const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
 function args(argv) {
-  const o = { models: ['sudoku_mlp'], steps: 3, gpu: false, ort: true, wasm: true };
+  const o = { models: ['sudoku_mlp'], steps: 3, gpu: false, f16: false, ort: true, wasm: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--models') o.models = argv[++i].split(',');
     else if (a === '--steps') o.steps = Number(argv[++i]);
     else if (a === '--gpu') o.gpu = true;
+    else if (a === '--f16') o.f16 = true;
     else if (a === '--skip-ort') o.ort = false;
     else if (a === '--skip-wasm') o.wasm = false;
     else throw new Error(`bench_webgpu: unknown argument ${a}`);
@@ -54,25 +57,27 @@ function files(name, ort) {
 }
 
 // In the page: each backend's ms per step for one model.
-async function measure({ model, onnx, steps, S, D, T, wasm }) {
+async function measure({ model, onnx, steps, S, D, T, wasm, f16 }) {
   const { TRM } = await import('/web/trm.js');
   const stats = (ms) => ({ best: Math.min(...ms), mean: ms.reduce((a, b) => a + b, 0) / ms.length });
   const out = {};
   const tokens = new Int32Array(T).fill(1);
-  for (const backend of wasm ? ['webgpu', 'wasm'] : ['webgpu']) {
+  const runs = [['webgpu', 'f32'], ...(f16 ? [['webgpu', 'f16']] : []), ...(wasm ? [['wasm', 'f32']] : [])];
+  for (const [backend, precision] of runs) {
+    const key = `ours_${backend}${precision === 'f16' ? '_f16' : ''}`;
     try {
-      const trm = await TRM.load(model, { backend, threads: 1 });
-      out[`ours_${backend}`] = { engine: trm.info.backend, reason: trm.info.backendReason };
+      const trm = await TRM.load(model, { backend, precision, threads: 1 });
+      out[key] = { engine: trm.info.backend, reason: trm.info.backendReason, precision: trm.info.precision };
       const ms = [];
       for (let k = 0; k <= steps; k++) {
         const t0 = performance.now();
         await trm.predict(tokens, [0], { steps: 1 });
         if (k) ms.push(performance.now() - t0);
       }
-      Object.assign(out[`ours_${backend}`], stats(ms));
+      Object.assign(out[key], stats(ms));
       trm.dispose();
     } catch (e) {
-      out[`ours_${backend}`] = { error: String(e.message ?? e) };
+      out[key] = { error: String(e.message ?? e) };
     }
   }
   if (onnx) {
@@ -130,10 +135,11 @@ async function main() {
     for (const m of models) {
       const S = m.cfg.seq_len + m.cfg.puzzle_emb_len, D = m.cfg.hidden_size;
       const r = await page.evaluate(measure, { model: `/build/bench/${m.name}.safetensors`, onnx: m.onnx && `/build/bench/${m.name}.onnx`,
-        steps: o.steps, S, D, T: m.cfg.seq_len, wasm: o.wasm });
+        steps: o.steps, S, D, T: m.cfg.seq_len, wasm: o.wasm, f16: o.f16 });
       const row = { model: m.name, ...r };
       if (r.ours_webgpu?.best && r.ort_webgpu?.best) row.webgpu_speedup_vs_ort = +(r.ort_webgpu.best / r.ours_webgpu.best).toFixed(2);
       if (r.ours_webgpu?.best && r.ours_wasm?.best) row.webgpu_speedup_vs_wasm = +(r.ours_wasm.best / r.ours_webgpu.best).toFixed(2);
+      if (r.ours_webgpu?.best && r.ours_webgpu_f16?.best) row.f16_speedup_vs_f32 = +(r.ours_webgpu.best / r.ours_webgpu_f16.best).toFixed(2);
       rows.push(row);
     }
     const note = !adapter ? 'no WebGPU adapter'
