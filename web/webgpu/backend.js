@@ -12,7 +12,7 @@ export const PRECISIONS = ['f32', 'f16', 'auto'];
 // The check's bound: max |GPU - WASM| <= 1e-4 x max |WASM| over logits and q values, the bound the WASM builds meet
 // against the reference code (tests/js/reference.test.mjs).
 export const CHECK_TOLERANCE = 1e-4;
-// With float16 weights (precision 'f16'): the bound int8 weights meet on the WASM engine (tests/js/int8.test.mjs).
+// With float16 weights (precision 'f16'): the bound the int8 path is held to (tests/js/int8.test.mjs).
 export const F16_CHECK_TOLERANCE = 1e-2;
 
 // --- the check models --------------------------------------------------------------------------------------------------
