@@ -252,16 +252,27 @@ function oneSlotSolver() {
 
 // Atomic: the new model, its solver and its info are all made before anything changes; if any of them fails, the
 // current model stays in place with everything that describes it (the solver is only a cache, made again on use).
+// The engine's bad_alloc names nothing; the user needs to know which file did not fit.
+function outOfMemory(label, bytes, f) {
+  try {
+    return f();
+  } catch (e) {
+    if (e.message !== 'out of memory') throw e;
+    throw new Error(`load: ${label}: out of memory: its weights (${(bytes.byteLength / 1e6).toFixed(1)} MB in the file) ` +
+      "and the solver's activations did not fit in the memory this browser gives the engine");
+  }
+}
+
 async function load({ bytes, label, threads: requested, relaxedSimd, backend: requestedBackend, precision: requestedPrecision = 'f32' }) {
   await start(requested, relaxedSimd);
   const choice = await chooseBackend(requestedBackend);
   choice.precisions ??= {};  // decided once per worker and request: 'f16' runs the check models again
   const prec = choice.precisions[requestedPrecision] ??= await choosePrecision(M, choice, requestedPrecision, check);
-  const next = check(M.loadModel(new Uint8Array(bytes), label));
+  const next = outOfMemory(label, bytes, () => check(M.loadModel(new Uint8Array(bytes), label)));
   let nextSolver = null, nextNet = null;
   try {
     dropSolver();  // one solver at a time (see above)
-    nextSolver = check(M.makeSolver(next, 1, threads));
+    nextSolver = outOfMemory(label, bytes, () => check(M.makeSolver(next, 1, threads)));
     if (choice.gpu) nextNet = new GpuNetwork(choice.gpu, next, { precision: prec.precision });
     const nextInfo = info(next, nextSolver, choice, prec);
     model?.delete();

@@ -99,7 +99,7 @@ describe('an atomic model swap in the worker', () => {
       assert.ok(heap.heapSize - heap.heapUsed > 4 * wide.length, 'the wide model file and its weights fit without growth');
       engine.arm('noGrowth');
       await assert.rejects(engine.request({ type: 'load', bytes: wide.buffer, label: 'wide.safetensors', threads: 1 }),
-        { message: 'out of memory' });
+        { message: /^load: wide\.safetensors: out of memory: its weights \([0-9.]+ MB in the file\)/ });
       engine.arm(null);
       assert.equal((await memory()).heapSize, heap.heapSize, 'memory did not grow');
       const info = (await engine.request({ type: 'info' })).value;
