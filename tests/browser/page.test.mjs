@@ -85,7 +85,7 @@ test('the page loads without console errors, shows each view, and asks nothing o
   await modelLoaded(page);
   // The default strategy is 'best', and the page names what it runs for the loaded model (the engine's choice).
   assert.equal(await page.inputValue('#strategy'), 'best');
-  await page.waitForFunction(() => /^Best measured for this model: commit /.test(document.getElementById('strategy-note').textContent));
+  await page.waitForFunction(() => /^Best measured for this model: vote /.test(document.getElementById('strategy-note').textContent));
   assert.equal(await page.locator('.sudoku .cell').count(), 81);
   assert.equal(await page.locator('.sudoku .cell.given').count(), PUZZLE.replace(/\./g, '').length);
   await screenshot(page, 'sudoku');
@@ -141,7 +141,7 @@ test('the model panel: a short model card, the raw metadata behind a disclosure,
     const entry = JSON.parse(fs.readFileSync(path.join(ROOT, 'weights/index.json'), 'utf8')).models.find(m => m.kind === 'sudoku');
     const verdict = await page.textContent('#verdict');
     if (Math.max(...Object.values(entry.solved)) < 0.5) {
-      assert.match(verdict, /^Press Solve to watch the model work\. This model is still weak: on its own it solves \d+% of everyday singles-only sudokus; the commit strategy \(the default here\) does better\.$/);
+      assert.match(verdict, /^Press Solve to watch the model work\. This model is still weak: on its own it solves \d+% of everyday singles-only sudokus; the vote strategy \(the default here\) does better\.$/);
     } else {
       assert.equal(verdict, 'Press Solve to watch the model work.');
     }

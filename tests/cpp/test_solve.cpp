@@ -345,7 +345,7 @@ TEST_CASE("the registry: codecs by task kind, refusals that name what was expect
 
     auto m = table_model(copying_table(), -3.f);
     CHECK_THROWS_WITH(SolveRun(m, solved_grid(), with("guess")), Catch::Contains("expected model, steps, vote, commit or best"));
-    CHECK(SolveRun(m, solved_grid(), with("best")).strategy() == Strategy::Commit);
+    CHECK(SolveRun(m, solved_grid(), with("best")).strategy() == Strategy::Vote);
 }
 
 TEST_CASE("solve options from JSON: known names, checked types", "[solve]") {

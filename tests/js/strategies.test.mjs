@@ -64,8 +64,8 @@ describe('strategies: native CLI, Node CLI and JS API agree', { skip }, () => {
     });
   }
 
-  test("info.bestStrategy names what 'best' runs (the page states it): commit for the shipped sudoku model", async () => {
-    assert.equal(trm.info.bestStrategy, 'commit');
+  test("info.bestStrategy names what 'best' runs (the page states it): vote for the shipped sudoku model", async () => {
+    assert.equal(trm.info.bestStrategy, 'vote');
     const steps = await collect(trm.solve(SUDOKU, { strategy: 'best', maxCalls: 8 }));
     assert.equal(steps.at(-1).strategy, trm.info.bestStrategy);
   });

@@ -488,7 +488,7 @@ function nextTry(kind, strategy) {
   if (kind === 'arc') return '';
   if (kind === 'maze') return 'The model is small and briefly trained: try a shorter maze (Difficulty of a new maze).';
   return strategy && strategy !== 'model' ? 'The model is small and briefly trained: try an easier puzzle (New puzzle, singles only).'
-    : 'The model is small and briefly trained: try the commit strategy, or an easier puzzle.';
+    : 'The model is small and briefly trained: try the strategy Best measured for the model, or an easier puzzle.';
 }
 
 function setRunning(on, kind) {
