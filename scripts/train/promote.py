@@ -63,10 +63,9 @@ def is_better(candidate, shipped):
 
 
 def history_row(state, result, shipped):
-    p = state["progress"]
-    best_step = (state.get("best") or {}).get("step", p["step"])
+    p = state["progress"]  # the checkpoint's own step: its weights are that step's, whichever file it is
     e, n = result["early"], result["never"]
-    return (f"| {datetime.date.today().isoformat()} | {p['samples']:,} (step {best_step:,} selected) | {p.get('hardware')} | "
+    return (f"| {datetime.date.today().isoformat()} | {p['samples']:,} (step {p['step']:,}) | {p.get('hardware')} | "
             f"{p['wall_s'] / 60:.0f} min | {100 * e['exact_accuracy']:.2f}% / {100 * e['cell_accuracy']:.2f}% "
             f"({e['mean_steps']:.2f} steps) | {100 * n['exact_accuracy']:.2f}% / {100 * n['cell_accuracy']:.2f}% | "
             f"{'shipped' if shipped else 'not shipped'} |")

@@ -80,3 +80,12 @@ def test_a_worse_candidate_changes_nothing(round_dir, capsys):
 def test_a_baseline_of_other_puzzles_is_refused(round_dir, capsys):
     assert promote.main(promote_args(round_dir, "--baseline", baseline(round_dir / "other.json", 0.0, 0.0, count=99))) == 1
     assert "field 'count' is 99, expected 12" in capsys.readouterr().err
+
+
+def test_history_row_names_the_checkpoints_own_step():
+    """A last.pt written after the best held-out step holds that later step's weights: the row says so."""
+    state = {"progress": {"step": 4106, "samples": 262784, "hardware": "cpu", "wall_s": 600.0}, "best": {"step": 3479}}
+    result = {m: {"exact_accuracy": 0.5, "cell_accuracy": 0.9, "mean_steps": 3.0} for m in ("early", "never")}
+    row = promote.history_row(state, result, shipped=False)
+    assert "262,784 (step 4,106)" in row and "3,479" not in row
+    assert row.endswith("| not shipped |")
