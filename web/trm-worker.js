@@ -250,8 +250,6 @@ function oneSlotSolver() {
   return solver;
 }
 
-// Atomic: the new model, its solver and its info are all made before anything changes; if any of them fails, the
-// current model stays in place with everything that describes it (the solver is only a cache, made again on use).
 // The engine's bad_alloc names nothing; the user needs to know which file did not fit.
 function outOfMemory(label, bytes, f) {
   try {
@@ -263,6 +261,8 @@ function outOfMemory(label, bytes, f) {
   }
 }
 
+// Atomic: the new model, its solver and its info are all made before anything changes; if any of them fails, the
+// current model stays in place with everything that describes it (the solver is only a cache, made again on use).
 async function load({ bytes, label, threads: requested, relaxedSimd, backend: requestedBackend, precision: requestedPrecision = 'f32' }) {
   await start(requested, relaxedSimd);
   const choice = await chooseBackend(requestedBackend);

@@ -265,10 +265,8 @@ def train_step(net, model, slots, optimizer, args, device):
     with torch.no_grad():
         right = (logits.argmax(-1) == labels) & mask
         solved = right.sum(-1) == mask.sum(-1)  # [B]
-        weight = mask.float()  # [B, S]
-        changed_weight = getattr(args, "changed_cell_weight", 1.0)
-        if changed_weight != 1.0:
-            weight = weight * torch.where(labels != slots.inputs, changed_weight, 1.0)
+        changed = torch.where(labels != slots.inputs, getattr(args, "changed_cell_weight", 1.0), 1.0)
+        weight = mask.float() * changed  # [B, S]
     lm_loss = (stablemax_cross_entropy(logits, labels) * weight).sum(-1) / weight.sum(-1).clamp_min(1)  # [B]
     q_loss = F.binary_cross_entropy_with_logits(q_halt.float(), solved.float(), reduction="none")  # [B]
     B = labels.shape[0]
