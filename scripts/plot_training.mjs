@@ -31,10 +31,10 @@ if (roundFrom !== null && !Number.isFinite(roundFrom)) fail(`--round-from '${opt
 
 // ---- parse: the line formats of train.py's log()
 const STEP = /\] step (\d+) \| loss ([\d.]+) .*?halted: cell ([\d.]+)/;
-const HELD = /\] held-out .*?: exact ([\d.]+) cell ([\d.]+) \(all steps\)/;
+const HELD = /\] held-out .*?: exact ([\d.]+) cell ([\d.]+) \(all steps\)(?: \| cells to solve ([\d.]+))?/;
 const RESUME = /\] resumed from .* at step (\d+)/;
 const train = [];  // { step, loss, cell }
-const held = [];  // { step, cell, exact }
+const held = [];  // { step, cell, exact, toSolve (null in logs from before train.py measured it) }
 const resumes = [];  // steps
 for (const file of logs) {
   let text;
@@ -43,14 +43,16 @@ for (const file of logs) {
   } catch (e) {
     fail(`${file}: ${e.message}`);
   }
+  // A log that evaluates several held-out sets ends each evaluation with their mean, the selection metric: plot that.
+  const meanOnly = /\] held-out mean over /.test(text);
   let step = 0;
   for (const line of text.split('\n')) {
     let m;
     if ((m = STEP.exec(line))) {
       step = Number(m[1]);
       train.push({ step, loss: Number(m[2]), cell: Number(m[3]) });
-    } else if ((m = HELD.exec(line))) {
-      held.push({ step, exact: Number(m[1]), cell: Number(m[2]) });
+    } else if ((m = HELD.exec(line)) && (!meanOnly || line.includes('] held-out mean over '))) {
+      held.push({ step, exact: Number(m[1]), cell: Number(m[2]), toSolve: m[3] === undefined ? null : Number(m[3]) });
     } else if ((m = RESUME.exec(line))) {
       step = Number(m[1]);
       if (!resumes.includes(step)) resumes.push(step);
@@ -92,21 +94,26 @@ function panel(y, title, lo, hi, series, fmt) {
 }
 
 const losses = train.map(p => p.loss);
-const cells = [...train.map(p => p.cell), ...held.map(p => p.cell)];
+// Cells to solve (the ones not given in the question) show learning that the cell accuracy hides when most
+// cells are copied, as in mazes.
+const toSolve = held.filter(p => p.toSolve !== null);
+const cells = [...train.map(p => p.cell), ...held.map(p => p.cell), ...toSolve.map(p => p.toSolve)];
 const yLoss = top, yAcc = top + panelH + gap;
 let body = panel(yLoss, 'training loss (cross-entropy per cell + halting loss)', Math.min(...losses) * 0.95,
   Math.max(...losses) * 1.02, [{ points: train.map(p => [p.step, p.loss]), color: '#3566c8' }], v => v.toFixed(1));
 body += panel(yAcc, 'cell accuracy', Math.max(0, Math.min(...cells) - 0.02), Math.min(1, Math.max(...cells) + 0.02), [
   { points: train.map(p => [p.step, p.cell]), color: '#9db6e6', width: 1 },
   { points: held.map(p => [p.step, p.cell]), color: '#c8452f', dots: true, width: 2 },
+  { points: toSolve.map(p => [p.step, p.toSolve]), color: '#2e8b57', dots: true, width: 2 },
 ], v => `${Math.round(v * 100)}%`);
 for (const v of niceTicks(x0, x1, 8)) {
   body += `<text x="${X(v)}" y="${yAcc + panelH + 16}" text-anchor="middle">${v}</text>`;
 }
 body += `<text x="${(left + W - right) / 2}" y="${H - 8}" text-anchor="middle">optimiser step${resumes.length ? ' (dashed: resumed)' : ''}${roundFrom !== null ? '; shaded: this round' : ''}</text>`;
-const legendY = yAcc + panelH - 22;  // bottom right: the curves rise away from it
+const legendY = yAcc + panelH - (toSolve.length ? 37 : 22);  // bottom right: the curves rise away from it
 body += `<text x="${W - right - 8}" y="${legendY}" text-anchor="end" fill="#c8452f">● held-out slice of the training data, all steps (selection)</text>`;
 body += `<text x="${W - right - 8}" y="${legendY + 15}" text-anchor="end" fill="#6d8fd0">— training puzzles as they finish</text>`;
+if (toSolve.length) body += `<text x="${W - right - 8}" y="${legendY + 30}" text-anchor="end" fill="#2e8b57">● held-out cells to solve (not given in the question), all steps</text>`;
 const title = opt.title || logs.map(f => path.basename(path.dirname(f))).join(' + ');
 const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="DejaVu Sans, sans-serif" font-size="11">
 <style>.title { font-weight: bold; font-size: 12px; }</style>

@@ -18,12 +18,14 @@
 
 The recipe: a batch holds B puzzle slots; each optimiser step runs one supervision step on every slot, carrying
 (zH, zL) over from the slot's previous step (detached: deep supervision), with gradients only through the last H
-cycle. A slot halts after halt_max_steps steps or when q_halt > 0 (with exploration: with probability
---halt-exploration a slot must first reach a random minimum of 2..halt_max_steps steps); a halted slot takes a
-fresh puzzle. Loss per slot = stable-max cross-entropy averaged over its cells + 0.5 * BCE(q_halt, whole answer
-right). AdamW (betas 0.9, 0.95) with linear warm-up, an EMA of the weights (evaluated and exported), bf16 autocast
-on CUDA (on CPU with --bf16). Checkpoints (last.pt every --ckpt-minutes, best.pt when the held-out exact/cell accuracy improves) hold
-everything needed to resume; the held-out slice comes from the training files, never from an eval set.
+cycle (--grad-cycles: more of them). A slot halts after halt_max_steps steps or when q_halt > 0 (with exploration:
+with probability --halt-exploration a slot must first reach a random minimum of 2..halt_max_steps steps); a halted
+slot takes a fresh puzzle. Loss per slot = stable-max cross-entropy averaged over its cells + 0.5 * BCE(q_halt, whole
+answer right). AdamW (betas 0.9, 0.95) with linear warm-up, an EMA of the weights (evaluated and exported), bf16
+autocast on CUDA (on CPU with --bf16). Options beyond the reference, each compared on a short run in RECIPES.md:
+--changed-cell-weight, --grad-cycles, --depth-schedule (fewer cycles early in training), --halt-bias. Checkpoints
+(last.pt every --ckpt-minutes, best.pt when the held-out exact/cell accuracy improves) hold everything needed to
+resume; the held-out slice comes from the training files, never from an eval set.
 
 ARC (--task arc): every slot carries its example's puzzle-embedding row. As in the reference, that table is not
 trained by AdamW but by sign-SGD on the rows the batch touched (row -= lr * sign(grad), after decoupled weight
@@ -98,6 +100,11 @@ def make_parser(suppress=False):
     g.add_argument("--changed-cell-weight", type=float, help="loss weight of cells whose answer differs from the "
                    "question (maze path, sudoku blanks) relative to the others: a maze model that copies its input "
                    "is 97%% right, so unweighted it has little reason to leave that plateau", **d(1.0))
+    g.add_argument("--grad-cycles", type=int, help="how many of the last H cycles of each supervision step get "
+                   "gradients (the reference: 1; H_cycles: backpropagation through the whole step)", **d(1))
+    g.add_argument("--halt-bias", type=float, help="initial bias of the halting head (a new run only)", **d(-5.0))
+    g.add_argument("--depth-schedule", nargs="+", metavar="HxL@STEP", help="a growing recursion depth: run H x L "
+                   "cycles before optimiser step STEP, e.g. 1x2@1000 2x4@3000 (then the model's own H_cycles x L_cycles)")
     g.add_argument("--seed", type=int, **d(0))
     g = ap.add_argument_group("run")
     g.add_argument("--out", help="run folder (checkpoints, log)")
@@ -135,6 +142,27 @@ def stablemax_cross_entropy(logits, labels):
     s = torch.where(x < 0, 1.0 / (1.0 - x + 1e-30), x + 1.0)
     logp = torch.log(s / s.sum(-1, keepdim=True))
     return -logp.gather(-1, labels.clamp_min(0)[..., None]).squeeze(-1)
+
+
+def parse_depth_schedule(entries):
+    """["1x2@1000", "2x4@3000"] -> [(1000, (1, 2)), (3000, (2, 4))], checked: steps rising, cycles at least 1."""
+    out = []
+    for e in entries or []:
+        try:
+            hl, step = e.split("@")
+            h, l = (int(v) for v in hl.lower().split("x"))
+            step = int(step)
+        except ValueError:
+            raise SystemExit(f"train: --depth-schedule {e!r}: expected HxL@STEP, e.g. 1x2@1000")
+        if h < 1 or l < 1 or (out and step <= out[-1][0]):
+            raise SystemExit(f"train: --depth-schedule {e!r}: cycles must be at least 1 and steps must rise")
+        out.append((step, (h, l)))
+    return out
+
+
+def cycles_at(step, schedule):
+    """The (H_cycles, L_cycles) of --depth-schedule before this step; None once it is over (the model's own)."""
+    return next((hl for until, hl in schedule if step < until), None)
 
 
 def lr_at(step, args, base=None):
@@ -250,14 +278,16 @@ class Slots:
         self.halted[idx] = False
 
 
-def train_step(net, model, slots, optimizer, args, device):
-    """One optimiser step = one supervision step on every slot. Returns metrics of this step (sums)."""
+def train_step(net, model, slots, optimizer, args, device, cycles=None):
+    """One optimiser step = one supervision step on every slot (cycles: (H, L) of a depth schedule, else the
+    model's). Returns metrics of this step (sums)."""
     cfg = model.cfg
     slots.refill()
     bf16 = device.type == "cuda" or getattr(args, "bf16", False)
     # no autocast weight cache: a cast made in the no_grad H cycles would be reused by the last cycle without grad
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16, cache_enabled=False):
-        (zH, zL), logits, q_halt, q_continue = net((slots.zH, slots.zL), slots.inputs, slots.ids)
+        (zH, zL), logits, q_halt, q_continue = net((slots.zH, slots.zL), slots.inputs, slots.ids,
+                                                   grad_cycles=getattr(args, "grad_cycles", 1), cycles=cycles)
     slots.zH, slots.zL = zH.float(), zL.float()
     labels = slots.labels
     mask = labels != 0  # token 0 is padding: not scored
@@ -457,7 +487,10 @@ def main(argv=None):
         "puzzle_emb_ndim": args.hidden if args.puzzle_emb_len > 0 else 0, "puzzle_emb_len": args.puzzle_emb_len,
         "num_puzzle_identifiers": len(identifiers) if identifiers else 1, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
         where="train arguments")
-    model = TRM(cfg).to(device)
+    model = TRM(cfg, halt_bias=args.halt_bias).to(device)
+    schedule = parse_depth_schedule(getattr(args, "depth_schedule", None))
+    if getattr(args, "grad_cycles", 1) < 1:
+        raise SystemExit(f"train: --grad-cycles {args.grad_cycles}: expected at least 1 (the last H cycle)")
     optimizer = make_optimizer(model, args)
     ema = EMA(model, args.ema) if args.ema > 0 else None
     progress = {"step": 0, "samples": 0, "puzzles": 0, "wall_s": 0.0, "hardware": hardware_string(device)}
@@ -518,12 +551,14 @@ def main(argv=None):
             e, n = res["early"], res["never"]
             files[name] = res
             log(f"held-out {name} ({len(q)} puzzles, {'EMA' if ema else 'live'} weights): exact {n['exact_accuracy']:.4f}"
-                f" cell {n['cell_accuracy']:.4f} (all steps) | exact {e['exact_accuracy']:.4f} cell "
+                f" cell {n['cell_accuracy']:.4f} (all steps) | cells to solve {n['solve_cell_accuracy']:.4f} (all steps)"
+                f" | exact {e['exact_accuracy']:.4f} cell "
                 f"{e['cell_accuracy']:.4f} mean steps {e['mean_steps']:.2f} (early halting)")
         mean = {mode: {k: float(np.mean([r[mode][k] for r in files.values()])) for k in files[name][mode]}
                 for mode in ("early", "never")}
         log(f"held-out mean over {len(files)} set(s): exact {mean['never']['exact_accuracy']:.4f} cell "
-            f"{mean['never']['cell_accuracy']:.4f} (all steps) | exact {mean['early']['exact_accuracy']:.4f} "
+            f"{mean['never']['cell_accuracy']:.4f} (all steps) | cells to solve {mean['never']['solve_cell_accuracy']:.4f}"
+            f" (all steps) | exact {mean['early']['exact_accuracy']:.4f} "
             f"(early halting) | {time.time() - t:.0f} s")
         key = (mean["never"]["exact_accuracy"], mean["never"]["cell_accuracy"])
         if best is None or key > (best["never"]["exact_accuracy"], best["never"]["cell_accuracy"]):
@@ -552,7 +587,7 @@ def main(argv=None):
             group["lr"] = lr_at(progress["step"], args, group.get("base_lr"))
         if args.task != "arc" and getattr(args, "train_weights_end", None):
             stream.weights = train_weights_at(progress["step"], args, sizes)
-        m = train_step(net, model, slots, optimizer, args, device)
+        m = train_step(net, model, slots, optimizer, args, device, cycles_at(progress["step"], schedule))
         if ema:
             ema.update(model)
         progress["step"] += 1

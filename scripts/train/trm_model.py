@@ -185,16 +185,16 @@ class ReasoningModule(nn.Module):
 
 
 class TRM(nn.Module):
-    def __init__(self, cfg: TRMConfig):
+    def __init__(self, cfg: TRMConfig, halt_bias=-5.0):
         super().__init__()
         self.cfg = cfg
         D = cfg.hidden_size
         self.embed_tokens = Embedding(cfg.vocab_size, D, std=1.0 / math.sqrt(D))  # [V, D]
         self.lm_head = Linear(D, cfg.vocab_size)  # weight [V, D]
         self.q_head = Linear(D, 2, bias=True)  # weight [2, D], bias [2]: (q_halt, q_continue)
-        with torch.no_grad():  # the reference starts the halting head at "continue": q_halt = -5
+        with torch.no_grad():  # the halting head starts at "continue": the reference's q_halt = -5
             self.q_head.weight.zero_()
-            self.q_head.bias.fill_(-5.0)
+            self.q_head.bias.fill_(halt_bias)
         if cfg.puzzle_emb_ndim > 0:
             self.puzzle_emb = PuzzleEmbedding(cfg.num_puzzle_identifiers, cfg.puzzle_emb_ndim)
         if cfg.pos_encodings == "learned":
@@ -235,22 +235,22 @@ class TRM(nn.Module):
         return logits, q[:, 0], q[:, 1]
 
     # --- one supervision step ---
-    def forward(self, carry, inputs, puzzle_ids):
+    def forward(self, carry, inputs, puzzle_ids, grad_cycles=1, cycles=None):
         """One supervision step from carry (zH, zL) [B, S, D].
 
-        Returns (new carry, detached), logits [B, L, V], q_halt [B], q_continue [B]. Only the last H cycle is
-        differentiable (the earlier ones run under no_grad), as in the reference training."""
+        Returns (new carry, detached), logits [B, L, V], q_halt [B], q_continue [B]. Only the last grad_cycles H
+        cycles are differentiable (the earlier ones run under no_grad); the reference trains with 1. cycles:
+        (H_cycles, L_cycles) to run instead of the config's, for training with a growing recursion depth; the
+        weights are the same, and the engine always runs the config's."""
         cfg, rope = self.cfg, self.rope()
+        H_cycles, L_cycles = cycles or (cfg.H_cycles, cfg.L_cycles)
         zH, zL = (z.transpose(0, 1).contiguous() for z in carry)  # [S, B, D]
         x = self.embed(inputs, puzzle_ids).transpose(0, 1).contiguous()  # [S, B, D]
-        with torch.no_grad():
-            for _ in range(cfg.H_cycles - 1):
-                for _ in range(cfg.L_cycles):
+        for k in range(H_cycles):
+            with torch.set_grad_enabled(torch.is_grad_enabled() and k >= H_cycles - grad_cycles):
+                for _ in range(L_cycles):
                     zL = self.L_level(zL, zH + x, rope)
                 zH = self.L_level(zH, zL, rope)
-        for _ in range(cfg.L_cycles):
-            zL = self.L_level(zL, zH + x, rope)
-        zH = self.L_level(zH, zL, rope)
         logits, q_halt, q_continue = self.heads(zH)
         return (zH.detach().transpose(0, 1), zL.detach().transpose(0, 1)), logits, q_halt, q_continue
 

@@ -90,6 +90,53 @@ def test_gradient_only_through_the_last_h_cycle():
     assert model.L_level.layers[0].mlp.down_proj.weight.grad is not None
 
 
+def test_grad_cycles_reach_the_earlier_h_cycles():
+    """--grad-cycles H: the whole supervision step is differentiable, so the gradient reaches the carry that only
+    the first H cycle reads; the forward pass is the same either way."""
+    torch.manual_seed(0)
+    model = TRM(tiny_config(H_cycles=3, L_cycles=2))
+    q = torch.from_numpy(ReverseTask(0).take(2)[0])
+    ids = torch.zeros(2, dtype=torch.long)
+    outs = []
+    for grad_cycles in (1, 3):
+        carry = model.initial_carry(2)
+        carry[1].requires_grad_(True)  # zL: read first by the first cycle's first L update
+        _, logits, _, _ = model(carry, q, ids, grad_cycles=grad_cycles)
+        logits.sum().backward()
+        outs.append((logits.detach(), carry[1].grad))
+    assert outs[0][1] is None
+    assert outs[1][1] is not None and outs[1][1].abs().sum() > 0
+    assert torch.equal(outs[0][0], outs[1][0])
+
+
+def test_depth_schedule_runs_fewer_cycles_with_the_same_weights():
+    torch.manual_seed(0)
+    model = TRM(tiny_config(H_cycles=3, L_cycles=2))
+    shallow = TRM(tiny_config(H_cycles=1, L_cycles=1))
+    shallow.load_state_dict(model.state_dict())
+    q = torch.from_numpy(ReverseTask(0).take(2)[0])
+    ids = torch.zeros(2, dtype=torch.long)
+    with torch.no_grad():
+        _, want, _, _ = shallow(shallow.initial_carry(2), q, ids)
+        _, got, _, _ = model(model.initial_carry(2), q, ids, cycles=(1, 1))
+        _, full, _, _ = model(model.initial_carry(2), q, ids)
+    assert torch.equal(got, want) and not torch.equal(got, full)
+    schedule = train.parse_depth_schedule(["1x1@10", "2X2@20"])
+    assert schedule == [(10, (1, 1)), (20, (2, 2))]
+    assert [train.cycles_at(s, schedule) for s in (0, 9, 10, 19, 20)] == [(1, 1), (1, 1), (2, 2), (2, 2), None]
+    for bad in (["1x2"], ["0x2@5"], ["1x2@10", "2x2@10"], ["ax2@5"]):
+        with pytest.raises(SystemExit, match="--depth-schedule"):
+            train.parse_depth_schedule(bad)
+
+
+def test_halt_bias_sets_the_first_q_halt():
+    q = torch.from_numpy(ReverseTask(0).take(2)[0])
+    for bias in (-5.0, -3.0):
+        model = TRM(tiny_config(), halt_bias=bias)
+        _, _, q_halt, q_continue = model(model.initial_carry(2), q, torch.zeros(2, dtype=torch.long))
+        assert torch.allclose(q_halt, torch.full((2,), bias)) and torch.allclose(q_continue, torch.full((2,), bias))
+
+
 class MostlyCopyTask:
     """The answer is the question with its first token replaced: one changed cell in SEQ, like a maze's path."""
 
@@ -182,17 +229,20 @@ def test_refuses_eval_data(tmp_path):
 
 
 def test_maze_training_smoke(tmp_path):
-    """The maze path: attention with RoPE, no puzzle prefix."""
+    """The maze path: attention with RoPE, no puzzle prefix; the recipe flags of the depth schedule, full
+    backpropagation and the halting bias go through the command line into the saved settings."""
     from test_data import small_maze
     q, a = small_maze()
     mazes = tmp_path / "mazes.csv"
     mazes.write_text("question,answer\n" + f"{data.decode_maze(q)},{data.decode_maze(a)}\n" * 4)
     out = tmp_path / "maze"
     train.main(["--task", "maze", "--train", str(mazes), "--hidden", "16", "--heads", "2", "--puzzle-emb-len", "0",
-                "--H-cycles", "1", "--L-cycles", "1", "--layers", "1", "--halt-max-steps", "2", "--batch", "2",
-                "--holdout", "2", "--max-steps", "2", "--threads", "1", "--log-seconds", "0", "--out", str(out)])
+                "--H-cycles", "2", "--L-cycles", "1", "--layers", "1", "--halt-max-steps", "2", "--batch", "2",
+                "--holdout", "2", "--max-steps", "2", "--threads", "1", "--log-seconds", "0", "--out", str(out),
+                "--depth-schedule", "1x1@1", "--grad-cycles", "2", "--halt-bias", "-3"])
     state = torch.load(out / "last.pt")
     assert state["progress"]["step"] == 2 and state["config"]["seq_len"] == 900
+    assert (state["args"]["depth_schedule"], state["args"]["grad_cycles"], state["args"]["halt_bias"]) == (["1x1@1"], 2, -3.0)
     assert state["best"]["never"]["count"] == 2
 
 
@@ -210,3 +260,13 @@ def test_cosine_schedule_and_weight_curriculum():
     plain = train.parse_args(["--out", "x", "--lr", "1e-3", "--warmup", "10"])
     assert train.lr_at(10_000, plain) == pytest.approx(1e-3)  # no --total-steps: constant after warm-up
     assert np.allclose(train.train_weights_at(0, plain, [1, 3]), [0.25, 0.75])  # by size
+
+
+def test_refuses_zero_grad_cycles(tmp_path):
+    from test_data import small_maze
+    q, a = small_maze()
+    mazes = tmp_path / "mazes.csv"
+    mazes.write_text("question,answer\n" + f"{data.decode_maze(q)},{data.decode_maze(a)}\n" * 4)
+    with pytest.raises(SystemExit, match="--grad-cycles 0: expected at least 1"):
+        train.main(["--task", "maze", "--train", str(mazes), "--hidden", "16", "--heads", "2", "--holdout", "2",
+                    "--max-steps", "1", "--threads", "1", "--out", str(tmp_path / "never"), "--grad-cycles", "0"])
