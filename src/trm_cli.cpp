@@ -402,7 +402,12 @@ static int cmd_eval(const Args& a) {
     std::atomic<size_t> next{0}, done{0};
     std::mutex error_mu;
     std::string error;
-    auto score = [&](Score& s, size_t row, const SolveRun& run) {
+    // One puzzle's figures at one point of its run; added to a Score only once the puzzle is done, so that the
+    // progress line divides by the puzzles it has counted.
+    struct Tally {
+        size_t exact, cells_right, steps, calls, shown_exact, givens_changed, puzzles_givens_changed;
+    };
+    auto tally = [&](size_t row, const SolveRun& run) {
         const SolveStep& step = run.last();
         const int32_t* scored = run.strategy() == Strategy::Model ? run.network_tokens() : step.tokens.data();
         int right = 0, shown_right = 0;
@@ -410,13 +415,17 @@ static int cmd_eval(const Args& a) {
             right += scored[i] == ans[row][size_t(i)];
             shown_right += step.tokens[size_t(i)] == ans[row][size_t(i)];
         }
-        s.exact += right == T;
-        s.cells_right += size_t(right);
-        s.shown_exact += shown_right == T;
-        s.givens_changed += size_t(step.givens_changed);
-        s.puzzles_givens_changed += step.givens_changed > 0;
-        s.steps += size_t(step.step);
-        s.calls += size_t(step.model_calls);
+        return Tally{right == T, size_t(right), size_t(step.step), size_t(step.model_calls), shown_right == T,
+                     size_t(step.givens_changed), step.givens_changed > 0};
+    };
+    auto add = [](Score& s, const Tally& t) {
+        s.exact += t.exact;
+        s.cells_right += t.cells_right;
+        s.steps += t.steps;
+        s.calls += t.calls;
+        s.shown_exact += t.shown_exact;
+        s.givens_changed += t.givens_changed;
+        s.puzzles_givens_changed += t.puzzles_givens_changed;
     };
     auto work = [&] {
         try {
@@ -424,14 +433,16 @@ static int cmd_eval(const Args& a) {
                 const double cpu0 = thread_cpu_ms();
                 SolveRun run(m, rows[r].first, opt);
                 bool early_scored = false;
+                Tally early{};
                 while (!run.done()) {
                     const SolveStep& s = run.step();
                     if (score_early && score_all && !early_scored && (s.q_halt > 0.f || run.done())) {
-                        score(early_score, r, run);  // where early halting stops it
+                        early = tally(r, run);  // where early halting stops it
                         early_scored = true;
                     }
                 }
-                score(score_all ? all_score : early_score, r, run);
+                if (early_scored) add(early_score, early);
+                add(score_all ? all_score : early_score, tally(r, run));
                 cpu_us += int64_t(1000 * (thread_cpu_ms() - cpu0));
                 ++done;
             }
