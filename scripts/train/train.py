@@ -446,6 +446,9 @@ def main(argv=None):
     for path in args.train or []:
         if "/eval/" in os.path.abspath(path).replace(os.sep, "/"):
             raise SystemExit(f"train: {path} is under an eval/ folder: never train on evaluation data")
+    schedule = parse_depth_schedule(getattr(args, "depth_schedule", None))
+    if getattr(args, "grad_cycles", 1) < 1:
+        raise SystemExit(f"train: --grad-cycles {args.grad_cycles}: expected at least 1 (the last H cycle)")
     distributed = int(os.environ.get("WORLD_SIZE", "1")) > 1
     rank = int(os.environ.get("RANK", "0"))
     if args.device:
@@ -488,9 +491,6 @@ def main(argv=None):
         "num_puzzle_identifiers": len(identifiers) if identifiers else 1, "rms_norm_eps": 1e-5, "rope_theta": 10000.0},
         where="train arguments")
     model = TRM(cfg, halt_bias=args.halt_bias).to(device)
-    schedule = parse_depth_schedule(getattr(args, "depth_schedule", None))
-    if getattr(args, "grad_cycles", 1) < 1:
-        raise SystemExit(f"train: --grad-cycles {args.grad_cycles}: expected at least 1 (the last H cycle)")
     optimizer = make_optimizer(model, args)
     ema = EMA(model, args.ema) if args.ema > 0 else None
     progress = {"step": 0, "samples": 0, "puzzles": 0, "wall_s": 0.0, "hardware": hardware_string(device)}
