@@ -79,9 +79,12 @@ function panel(y, title, lo, hi, series, fmt) {
   const Y = v => y + panelH - ((v - lo) / (hi - lo || 1)) * panelH;
   let s = `<text x="${left}" y="${y - 8}" class="title">${esc(title)}</text>`;
   if (roundFrom !== null) s += `<rect x="${X(Math.max(roundFrom, x0))}" y="${y}" width="${X(x1) - X(Math.max(roundFrom, x0))}" height="${panelH}" fill="#fff4d6"/>`;
-  for (const v of niceTicks(lo, hi)) {
+  const ticks = niceTicks(lo, hi);
+  // as many decimals as the tick spacing has, so that a narrow range does not print one label five times
+  const decimals = ticks.length > 1 ? (String(+(ticks[1] - ticks[0]).toFixed(10)).split('.')[1] || '').length : 1;
+  for (const v of ticks) {
     s += `<line x1="${left}" x2="${W - right}" y1="${Y(v)}" y2="${Y(v)}" stroke="#e4e4e4"/>`;
-    s += `<text x="${left - 6}" y="${Y(v) + 4}" text-anchor="end">${fmt(v)}</text>`;
+    s += `<text x="${left - 6}" y="${Y(v) + 4}" text-anchor="end">${fmt(v, decimals)}</text>`;
   }
   for (const r of resumes) s += `<line x1="${X(r)}" x2="${X(r)}" y1="${y}" y2="${y + panelH}" stroke="#999" stroke-dasharray="4 3"/>`;
   for (const { points, color, dots, width } of series) {
@@ -100,12 +103,13 @@ const toSolve = held.filter(p => p.toSolve !== null);
 const cells = [...train.map(p => p.cell), ...held.map(p => p.cell), ...toSolve.map(p => p.toSolve)];
 const yLoss = top, yAcc = top + panelH + gap;
 let body = panel(yLoss, 'training loss (cross-entropy per cell + halting loss)', Math.min(...losses) * 0.95,
-  Math.max(...losses) * 1.02, [{ points: train.map(p => [p.step, p.loss]), color: '#3566c8' }], v => v.toFixed(1));
+  Math.max(...losses) * 1.02, [{ points: train.map(p => [p.step, p.loss]), color: '#3566c8' }],
+  (v, decimals) => v.toFixed(Math.max(1, decimals)));
 body += panel(yAcc, 'cell accuracy', Math.max(0, Math.min(...cells) - 0.02), Math.min(1, Math.max(...cells) + 0.02), [
   { points: train.map(p => [p.step, p.cell]), color: '#9db6e6', width: 1 },
   { points: held.map(p => [p.step, p.cell]), color: '#c8452f', dots: true, width: 2 },
   { points: toSolve.map(p => [p.step, p.toSolve]), color: '#2e8b57', dots: true, width: 2 },
-], v => `${Math.round(v * 100)}%`);
+], (v, decimals) => `${(v * 100).toFixed(Math.max(0, decimals - 2))}%`);
 for (const v of niceTicks(x0, x1, 8)) {
   body += `<text x="${X(v)}" y="${yAcc + panelH + 16}" text-anchor="middle">${v}</text>`;
 }

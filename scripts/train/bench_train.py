@@ -31,7 +31,7 @@ def main(argv=None):
     ap.add_argument("--profile", action="store_true")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
-    state = torch.load(a.checkpoint, map_location="cpu")
+    state = torch.load(a.checkpoint, map_location="cpu", weights_only=False)
     if not isinstance(state, dict) or state.get("format") != "trm-train/1":
         print(f"bench_train: {a.checkpoint}: not a checkpoint of scripts/train/train.py (format 'trm-train/1')", file=sys.stderr)
         return 1

@@ -32,7 +32,7 @@ DTYPES = {"f32": "F32", "f16": "F16", "bf16": "BF16"}
 
 def load_checkpoint_model(path, weights="ema"):
     """(model with the chosen weights, checkpoint dict)."""
-    state = torch.load(path, map_location="cpu")
+    state = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(state, dict) or state.get("format") != "trm-train/1":
         raise ValueError(f"{path}: not a checkpoint of scripts/train/train.py (format 'trm-train/1')")
     cfg = TRMConfig.from_dict(state["config"], where=f"{path}: config")

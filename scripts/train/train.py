@@ -125,7 +125,7 @@ def parse_args(argv=None):
     args = make_parser().parse_args(argv)
     if args.resume:
         given = vars(make_parser(suppress=True).parse_args(argv))
-        saved = torch.load(args.resume, map_location="cpu")["args"]
+        saved = torch.load(args.resume, map_location="cpu", weights_only=False)["args"]
         merged = vars(make_parser().parse_args([]))  # options newer than the checkpoint take their defaults
         merged.update(saved)
         merged.update(given)
@@ -173,7 +173,8 @@ def lr_at(step, args, base=None):
         return base * warm
     t = min(1.0, (step - args.warmup) / max(total - args.warmup, 1))
     low = getattr(args, "lr_min_ratio", 0.01)
-    return base * (low + (1 - low) * 0.5 * (1 + np.cos(np.pi * t)))
+    # a Python float: it lands in the optimiser state, and a numpy scalar pickled under numpy 2 does not load under 1
+    return float(base * (low + (1 - low) * 0.5 * (1 + np.cos(np.pi * t))))
 
 
 def train_weights_at(step, args, sizes):
@@ -496,7 +497,7 @@ def main(argv=None):
     progress = {"step": 0, "samples": 0, "puzzles": 0, "wall_s": 0.0, "hardware": hardware_string(device)}
     best = None
     if args.resume:
-        state = torch.load(args.resume, map_location="cpu")
+        state = torch.load(args.resume, map_location="cpu", weights_only=False)
         if state.get("puzzle_identifiers", identifiers) != identifiers:
             raise SystemExit(f"train: {args.resume}: its puzzle_identifiers differ from {args.arc_data}/identifiers.json "
                              f"(the rows would mean other puzzles)")

@@ -34,3 +34,11 @@ test('a log from before cells to solve were measured draws no such series', () =
   assert.equal(circles(svg), 1);
   assert.doesNotMatch(svg, /cells to solve/);
 });
+
+test('a narrow loss range gets axis labels with enough decimals to tell them apart', () => {
+  const svg = plot('[00:00:01] step 10 | loss 0.7100 (lm 0.7 q 0) | halted: cell 0.9000 exact 0\n' +
+    '[00:00:02] step 20 | loss 0.6900 (lm 0.7 q 0) | halted: cell 0.9100 exact 0\n');
+  const labels = [...svg.matchAll(/text-anchor="end">([0-9.]+)<\/text>/g)].map(m => m[1]);
+  assert.ok(labels.length >= 3, `loss axis labels: ${labels}`);
+  assert.equal(new Set(labels).size, labels.length, `repeated loss axis labels: ${labels}`);
+});
