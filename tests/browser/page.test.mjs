@@ -136,7 +136,7 @@ test('the model panel: a short model card, the raw metadata behind a disclosure,
   assert.match(await page.textContent('#model-source-text'), /"trained_with"|not stated/);
   assert.match(await page.textContent('#model-info'), /Networktoken-mixing MLP/);
   if (sudoku.shipped) {
-    assert.match(await page.textContent('#model-summary'), /Trained for [\d,]+ optimiser steps.*On its own it solves \d+% of everyday singles-only sudokus/);
+    assert.match(await page.textContent('#model-summary'), /Trained for [\d,]+ optimiser steps.*On its own it solves [\d.]+% of everyday singles-only sudokus/);
     // Named weak before Solve only while its best measured figure (weights/index.json) is under half.
     const entry = JSON.parse(fs.readFileSync(path.join(ROOT, 'weights/index.json'), 'utf8')).models.find(m => m.kind === 'sudoku');
     const verdict = await page.textContent('#verdict');
@@ -546,7 +546,7 @@ test('New puzzle draws an everyday sudoku of the chosen grade from the engine, a
     const givens = p.replace(/\./g, '').length;
     assert.ok(givens >= 28 && givens <= 36, `${grade}: ${givens} givens`);
     assert.equal(await page.locator('.sudoku .cell.given').count(), givens);
-    if (sudoku.shipped) assert.match(await page.textContent('#sudoku-grade-note'), /The shipped model solves \d+% of/);
+    if (sudoku.shipped) assert.match(await page.textContent('#sudoku-grade-note'), /The shipped model solves [\d.]+% of/);
   }
   assert.deepEqual(seen.errors, []);
   await page.close();

@@ -82,4 +82,8 @@ test('the sentence beside New puzzle / New maze names the grade or level and its
   assert.equal(solvedSentence(entry, '110-147'), 'The shipped model solves 0% of Maze-Hard mazes on its own.');
   assert.equal(solvedSentence(entry, 'harder'), '', 'no figure: nothing said');
   assert.equal(solvedSentence(undefined, 'singles'), '', 'a model the user loaded');
+  assert.equal(solvedSentence({ solved: { singles: 0.996, harder: 1 } }, 'singles'),
+    'The shipped model solves 99.6% of everyday singles-only sudokus on its own.', 'not rounded up to all of them');
+  assert.match(solvedSentence({ solved: { harder: 1 } }, 'harder'), / 100% of /);
+  assert.match(solvedSentence({ solved: { '20-40': 0.004 } }, '20-40'), / 0\.4% of /);
 });

@@ -51,7 +51,8 @@ export function rawSource(source) {
   }
 }
 
-const pct = x => `${x < 0.1 && x > 0 ? (x * 100).toFixed(1) : Math.round(x * 100)}%`;
+// One decimal near the ends, so that 0.4% does not read 0% and 99.6% does not read 100%.
+const pct = x => `${(x > 0 && x < 0.1) || (x > 0.99 && x < 1) ? (x * 100).toFixed(1) : Math.round(x * 100)}%`;
 const SOLVED_NAMES = { singles: 'everyday singles-only sudokus', harder: 'harder everyday sudokus',
   '20-40': 'short mazes', '41-80': 'medium mazes', '81-109': 'long mazes', '110-147': 'Maze-Hard mazes' };
 
