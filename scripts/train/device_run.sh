@@ -11,8 +11,9 @@
 # with bf16 when there is a GPU (else on the CPU: how the script is tested), reading every training file from
 # .carry/data/ by its name (unpacking NAME.xz first); it writes last.pt every 2 minutes and best.pt on each better
 # held-out score into OUT_DIR/run, exports both as safetensors into OUT_DIR, and prints train.py's summary line
-# last. Bring OUT_DIR/run/last.pt back and resume from it on the CPU. Extra flags override the checkpoint's (e.g.
-# --batch 1024). Both campaigns fit on one GPU at once: start the two runs in the background, then `wait`.
+# last. Extra flags override the checkpoint's (e.g. --batch 1024). Both campaigns fit on one GPU at once: start the
+# two runs in the background, then `wait`. Bring OUT_DIR/run/last.pt back and resume from it on the CPU with the
+# training files' paths there and the CPU's batch: train.py --resume last.pt --train FILES... --batch 64 ...
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
