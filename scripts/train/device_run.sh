@@ -31,6 +31,7 @@ case $mode in
     mkdir -p "$data"
     while read -r f; do
       [[ -f $f ]] || { echo "device_run.sh: $f (named by $state) not found here" >&2; exit 1; }
+      rm -f "$data/$(basename "$f")"  # an unpacked copy from an earlier prepare would be read instead of this one
       if [[ $rows -gt 0 ]]; then head -n $((rows + 1)) "$f"; else cat "$f"; fi | xz -9 -T0 > "$data/$(basename "$f").xz"
     done < <(files "$state")
     du -sh "$data"
